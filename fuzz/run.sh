@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target with clang in its own build directory and runs
+# it. Usage: fuzz/run.sh [SECONDS] [more libFuzzer flags...]
+#   SECONDS          how long to fuzz (default 60)
+#   RMM_FUZZ_BUILD   build directory (default build-fuzz at the repository root)
+#   RMM_LLAMA_DIR    llama.cpp source (default: what scripts/fetch-llama.sh prints)
+#   RMM_SHARED_MODELS  seed models (default ../shared/models beside the repository)
+# The corpus and any crash files stay under the build directory, never in the
+# repository. Exit status: libFuzzer's (0 when no bug was found).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-60}
+[ $# -gt 0 ] && shift
+build=${RMM_FUZZ_BUILD:-$root/build-fuzz}
+llama=${RMM_LLAMA_DIR:-$("$root/scripts/fetch-llama.sh")}
+models=${RMM_SHARED_MODELS:-$root/../shared/models}
+
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$root/fuzz" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DRMM_LLAMA_DIR="$llama" "${launcher[@]}" >/dev/null
+cmake --build "$build" --target fuzz_gguf
+
+# Seeds: the shared models and small crafted files covering what they lack
+# (version 2, every value type, nested arrays, per-layer arrays, a split part).
+corpus=$build/corpus
+mkdir -p "$corpus" "$build/artifacts"
+if [ -d "$models" ]; then
+  for m in "$models"/*.gguf; do
+    [ -e "$m" ] && cp -n "$m" "$corpus/" 2>/dev/null || true
+  done
+fi
+python3 "$root/fuzz/make_seeds.py" "$corpus"
+
+# -max_len: the shared models are up to 1.7 MB and libFuzzer would cut them at 1 MB.
+exec "$build/fuzz_gguf" -max_total_time="$seconds" -max_len=4194304 -timeout=20 -rss_limit_mb=2048 \
+  -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"

@@ -1,0 +1,116 @@
+// rmm run MODEL [PROMPT]: one answer, streamed to stdout and nothing else.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
+#include "cli/commands.hpp"
+#include "cli/generation_flags.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/token_json.hpp"
+#include "core/error.hpp"
+#include "engine/batch_engine.hpp"
+#include "engine/chat_format.hpp"
+
+namespace rmm::cli {
+namespace {
+
+struct RunOptions {
+  GenerationFlags gen;
+  std::string prompt;
+  bool prompt_given = false;
+  bool json = false;
+  int top_logprobs = -1;
+};
+
+void print_timings(const engine::GenerationResult& r) {
+  const auto& t = r.timings;
+  std::fprintf(
+      stderr,
+      "prompt: %d tokens (%d cached) in %.1f ms, %.1f tok/s | generation: %d tokens in %.1f ms, %.1f tok/s | "
+      "stop: %s\n",
+      t.prompt_tokens, t.cached_tokens, t.prompt_ms, t.prompt_tokens_per_second(), t.generated_tokens,
+      t.generation_ms, t.generation_tokens_per_second(), engine::stop_reason_name(r.stop_reason));
+}
+
+int run(RunOptions& o) {
+  finalize_generation_flags(o.gen);
+  if (!o.prompt_given) {
+    if (isatty(STDIN_FILENO))
+      throw Error(ErrorKind::InvalidArgument, "no prompt: pass it as an argument or on stdin");
+    o.prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  auto model = load_model(o.gen);
+
+  // A model's chat template (or a named one) formats the prompt as a user message;
+  // without one, or with --raw, the prompt is continued as plain text.
+  const bool chat = !o.gen.raw && (!model->chat_template().empty() || !o.gen.chat_template.empty());
+  engine::GenerateRequest req;
+  if (chat) {
+    engine::ChatFormatter fmt(*model, o.gen.chat_template);
+    std::vector<engine::ChatMessage> msgs;
+    if (!o.gen.system.empty()) msgs.push_back({"system", o.gen.system});
+    msgs.push_back({"user", o.prompt});
+    auto cp = fmt.format(msgs);
+    req.prompt = model->tokenize_prompt(cp.text);
+    req.stop = cp.additional_stops;
+  } else {
+    if (!o.gen.system.empty())
+      throw Error(ErrorKind::InvalidArgument, "--system needs a chat template (not --raw)");
+    req.prompt = model->tokenize_prompt(o.prompt);
+  }
+  req.sampling = o.gen.sampling;
+  req.max_tokens = o.gen.max_tokens;
+  req.stop.insert(req.stop.end(), o.gen.stop.begin(), o.gen.stop.end());
+  req.ignore_eos = o.gen.ignore_eos;
+  if (o.json) {
+    req.logprobs = true;
+    req.top_logprobs = o.top_logprobs < 0 ? 5 : o.top_logprobs;
+  } else if (o.top_logprobs >= 0) {
+    throw Error(ErrorKind::InvalidArgument, "--top-logprobs needs --json");
+  }
+
+  engine::ContextParams cp = o.gen.context;
+  cp.n_seq = 1;
+  engine::BatchEngine engine(model, cp);
+  InterruptWatch watch([&engine](int presses) {
+    if (presses >= 2) _exit(130);
+    engine.cancel_all();
+  });
+
+  auto result = engine.generate(std::move(req), [&](const engine::TokenEvent& ev) {
+    if (o.json) {
+      std::cout << token_event_json(ev).dump() << '\n' << std::flush;
+    } else if (!ev.text.empty()) {
+      std::fwrite(ev.text.data(), 1, ev.text.size(), stdout);
+      std::fflush(stdout);
+    }
+  });
+  if (o.json) {
+    std::cout << result_json(result).dump() << '\n' << std::flush;
+  } else if (isatty(STDOUT_FILENO)) {
+    std::fputc('\n', stdout);
+  }
+  if (o.gen.verbose) print_timings(result);
+  if (result.stop_reason == engine::StopReason::Error) throw Error(ErrorKind::Internal, result.error);
+  return result.stop_reason == engine::StopReason::Cancelled ? 130 : 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "Generate an answer to one prompt and stream it to stdout");
+  add_generation_flags(cmd, o->gen);
+  cmd->add_option("PROMPT", o->prompt, "The prompt (default: read stdin)")->each([o](const std::string&) {
+    o->prompt_given = true;
+  });
+  cmd->add_flag("--json", o->json,
+                "One JSON object per token (text, id, logprob, alternatives), then a summary");
+  cmd->add_option("--top-logprobs", o->top_logprobs, "Alternatives per token with --json (0-20, default 5)")
+      ->check(CLI::Range(0, 20));
+  cmd->callback([o, &action] { action = [o] { return run(*o); }; });
+}
+
+}  // namespace rmm::cli

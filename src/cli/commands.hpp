@@ -1,0 +1,20 @@
+#pragma once
+// Each `rmm` subcommand lives in its own cmd_*.cpp and registers itself here.
+// A command's callback returns the process exit code; errors it cannot
+// handle are thrown as rmm::Error and reported by main().
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace rmm::cli {
+
+using Action = std::function<int()>;
+
+// Each adder creates its subcommand on `app` and stores the action to run
+// when that subcommand was chosen into `action`.
+void add_info_command(CLI::App& app, Action& action);
+void add_forge_command(CLI::App& app, Action& action);
+void add_version_command(CLI::App& app, Action& action);
+void add_run_command(CLI::App& app, Action& action);
+void add_chat_command(CLI::App& app, Action& action);
+
+}  // namespace rmm::cli

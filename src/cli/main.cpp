@@ -1,0 +1,61 @@
+// rmm: the command-line front end. Usage errors exit 2, runtime errors 1.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/generation_flags.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace rmm;
+  CLI::App app{"RunMyModel: run open models locally", "rmm"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "stderr log level: debug, info, warn, error, off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+
+  cli::Action action;
+  cli::add_run_command(app, action);
+  cli::add_chat_command(app, action);
+  cli::add_info_command(app, action);
+  cli::add_forge_command(app, action);
+  cli::add_version_command(app, action);
+
+  const auto args = cli::normalize_llama_style_flags(argc, argv);
+  std::vector<char*> arg_ptrs;
+  for (const auto& a : args) arg_ptrs.push_back(const_cast<char*>(a.c_str()));
+  try {
+    app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "rmm: " << e.what() << "\n\n";
+    // Show the usage of the subcommand that failed, if any was chosen.
+    const CLI::App* shown = &app;
+    for (const CLI::App* sub : app.get_subcommands()) shown = sub;
+    std::string usage = shown->help();
+    // CLI11 names a subcommand alone ("Usage: run"); users type "rmm run".
+    if (shown != &app) {
+      const std::string bare = "Usage: " + shown->get_name();
+      if (auto at = usage.find(bare); at != std::string::npos)
+        usage.replace(at, bare.size(), "Usage: rmm " + shown->get_name());
+    }
+    std::cerr << usage;
+    return 2;
+  }
+
+  try {
+    log::set_level(log::parse_level(log_level));
+    return action ? action() : 2;
+  } catch (const Error& e) {
+    std::cerr << "rmm: " << e.what() << "\n";
+    return e.kind() == ErrorKind::InvalidArgument ? 2 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "rmm: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

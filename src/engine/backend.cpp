@@ -1,0 +1,38 @@
+#include "engine/backend.hpp"
+
+#include <ggml-backend.h>
+#include <llama.h>
+
+#include <mutex>
+
+#include "core/log.hpp"
+
+namespace rmm::engine {
+
+void ensure_backend() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    log::route_llama_log();
+    llama_backend_init();
+  });
+}
+
+std::string llama_cpp_version() {
+  const char* v = llama_version();
+  return v ? v : "unknown";
+}
+
+std::vector<std::string> compiled_backends() {
+  ensure_backend();
+  std::vector<std::string> names;
+  for (size_t i = 0; i < ggml_backend_reg_count(); ++i)
+    names.emplace_back(ggml_backend_reg_name(ggml_backend_reg_get(i)));
+  return names;
+}
+
+std::string cpu_features() {
+  ensure_backend();
+  return llama_print_system_info();
+}
+
+}  // namespace rmm::engine

@@ -1,0 +1,17 @@
+#pragma once
+// Process-wide llama.cpp / ggml initialisation and what was compiled in.
+#include <string>
+#include <vector>
+
+namespace rmm::engine {
+
+// Initialises llama.cpp's backends once; every engine entry point calls it.
+void ensure_backend();
+
+std::string llama_cpp_version();
+// Names of the compiled-in ggml backends, e.g. {"CPU"} or {"CUDA", "CPU"}.
+std::vector<std::string> compiled_backends();
+// llama.cpp's CPU feature summary ("AVX2 = 1 | ...").
+std::string cpu_features();
+
+}  // namespace rmm::engine

@@ -1,0 +1,72 @@
+#pragma once
+// What a caller asks of the engine and what it gets back, token by token.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/model.hpp"
+#include "engine/sampling.hpp"
+
+namespace rmm::engine {
+
+struct GenerateRequest {
+  std::vector<Token> prompt;  // already tokenized (see ChatFormatter / Model::tokenize)
+  SamplingParams sampling;
+  int max_tokens = -1;            // -1: until end of generation or the context is full
+  std::vector<std::string> stop;  // matched across token boundaries, never emitted in part
+  bool ignore_eos = false;
+  // Log-probabilities cost a softmax over the vocabulary per token, so they are opt-in.
+  bool logprobs = false;
+  int top_logprobs = 0;  // 0..20 alternatives per token (implies logprobs)
+};
+
+struct Alternative {
+  Token token;
+  std::string text;
+  float logprob;
+};
+
+// One sampled token. `text` is always valid UTF-8: a token that ends inside a
+// multi-byte character has empty text and the character goes with the token
+// that completes it; text held back while it may start a stop string is
+// released with the token that rules the stop out.
+struct TokenEvent {
+  int index = 0;  // 0-based position among the generated tokens
+  Token token = 0;
+  std::string text;
+  // Log-probabilities come from the model's own distribution: softmax of the raw
+  // logits, before temperature, penalties, filters or grammar. NaN when not asked.
+  float logprob = 0.0f;
+  std::vector<Alternative> top;  // best first
+  double t_ms = 0.0;             // since the request was submitted
+};
+
+enum class StopReason { Length, StopString, EndOfGeneration, Cancelled, Error };
+const char* stop_reason_name(StopReason r);
+
+struct Timings {
+  int prompt_tokens = 0;
+  int cached_tokens = 0;  // prompt tokens reused from the KV cache, not recomputed
+  int generated_tokens = 0;
+  double queue_ms = 0.0;       // waiting for a free sequence slot
+  double prompt_ms = 0.0;      // admission to first token
+  double generation_ms = 0.0;  // first token to last token
+  double prompt_tokens_per_second() const;
+  double generation_tokens_per_second() const;  // tokens after the first / generation_ms
+};
+
+struct GenerationResult {
+  StopReason stop_reason = StopReason::Length;
+  std::string text;  // all event texts joined
+  std::vector<Token> tokens;
+  Timings timings;
+  uint32_t seed = 0;
+  std::string error;        // set when stop_reason == Error
+  std::string stop_string;  // the stop string that matched, if any
+};
+
+using TokenCallback = std::function<void(const TokenEvent&)>;
+using DoneCallback = std::function<void(const GenerationResult&)>;
+
+}  // namespace rmm::engine

@@ -1,0 +1,108 @@
+#include "engine/sampling.hpp"
+
+#include <json-schema-to-grammar.h>
+#include <json.h>
+#include <llama.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/error.hpp"
+
+namespace rmm::engine {
+namespace {
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw Error(ErrorKind::InvalidArgument, message);
+}
+
+bool finite(float v) { return std::isfinite(v); }
+
+std::string effective_grammar(const SamplingParams& p) {
+  if (!p.grammar.empty()) return p.grammar;
+  if (!p.json_schema.empty()) return json_schema_to_gbnf(p.json_schema);
+  return "";
+}
+
+}  // namespace
+
+void SamplerDeleter::operator()(llama_sampler* s) const { llama_sampler_free(s); }
+
+void validate(const SamplingParams& p, int n_vocab) {
+  require(finite(p.temperature) && p.temperature >= 0.0f && p.temperature <= 100.0f,
+          "temperature must be a number between 0 and 100");
+  require(p.top_k >= 0, "top_k must be 0 (off) or positive");
+  require(finite(p.top_p) && p.top_p > 0.0f && p.top_p <= 1.0f, "top_p must be in (0, 1]");
+  require(finite(p.min_p) && p.min_p >= 0.0f && p.min_p <= 1.0f, "min_p must be in [0, 1]");
+  require(finite(p.typical_p) && p.typical_p > 0.0f && p.typical_p <= 1.0f, "typical_p must be in (0, 1]");
+  require(finite(p.repeat_penalty) && p.repeat_penalty > 0.0f && p.repeat_penalty <= 10.0f,
+          "repeat_penalty must be in (0, 10]");
+  require(p.repeat_last_n >= -1, "repeat_last_n must be -1 (whole context), 0 (off) or positive");
+  require(finite(p.presence_penalty) && std::fabs(p.presence_penalty) <= 2.0f,
+          "presence_penalty must be in [-2, 2]");
+  require(finite(p.frequency_penalty) && std::fabs(p.frequency_penalty) <= 2.0f,
+          "frequency_penalty must be in [-2, 2]");
+  require(p.seed >= -1 && p.seed <= UINT32_MAX, "seed must be -1 (random) or in [0, 4294967295]");
+  for (const auto& [token, bias] : p.logit_bias) {
+    require(token >= 0 && token < n_vocab, "logit_bias token " + std::to_string(token) +
+                                               " is outside the vocabulary (0.." +
+                                               std::to_string(n_vocab - 1) + ")");
+    require(!std::isnan(bias) && bias != INFINITY,
+            "logit_bias for token " + std::to_string(token) + " must be a number or -inf");
+  }
+}
+
+bool is_plain_greedy(const SamplingParams& p) {
+  return p.is_greedy() && p.grammar.empty() && p.json_schema.empty() && p.logit_bias.empty() &&
+         p.repeat_penalty == 1.0f && p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f;
+}
+
+std::string json_schema_to_gbnf(const std::string& schema_json) {
+  try {
+    return json_schema_to_grammar(common_json::parse(schema_json));
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::InvalidArgument,
+                std::string("json_schema is not a usable JSON Schema: ") + e.what());
+  }
+}
+
+SamplerPtr make_sampler(const Model& model, const SamplingParams& p, uint32_t* resolved_seed) {
+  validate(p, model.n_vocab());
+  auto cp = llama_sampler_chain_default_params();
+  cp.no_perf = true;
+  SamplerPtr chain(llama_sampler_chain_init(cp));
+
+  const std::string grammar = effective_grammar(p);
+  if (!grammar.empty()) {
+    llama_sampler* g = llama_sampler_init_grammar(model.vocab(), grammar.c_str(), "root");
+    if (!g) throw Error(ErrorKind::InvalidArgument, "grammar could not be parsed (GBNF syntax error)");
+    llama_sampler_chain_add(chain.get(), g);
+  }
+  if (!p.logit_bias.empty()) {
+    std::vector<llama_logit_bias> lb;
+    for (const auto& [t, b] : p.logit_bias) lb.push_back({t, b});
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_logit_bias(
+                                             model.n_vocab(), static_cast<int32_t>(lb.size()), lb.data()));
+  }
+  if (p.repeat_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f) {
+    const int last_n = p.repeat_last_n < 0 ? model.n_ctx_train() : p.repeat_last_n;
+    llama_sampler_chain_add(chain.get(),
+                            llama_sampler_init_penalties(model.n_vocab(), last_n, p.repeat_penalty,
+                                                         p.frequency_penalty, p.presence_penalty));
+  }
+  uint32_t seed = p.seed >= 0 ? static_cast<uint32_t>(p.seed) : std::random_device{}();
+  if (resolved_seed) *resolved_seed = seed;
+  if (p.is_greedy()) {
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+    return chain;
+  }
+  if (p.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(p.top_k));
+  if (p.typical_p < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_typical(p.typical_p, 1));
+  if (p.top_p < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(p.top_p, 1));
+  if (p.min_p > 0.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_min_p(p.min_p, 1));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(p.temperature));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
+  return chain;
+}
+
+}  // namespace rmm::engine

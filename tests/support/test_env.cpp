@@ -1,0 +1,41 @@
+#include "support/test_env.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <system_error>
+
+namespace rmm::test {
+namespace {
+
+std::filesystem::path env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::filesystem::path(v) : std::filesystem::path(fallback);
+}
+
+}  // namespace
+
+std::filesystem::path shared_models_dir() { return env_or("RMM_SHARED_MODELS", RMM_SHARED_MODELS_DEFAULT); }
+
+std::filesystem::path shared_model(const std::string& file) {
+  auto p = shared_models_dir() / file;
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p, ec) ? p : std::filesystem::path{};
+}
+
+std::filesystem::path rmm_binary() { return env_or("RMM_BIN", RMM_BIN_DEFAULT); }
+
+std::filesystem::path peer_tool(const std::string& name) {
+  return env_or("RMM_PEER_BIN_DIR", RMM_PEER_BIN_DIR_DEFAULT) / name;
+}
+
+std::filesystem::path llama_source_dir() { return env_or("RMM_LLAMA_DIR", RMM_LLAMA_DIR_DEFAULT); }
+
+std::filesystem::path temp_dir(const std::string& tag) {
+  auto base = std::filesystem::temp_directory_path() / ("rmm-test-" + tag + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  return base;
+}
+
+}  // namespace rmm::test

@@ -1,0 +1,23 @@
+#pragma once
+// Where the tests find models, binaries and llama.cpp's peer tools.
+#include <filesystem>
+#include <string>
+
+namespace rmm::test {
+
+std::filesystem::path shared_models_dir();
+// Path of a model in ../shared/models; the caller should GTEST_SKIP when empty.
+std::filesystem::path shared_model(const std::string& file);
+std::filesystem::path rmm_binary();
+std::filesystem::path peer_tool(const std::string& name);  // e.g. "llama-completion"
+std::filesystem::path llama_source_dir();
+// A fresh, empty directory under the build's temp area, removed at exit.
+std::filesystem::path temp_dir(const std::string& tag);
+
+}  // namespace rmm::test
+
+// Skips the current test, visibly, when a shared model is missing.
+#define RMM_REQUIRE_SHARED_MODEL(var, file)                          \
+  const std::filesystem::path var = ::rmm::test::shared_model(file); \
+  if (var.empty())                                                   \
+  GTEST_SKIP() << "shared model " << (file) << " is absent in " << ::rmm::test::shared_models_dir()
