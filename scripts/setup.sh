@@ -14,7 +14,7 @@ packages=(
   nodejs npm ca-certificates
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev python3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -70,7 +70,8 @@ struct BatchEngine::Active {
   size_t prompt_done = 0;       // prompt tokens already in the KV cache
   bool has_next = false;        // a sampled token waits to be decoded
   Token next = 0;
-  int out_index = -1;  // this step's batch row with logits, or -1
+  int out_index = -1;                        // this step's batch row with logits, or -1
+  std::vector<llama_token_data> candidates;  // the sampler chain's working array, reused
   GenerationResult result;
   Clock::time_point admitted, first_token;
 
@@ -307,12 +308,47 @@ void BatchEngine::finish(Slot& slot, StopReason reason, const std::string& error
   if (done->q.on_done) done->q.on_done(done->result);
 }
 
-void BatchEngine::sample_into(Slot& slot, int batch_index) {
-  Active& a = *slot.active;
+struct BatchEngine::Pick {
+  Token token = 0;
+  float logprob = std::numeric_limits<float>::quiet_NaN();
+  std::vector<std::pair<Token, float>> top;
+  bool failed = false;
+};
+
+BatchEngine::Pick BatchEngine::choose(Active& a, const float* logits) const {
+  // Works on this sequence's own logits row and sampler only, so sequences can
+  // be chosen in parallel; llama_sampler_sample would touch the shared context.
+  Pick pick;
   const int n_vocab = model_->n_vocab();
-  const float* logits = llama_get_logits_ith(ctx_, batch_index);
-  const Token tok =
-      a.fast_greedy ? argmax(logits, n_vocab) : llama_sampler_sample(a.sampler.get(), ctx_, batch_index);
+  if (a.fast_greedy) {
+    pick.token = argmax(logits, n_vocab);
+  } else {
+    a.candidates.resize(static_cast<size_t>(n_vocab));
+    for (Token t = 0; t < n_vocab; ++t) a.candidates[static_cast<size_t>(t)] = {t, logits[t], 0.0f};
+    llama_token_data_array arr{a.candidates.data(), a.candidates.size(), -1, false};
+    llama_sampler_apply(a.sampler.get(), &arr);
+    if (arr.selected < 0 || arr.selected >= static_cast<int64_t>(arr.size)) {
+      pick.failed = true;  // e.g. a grammar that allows no token here
+      return pick;
+    }
+    pick.token = arr.data[arr.selected].id;
+    llama_sampler_accept(a.sampler.get(), pick.token);
+  }
+  if (a.want_logprobs) {
+    const Distribution d = distribution(logits, n_vocab);
+    pick.logprob = d.logprob(logits, pick.token);
+    pick.top = top_logprobs(logits, n_vocab, d, a.q.request.top_logprobs);
+  }
+  return pick;
+}
+
+void BatchEngine::accept(Slot& slot, const Pick& pick) {
+  Active& a = *slot.active;
+  if (pick.failed) {
+    finish(slot, StopReason::Error, "the sampler could not choose a token (the grammar allows none here)");
+    return;
+  }
+  const Token tok = pick.token;
   const auto now = Clock::now();
   auto& t = a.result.timings;
   if (t.generated_tokens == 0) a.first_token = now;
@@ -325,13 +361,8 @@ void BatchEngine::sample_into(Slot& slot, int batch_index) {
   ev.index = t.generated_tokens;
   ev.token = tok;
   ev.t_ms = ms_between(a.q.submitted, now);
-  ev.logprob = std::numeric_limits<float>::quiet_NaN();
-  if (a.want_logprobs) {
-    const Distribution d = distribution(logits, n_vocab);
-    ev.logprob = d.logprob(logits, tok);
-    for (const auto& [alt, lp] : top_logprobs(logits, n_vocab, d, a.q.request.top_logprobs))
-      ev.top.push_back({alt, model_->piece(alt), lp});
-  }
+  ev.logprob = pick.logprob;
+  for (const auto& [alt, lp] : pick.top) ev.top.push_back({alt, model_->piece(alt), lp});
   ++t.generated_tokens;
   a.result.tokens.push_back(tok);
   a.held.push_back(std::move(ev));
@@ -436,6 +467,15 @@ bool BatchEngine::step() {
       prompt_order_.erase(std::remove(prompt_order_.begin(), prompt_order_.end(), seq), prompt_order_.end());
     }
   }
+  // Choose every sequence's next token (in parallel when there are several:
+  // with a 128k vocabulary this is the step's main CPU cost), then emit in slot
+  // order on this thread, where callbacks run.
+  struct Row {
+    Slot* slot;
+    const float* logits;
+    Pick pick;
+  };
+  std::vector<Row> rows;
   for (auto& s : slots_) {
     if (!s.active || s.active->out_index < 0) continue;
     const int idx = s.active->out_index;
@@ -444,8 +484,17 @@ bool BatchEngine::step() {
       finish(s, StopReason::Cancelled);
       continue;
     }
-    sample_into(s, idx);
+    rows.push_back({&s, llama_get_logits_ith(ctx_, idx), {}});
   }
+  const int n_rows = static_cast<int>(rows.size());
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(params_.n_threads) if (n_rows >= 4)
+#endif
+  for (int i = 0; i < n_rows; ++i) {
+    Row& row = rows[static_cast<size_t>(i)];
+    row.pick = choose(*row.slot->active, row.logits);
+  }
+  for (const auto& row : rows) accept(*row.slot, row.pick);
   return true;
 }
 

@@ -75,7 +75,9 @@ class BatchEngine {
   void admit();
   void finish(Slot& slot, StopReason reason, const std::string& error = "");
   void emit_released(Active& a, const std::vector<std::string>& texts);
-  void sample_into(Slot& slot, int batch_index);
+  struct Pick;
+  Pick choose(Active& a, const float* logits) const;  // thread-safe across different sequences
+  void accept(Slot& slot, const Pick& pick);
 
   std::shared_ptr<const Model> model_;
   ContextParams params_;

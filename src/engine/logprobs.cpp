@@ -39,11 +39,36 @@ std::vector<std::pair<Token, float>> top_logprobs(const float* logits, int n_voc
 }
 
 Token argmax(const float* logits, int n_vocab) {
-  Token best = 0;
-  for (Token i = 1; i < n_vocab; ++i) {
-    if (logits[i] > logits[best]) best = i;
+  // Called once per sequence per step over vocabularies of 128k+ entries, so it
+  // is written to vectorise: block maxima first (lane-wise, no index tracking),
+  // then a scalar look for the first maximum inside the winning block only.
+  constexpr int kBlock = 256, kLanes = 16;
+  float best = -INFINITY;
+  int best_block = -1, i = 0;
+  for (; i + kBlock <= n_vocab; i += kBlock) {
+    float lane[kLanes];
+    for (int j = 0; j < kLanes; ++j) lane[j] = logits[i + j];
+    for (int k = kLanes; k < kBlock; k += kLanes) {
+      for (int j = 0; j < kLanes; ++j) lane[j] = lane[j] < logits[i + k + j] ? logits[i + k + j] : lane[j];
+    }
+    float m = lane[0];
+    for (int j = 1; j < kLanes; ++j) m = m < lane[j] ? lane[j] : m;
+    if (m > best) {
+      best = m;
+      best_block = i;
+    }
   }
-  return best;
+  // The tail after the last whole block: its first maximum wins only if it beats every block.
+  int tail_best = -1;
+  for (int k = i; k < n_vocab; ++k) {
+    if (logits[k] > best && (tail_best < 0 || logits[k] > logits[tail_best])) tail_best = k;
+  }
+  if (tail_best >= 0) return static_cast<Token>(tail_best);
+  if (best_block < 0) return 0;  // every logit is -inf or NaN
+  for (int k = best_block; k < best_block + kBlock; ++k) {
+    if (logits[k] == best) return static_cast<Token>(k);
+  }
+  return static_cast<Token>(best_block);
 }
 
 }  // namespace rmm::engine

@@ -136,3 +136,30 @@ TEST(Batching, SequencesJoinWhileOthersAreGenerating) {
   EXPECT_EQ(a.tokens, solo.generate(greedy_request({model->bos()}, 30)).tokens);
   EXPECT_EQ(b.tokens, solo.generate(greedy_request(model->tokenize_prompt("The dog"), 10)).tokens);
 }
+
+// Sequences are sampled in parallel threads when several are in a step; each
+// keeps its own sampler, so a seeded answer is the same batched or alone.
+TEST(Batching, SeededSamplingIsTheSameBatchedOrAlone) {
+  RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
+  auto sampled = [&](int64_t seed) {
+    auto r = greedy_request({model->bos()}, 24);
+    r.sampling.temperature = 0.9f;
+    r.sampling.seed = seed;
+    r.top_logprobs = 2;
+    return r;
+  };
+  std::vector<std::vector<engine::Token>> alone;
+  {
+    engine::BatchEngine one(model, ctx(1, 512));
+    for (int i = 0; i < 8; ++i) alone.push_back(one.generate(sampled(100 + i)).tokens);
+  }
+  auto cp = ctx(8);
+  cp.n_threads = 2;
+  engine::BatchEngine eng(model, cp);
+  std::vector<std::vector<engine::Token>> batched(8);
+  for (int i = 0; i < 8; ++i) {
+    eng.submit(sampled(100 + i), {}, [&batched, i](const engine::GenerationResult& r) { batched[i] = r.tokens; });
+  }
+  eng.run();
+  EXPECT_EQ(batched, alone);
+}
