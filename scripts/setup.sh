@@ -14,6 +14,7 @@ packages=(
   nodejs npm ca-certificates
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libboost1.81-dev libtomlplusplus-dev
   clang libclang-rt-14-dev python3
 )
 missing=()

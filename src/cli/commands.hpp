@@ -16,5 +16,9 @@ void add_forge_command(CLI::App& app, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
 void add_chat_command(CLI::App& app, Action& action);
+void add_serve_command(CLI::App& app, Action& action);
+
+// Whether --log-level was given (commands with chattier defaults respect it).
+extern bool log_level_explicit;
 
 }  // namespace rmm::cli

@@ -156,8 +156,11 @@ std::shared_ptr<engine::Model> load_model(const GenerationFlags& f) {
 }
 
 std::vector<std::string> normalize_llama_style_flags(int argc, char** argv) {
-  static const std::pair<const char*, const char*> aliases[] = {
-      {"-ngl", "--gpu-layers"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"}, {"-np", "--parallel"}};
+  static const std::pair<const char*, const char*> aliases[] = {{"-ngl", "--gpu-layers"},
+                                                                {"-ub", "--ubatch-size"},
+                                                                {"-fa", "--flash-attn"},
+                                                                {"-np", "--parallel"},
+                                                                {"-m", "--model"}};
   std::vector<std::string> out;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];

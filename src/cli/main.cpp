@@ -7,18 +7,23 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 
+namespace rmm::cli {
+bool log_level_explicit = false;
+}
+
 int main(int argc, char** argv) {
   using namespace rmm;
   CLI::App app{"RunMyModel: run open models locally", "rmm"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
   std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "stderr log level: debug, info, warn, error, off")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+  auto* log_opt = app.add_option("--log-level", log_level, "stderr log level: debug, info, warn, error, off")
+                      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
 
   cli::Action action;
   cli::add_run_command(app, action);
   cli::add_chat_command(app, action);
+  cli::add_serve_command(app, action);
   cli::add_info_command(app, action);
   cli::add_forge_command(app, action);
   cli::add_version_command(app, action);
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    cli::log_level_explicit = log_opt->count() > 0;
     log::set_level(log::parse_level(log_level));
     return action ? action() : 2;
   } catch (const Error& e) {

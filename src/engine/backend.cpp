@@ -30,6 +30,26 @@ std::vector<std::string> compiled_backends() {
   return names;
 }
 
+std::vector<Device> devices() {
+  ensure_backend();
+  std::vector<Device> out;
+  for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+    ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+    Device d;
+    d.name = ggml_backend_dev_name(dev);
+    d.description = ggml_backend_dev_description(dev);
+    switch (ggml_backend_dev_type(dev)) {
+      case GGML_BACKEND_DEVICE_TYPE_CPU: d.type = "cpu"; break;
+      case GGML_BACKEND_DEVICE_TYPE_GPU: d.type = "gpu"; break;
+      case GGML_BACKEND_DEVICE_TYPE_IGPU: d.type = "igpu"; break;
+      default: d.type = "accel"; break;
+    }
+    ggml_backend_dev_memory(dev, &d.memory_free, &d.memory_total);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::string cpu_features() {
   ensure_backend();
   return llama_print_system_info();

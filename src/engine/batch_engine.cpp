@@ -156,11 +156,6 @@ size_t BatchEngine::queued() const {
   return inbox_.size();
 }
 
-size_t BatchEngine::running() const {
-  return static_cast<size_t>(
-      std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.active != nullptr; }));
-}
-
 bool BatchEngine::abort_requested(void* self) {
   // Called by ggml between graph nodes (CPU backends): stop a long decode only
   // when every sequence in it was cancelled.
@@ -169,7 +164,7 @@ bool BatchEngine::abort_requested(void* self) {
   return std::all_of(e->batch_flags_.begin(), e->batch_flags_.end(), [](const auto* f) { return f->load(); });
 }
 
-RequestId BatchEngine::submit(GenerateRequest request, TokenCallback on_token, DoneCallback on_done) {
+void BatchEngine::validate(const GenerateRequest& request) const {
   auto bad = [](const std::string& m) { throw Error(ErrorKind::InvalidArgument, m); };
   if (request.prompt.empty()) bad("the prompt is empty");
   const int n_vocab = model_->n_vocab();
@@ -182,8 +177,11 @@ RequestId BatchEngine::submit(GenerateRequest request, TokenCallback on_token, D
         std::to_string(limit) + " per sequence");
   if (request.max_tokens < -1) bad("max_tokens must be -1 (no limit) or at least 0");
   if (request.top_logprobs < 0 || request.top_logprobs > 20) bad("top_logprobs must be between 0 and 20");
-  validate(request.sampling, n_vocab);
+  engine::validate(request.sampling, n_vocab);
+}
 
+RequestId BatchEngine::submit(GenerateRequest request, TokenCallback on_token, DoneCallback on_done) {
+  validate(request);
   const RequestId id = next_id_++;
   auto flag = std::make_shared<std::atomic<bool>>(false);
   std::lock_guard lock(inbox_mutex_);
@@ -259,6 +257,7 @@ void BatchEngine::admit() {
       a->sampler = make_sampler(*model_, req.sampling, &a->result.seed);
     } catch (const Error& e) {
       slot.active = std::move(a);
+      ++running_;
       finish(slot, StopReason::Error, e.what());
       continue;
     }
@@ -267,6 +266,7 @@ void BatchEngine::admit() {
     a->result.timings.queue_ms = ms_between(a->q.submitted, a->admitted);
     slot.active = std::move(a);
     slot.last_used = ++use_clock_;
+    ++running_;
     prompt_order_.push_back(slot.seq);
   }
 }
@@ -300,6 +300,7 @@ void BatchEngine::finish(Slot& slot, StopReason reason, const std::string& error
   }
   std::unique_ptr<Active> done = std::move(slot.active);
   slot.last_used = ++use_clock_;
+  --running_;
   prompt_order_.erase(std::remove(prompt_order_.begin(), prompt_order_.end(), slot.seq), prompt_order_.end());
   {
     std::lock_guard lock(inbox_mutex_);
@@ -365,8 +366,10 @@ void BatchEngine::accept(Slot& slot, const Pick& pick) {
   for (const auto& [alt, lp] : pick.top) ev.top.push_back({alt, model_->piece(alt), lp});
   ++t.generated_tokens;
   a.result.tokens.push_back(tok);
+  ev.piece = model_->piece(tok);
+  const std::string piece = ev.piece;
   a.held.push_back(std::move(ev));
-  const auto released = a.release.push(model_->piece(tok));
+  const auto released = a.release.push(piece);
   emit_released(a, released.texts);
   if (released.stopped) {
     a.result.stop_string = released.stop;

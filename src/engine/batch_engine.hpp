@@ -47,6 +47,8 @@ class BatchEngine {
   // the problem, e.g. a prompt longer than the context). The callbacks run on
   // the stepping thread; on_done runs exactly once.
   RequestId submit(GenerateRequest request, TokenCallback on_token, DoneCallback on_done);
+  // The checks submit() makes, without queueing anything. Thread-safe.
+  void validate(const GenerateRequest& request) const;
   // Stops a queued or running request; it finishes with StopReason::Cancelled
   // within one step. Unknown or finished ids are ignored.
   void cancel(RequestId id);
@@ -65,7 +67,7 @@ class BatchEngine {
   int n_ctx_seq() const;  // the most tokens (prompt + output) one sequence can hold
   int n_seq() const { return params_.n_seq; }
   size_t queued() const;
-  size_t running() const;
+  size_t running() const { return running_.load(); }  // safe from any thread
 
  private:
   struct Active;
@@ -92,6 +94,7 @@ class BatchEngine {
   std::vector<const std::atomic<bool>*> batch_flags_;  // cancel flags of the sequences in the current batch
   static bool abort_requested(void* self);
   uint64_t use_clock_ = 0;
+  std::atomic<size_t> running_{0};
   struct Batch;
   std::unique_ptr<Batch> batch_;
 };

@@ -35,6 +35,7 @@ struct TokenEvent {
   int index = 0;  // 0-based position among the generated tokens
   Token token = 0;
   std::string text;
+  std::string piece;  // the token's own bytes (may be part of a character; not for display)
   // Log-probabilities come from the model's own distribution: softmax of the raw
   // logits, before temperature, penalties, filters or grammar. NaN when not asked.
   float logprob = 0.0f;

@@ -1,0 +1,141 @@
+// rmm serve: the OpenAI-compatible and native HTTP API over one loaded model.
+#include <boost/asio/signal_set.hpp>
+#include <iostream>
+#include <map>
+
+#include "cli/commands.hpp"
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/paths.hpp"
+#include "server/http_server.hpp"
+#include "server/model_host.hpp"
+#include "server/native/routes.hpp"
+#include "server/openai/completion_routes.hpp"
+
+namespace rmm::cli {
+namespace {
+
+struct ServeFlags {
+  std::string host, models_dir, model, chat_template, max_body, flash_attn;
+  std::vector<std::string> cors;
+  int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
+  bool kv_unified = false;
+  std::map<std::string, CLI::Option*> opts;  // to tell a given flag from its default
+  bool given(const std::string& name) const { return opts.at(name)->count() > 0; }
+};
+
+int serve(ServeFlags& f) {
+  if (!log_level_explicit) log::set_level(log::Level::Info);  // serve logs one line per request
+  const Config cfg = Config::load(Config::default_path());
+  auto str = [&](const std::string& name, const std::string& key, const std::string& flag_value,
+                 const std::string& fallback) {
+    return f.given(name) ? flag_value : cfg.get_string("serve", key, fallback);
+  };
+  auto num = [&](const std::string& name, const std::string& key, int flag_value, int fallback, int lo,
+                 int hi) {
+    return f.given(name) ? flag_value : static_cast<int>(cfg.get_int("serve", key, fallback, lo, hi));
+  };
+
+  server::ServerOptions so;
+  so.host = str("host", "host", f.host, "127.0.0.1");
+  so.port = static_cast<unsigned short>(num("port", "port", f.port, 5000, 0, 65535));
+  so.max_body = parse_size(str("max-body", "max_body", f.max_body, "8MiB"), "--max-body");
+  so.cors_origins = f.given("cors-origin") ? f.cors : std::vector<std::string>{};
+  if (!f.given("cors-origin")) {
+    if (auto c = cfg.get("serve", "cors_origin")) so.cors_origins.push_back(c->first);
+  }
+
+  server::HostOptions ho;
+  ho.models_dir = str("models-dir", "models_dir", f.models_dir, paths::models_dir().string());
+  ho.context.n_seq = num("parallel", "parallel", f.parallel, 4, 1, 256);
+  ho.context.n_ctx = num("ctx-size", "ctx_size", f.ctx_size, 0, 0, 1 << 24);
+  ho.context.n_threads = num("threads", "threads", f.threads, 0, 0, 1024);
+  ho.context.n_batch = num("batch-size", "batch_size", f.batch, 2048, 1, 1 << 20);
+  ho.context.n_ubatch = num("ubatch-size", "ubatch_size", f.ubatch, 512, 1, 1 << 20);
+  ho.context.kv_unified = f.given("kv-unified") ? f.kv_unified : cfg.get_bool("serve", "kv_unified", false);
+  const std::string fa = str("flash-attn", "flash_attn", f.flash_attn, "auto");
+  if (fa != "on" && fa != "off" && fa != "auto")
+    throw Error(ErrorKind::InvalidArgument, "flash_attn must be on, off or auto");
+  ho.context.flash_attn = fa == "on" ? 1 : fa == "off" ? 0 : -1;
+  ho.gpu_layers = num("gpu-layers", "gpu_layers", f.gpu_layers, -1, -1, 100000);
+  ho.chat_template = str("chat-template", "chat_template", f.chat_template, "");
+  ho.max_queue = static_cast<size_t>(num("queue", "queue", f.queue, 64, 0, 1 << 20));
+  // n_ctx 0 means the model's; with several slots each gets its share unless unified.
+  const std::string model = str("model", "model", f.model, "");
+
+  server::ModelHost host(ho);
+  server::Router router;
+  server::openai::add_routes(router, host);
+  server::native::add_routes(router, host);
+  server::HttpServer http(so, router);
+  const unsigned short port = http.listen();
+
+  boost::asio::signal_set signals(http.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", sig);
+    host.cancel_all();
+    http.stop();
+  });
+
+  if (!model.empty()) {
+    // Loaded before the listening line so that clients starting on it find the model ready.
+    auto m = host.load(model);
+    spdlog::info("loaded {} ({}), {} slots x {} tokens", m->id, m->model->description(),
+                 m->engine->engine().n_seq(), m->engine->engine().n_ctx_seq());
+  }
+  std::cerr << "rmm serve: listening on http://" << so.host << ":" << port << std::endl;
+  http.run();
+  host.unload();
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Action& action) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Serve models over an OpenAI-compatible and a native HTTP API");
+  cmd->footer(
+      "Each setting can also come from RMM_<NAME> environment variables (RMM_PORT, RMM_MODEL, RMM_PARALLEL, "
+      "...)\n"
+      "or from [serve] in $RMM_HOME/config.toml (port = 5000, ...); a flag wins over the environment, which "
+      "wins\n"
+      "over the file.");
+  auto& o = f->opts;
+  o["host"] = cmd->add_option("--host", f->host, "Address to bind (default 127.0.0.1)");
+  o["port"] = cmd->add_option("--port", f->port, "Port (default 5000; 0 picks a free one)")
+                  ->check(CLI::Range(0, 65535));
+  o["models-dir"] =
+      cmd->add_option("--models-dir", f->models_dir, "Directory of .gguf models (default $RMM_HOME/models)");
+  o["model"] = cmd->add_option("-m,--model", f->model,
+                               "Model to load at start: a .gguf path or a name in the models dir");
+  o["parallel"] = cmd->add_option("--parallel", f->parallel, "Sequences decoded together (-np; default 4)")
+                      ->check(CLI::Range(1, 256));
+  o["ctx-size"] = cmd->add_option("-c,--ctx-size", f->ctx_size,
+                                  "KV cache size over all slots (0: the model's, at most 4096)")
+                      ->check(CLI::Range(0, 1 << 24));
+  o["queue"] =
+      cmd->add_option("--queue", f->queue, "Requests that may wait for a slot; more get 503 (default 64)")
+          ->check(CLI::Range(0, 1 << 20));
+  o["max-body"] = cmd->add_option("--max-body", f->max_body, "Largest request body (default 8MiB)");
+  o["threads"] =
+      cmd->add_option("-t,--threads", f->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024));
+  o["gpu-layers"] =
+      cmd->add_option("--gpu-layers,--n-gpu-layers", f->gpu_layers, "Layers on the GPU (-ngl; -1: all)")
+          ->check(CLI::Range(-1, 100000));
+  o["batch-size"] =
+      cmd->add_option("-b,--batch-size", f->batch, "Logical batch size")->check(CLI::Range(1, 1 << 20));
+  o["ubatch-size"] =
+      cmd->add_option("--ubatch-size", f->ubatch, "Physical batch size (-ub)")->check(CLI::Range(1, 1 << 20));
+  o["flash-attn"] = cmd->add_option("--flash-attn", f->flash_attn, "Flash attention (-fa): on, off or auto")
+                        ->check(CLI::IsMember({"on", "off", "auto"}));
+  o["kv-unified"] = cmd->add_flag("--kv-unified", f->kv_unified, "One KV cache shared by all slots");
+  o["chat-template"] =
+      cmd->add_option("--chat-template", f->chat_template, "Named chat template or Jinja source");
+  o["cors-origin"] =
+      cmd->add_option("--cors-origin", f->cors, "Extra browser origin allowed (repeatable; * for any)");
+  cmd->callback([f, &action] { action = [f] { return serve(*f); }; });
+}
+
+}  // namespace rmm::cli

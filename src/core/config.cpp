@@ -1,0 +1,114 @@
+#include "core/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cctype>
+#include <cstdlib>
+
+#include "core/error.hpp"
+#include "core/paths.hpp"
+
+namespace rmm {
+
+std::filesystem::path Config::default_path() { return paths::home() / "config.toml"; }
+
+Config Config::load(const std::filesystem::path& file) {
+  Config c;
+  c.file_ = file;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return c;
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw Error(ErrorKind::InvalidArgument, file.string() + ":" + std::to_string(e.source().begin.line) +
+                                                ": " + std::string(e.description()));
+  }
+  for (const auto& [section, node] : root) {
+    const auto* table = node.as_table();
+    if (!table) continue;
+    for (const auto& [key, value] : *table) {
+      std::string text;
+      if (auto s = value.value<std::string>()) {
+        text = *s;
+      } else if (auto i = value.value<int64_t>()) {
+        text = std::to_string(*i);
+      } else if (auto b = value.value<bool>()) {
+        text = *b ? "true" : "false";
+      } else if (auto d = value.value<double>()) {
+        text = std::to_string(*d);
+      } else {
+        continue;
+      }
+      c.values_[std::string(section.str()) + "." + std::string(key.str())] = text;
+    }
+  }
+  return c;
+}
+
+std::optional<std::pair<std::string, std::string>> Config::get(const std::string& section,
+                                                               const std::string& key) const {
+  std::string env = "RMM_";
+  for (char ch : key)
+    env += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (const char* v = std::getenv(env.c_str()); v && *v) return std::make_pair(std::string(v), env);
+  if (auto it = values_.find(section + "." + key); it != values_.end())
+    return std::make_pair(it->second, file_.filename().string() + " [" + section + "] " + key);
+  return std::nullopt;
+}
+
+std::string Config::get_string(const std::string& section, const std::string& key,
+                               const std::string& fallback) const {
+  const auto v = get(section, key);
+  return v ? v->first : fallback;
+}
+
+int64_t Config::get_int(const std::string& section, const std::string& key, int64_t fallback, int64_t lo,
+                        int64_t hi) const {
+  const auto v = get(section, key);
+  if (!v) return fallback;
+  size_t used = 0;
+  int64_t n = 0;
+  try {
+    n = std::stoll(v->first, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v->first.size() || n < lo || n > hi) {
+    throw Error(ErrorKind::InvalidArgument, v->second + " = '" + v->first + "' must be an integer in " +
+                                                std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  return n;
+}
+
+bool Config::get_bool(const std::string& section, const std::string& key, bool fallback) const {
+  const auto v = get(section, key);
+  if (!v) return fallback;
+  if (v->first == "true" || v->first == "1" || v->first == "yes") return true;
+  if (v->first == "false" || v->first == "0" || v->first == "no") return false;
+  throw Error(ErrorKind::InvalidArgument, v->second + " = '" + v->first + "' must be true or false");
+}
+
+uint64_t parse_size(const std::string& text, const std::string& what) {
+  size_t used = 0;
+  double n = -1;
+  try {
+    n = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  unit.erase(0, unit.find_first_not_of(' '));
+  static const std::pair<const char*, double> units[] = {
+      {"", 1},       {"B", 1},         {"KB", 1e3},        {"MB", 1e6},           {"GB", 1e9},
+      {"TB", 1e12},  {"KiB", 1024.0},  {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+      {"K", 1024.0}, {"M", 1048576.0}, {"G", 1073741824.0}};
+  for (const auto& [name, mult] : units) {
+    if (used > 0 && unit == name && n >= 0 && n * mult < 1.8e19) return static_cast<uint64_t>(n * mult);
+  }
+  throw Error(
+      ErrorKind::InvalidArgument,
+      what + " '" + text + "' is not a size (a number with an optional unit: B, KiB, MiB, GiB, KB, MB, GB)");
+}
+
+}  // namespace rmm

@@ -1,0 +1,38 @@
+#pragma once
+// Settings from $RMM_HOME/config.toml and RMM_* environment variables. Front
+// ends apply their command-line flags last, so the order is flag > env > file
+// > default. A key `port` in section `serve` is read from RMM_PORT, then from
+// `[serve] port = ...` in the file.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace rmm {
+
+class Config {
+ public:
+  // A missing file is an empty config; a broken one is rmm::Error(InvalidArgument) naming file and line.
+  static Config load(const std::filesystem::path& file);
+  static std::filesystem::path default_path();  // $RMM_HOME/config.toml
+
+  // The raw value and where it came from ("RMM_PORT" or "config.toml [serve] port").
+  std::optional<std::pair<std::string, std::string>> get(const std::string& section,
+                                                         const std::string& key) const;
+
+  std::string get_string(const std::string& section, const std::string& key,
+                         const std::string& fallback) const;
+  int64_t get_int(const std::string& section, const std::string& key, int64_t fallback, int64_t lo,
+                  int64_t hi) const;
+  bool get_bool(const std::string& section, const std::string& key, bool fallback) const;
+
+ private:
+  std::filesystem::path file_;
+  std::map<std::string, std::string> values_;  // "section.key" → value as text
+};
+
+// "512MiB", "8GiB", "1048576" → bytes; throws rmm::Error(InvalidArgument) naming `what`.
+uint64_t parse_size(const std::string& text, const std::string& what);
+
+}  // namespace rmm

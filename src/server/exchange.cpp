@@ -1,0 +1,132 @@
+#include "server/exchange.hpp"
+
+#include <sstream>
+
+#include "server/session.hpp"
+
+namespace rmm::server {
+
+Exchange::Exchange(std::shared_ptr<Session> session, Request request)
+    : session_(std::move(session)), request_(std::move(request)) {}
+
+std::string Exchange::path() const {
+  const std::string target(request_.target());
+  return target.substr(0, target.find('?'));
+}
+
+std::string Exchange::query_param(const std::string& name) const {
+  const std::string target(request_.target());
+  const auto q = target.find('?');
+  if (q == std::string::npos) return "";
+  std::istringstream in(target.substr(q + 1));
+  std::string pair;
+  while (std::getline(in, pair, '&')) {
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string raw = eq == std::string::npos ? "" : pair.substr(eq + 1), out;
+    for (size_t i = 0; i < raw.size(); ++i) {  // percent-decoding, '+' as space
+      if (raw[i] == '+') {
+        out += ' ';
+      } else if (raw[i] == '%' && i + 2 < raw.size() &&
+                 std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+        out += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += raw[i];
+      }
+    }
+    return out;
+  }
+  return "";
+}
+
+namespace {
+
+std::string cors_headers(const Request& req, const std::vector<std::string>& allowed) {
+  const auto it = req.find(http::field::origin);
+  if (it == req.end()) return "";
+  const std::string origin(it->value());
+  bool ok = false;
+  for (const char* local : {"http://localhost", "http://127.0.0.1", "http://[::1]"}) {
+    const std::string l = local;
+    if (origin == l || origin.rfind(l + ":", 0) == 0) ok = true;
+  }
+  for (const auto& a : allowed) ok = ok || a == "*" || a == origin;
+  if (!ok) return "";
+  return "Access-Control-Allow-Origin: " + origin +
+         "\r\nVary: Origin\r\nAccess-Control-Allow-Methods: GET, POST, PUT, PATCH, DELETE, OPTIONS"
+         "\r\nAccess-Control-Allow-Headers: Content-Type, Authorization\r\n";
+}
+
+std::string status_line(http::status status) {
+  return "HTTP/1.1 " + std::to_string(static_cast<unsigned>(status)) + " " +
+         std::string(http::obsolete_reason(status)) + "\r\n";
+}
+
+}  // namespace
+
+void Exchange::send(http::status status, const std::string& body, const std::string& content_type,
+                    const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto self = shared_from_this();
+  session_->post([self, status, body, content_type, headers] {
+    if (self->finished_.exchange(true)) return;
+    self->status_ = static_cast<unsigned>(status);
+    std::string out = status_line(status);
+    if (!content_type.empty()) out += "Content-Type: " + content_type + "\r\n";
+    out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
+    out += cors_headers(self->request_, self->session_->cors_origins());
+    out += "\r\n" + body;
+    self->session_->write_raw(std::move(out));
+    self->session_->finish_exchange(*self);
+  });
+}
+
+void Exchange::send_json(http::status status, const nlohmann::json& body,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  send(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json",
+       headers);
+}
+
+void Exchange::begin_stream(const std::string& content_type) {
+  auto self = shared_from_this();
+  session_->post([self, content_type] {
+    if (self->finished_ || self->streaming_.exchange(true)) return;
+    self->status_ = 200;
+    std::string out = status_line(http::status::ok);
+    out += "Content-Type: " + content_type + "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    out += cors_headers(self->request_, self->session_->cors_origins());
+    out += "\r\n";
+    self->session_->write_raw(std::move(out));
+  });
+}
+
+void Exchange::write_chunk(std::string data) {
+  if (data.empty()) return;
+  auto self = shared_from_this();
+  session_->post([self, data = std::move(data)] {
+    if (self->finished_) return;
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    self->session_->write_raw(size + data + "\r\n");
+  });
+}
+
+void Exchange::end_stream() {
+  auto self = shared_from_this();
+  session_->post([self] {
+    if (self->finished_.exchange(true)) return;
+    self->session_->write_raw("0\r\n\r\n");
+    self->session_->finish_exchange(*self);
+  });
+}
+
+void Exchange::on_disconnect(std::function<void()> callback) {
+  auto self = shared_from_this();
+  session_->post([self, callback = std::move(callback)]() mutable {
+    self->session_->add_disconnect_callback(std::move(callback));
+  });
+}
+
+}  // namespace rmm::server

@@ -1,0 +1,125 @@
+#include "server/http_server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "server/session.hpp"
+
+namespace rmm::server {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(path);
+  std::string seg;
+  while (std::getline(in, seg, '/')) {
+    if (!seg.empty()) out.push_back(seg);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::add(http::verb method, const std::string& pattern, Handler handler) {
+  routes_.push_back({method, split_path(pattern), std::move(handler)});
+}
+
+const Handler* Router::match(http::verb method, const std::string& path, std::vector<std::string>& params,
+                             bool& path_known) const {
+  const auto segs = split_path(path);
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    std::vector<std::string> found;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i) {
+      const auto& p = r.segments[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        found.push_back(segs[i]);
+      } else {
+        ok = p == segs[i];
+      }
+    }
+    if (!ok) continue;
+    if (r.method != method) {
+      path_known = true;
+      continue;
+    }
+    params = std::move(found);
+    return &r.handler;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string>& Session::cors_origins() const { return server_.options().cors_origins; }
+
+HttpServer::HttpServer(ServerOptions options, Router router)
+    : options_(std::move(options)), router_(std::move(router)), acceptor_(io_) {}
+
+HttpServer::~HttpServer() = default;
+
+unsigned short HttpServer::listen() {
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(options_.host, ec);
+  if (ec) throw Error(ErrorKind::InvalidArgument, "--host '" + options_.host + "' is not an IP address");
+  const tcp::endpoint ep(address, options_.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw Error(ErrorKind::InvalidArgument, "cannot listen on " + options_.host + ":" +
+                                                std::to_string(options_.port) + ": " + ec.message());
+  }
+  accept();
+  return acceptor_.local_endpoint().port();
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept(net::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!acceptor_.is_open()) return;  // stop() closed it
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);  // token chunks are small and must go out now
+      auto s = std::make_shared<Session>(std::move(socket), *this);
+      track(s);
+      s->start();
+    }
+    accept();
+  });
+}
+
+void HttpServer::track(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(sessions_mutex_);
+  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+  sessions_.push_back(s);
+}
+
+void HttpServer::run() { io_.run(); }
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+  if (stopping_.exchange(true)) return;
+  net::post(io_, [this, grace] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      for (auto& w : sessions_) {
+        if (auto s = w.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) s->close_when_idle();
+    // Responses in flight get `grace` to finish; then the loop ends regardless.
+    auto timer = std::make_shared<net::steady_timer>(io_, grace);
+    timer->async_wait([this, timer](boost::system::error_code) { io_.stop(); });
+  });
+}
+
+}  // namespace rmm::server

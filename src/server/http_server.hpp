@@ -1,0 +1,76 @@
+#pragma once
+// The HTTP/1.1 server: Boost.Beast over one Asio io_context. Connections are
+// asynchronous (hundreds of idle keep-alive clients cost no threads); route
+// handlers get an Exchange and may answer later from another thread.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/exchange.hpp"
+
+namespace rmm::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 5000;
+  size_t max_body = 8 * 1024 * 1024;
+  // Origins allowed to call from a browser besides localhost ones; "*" allows any.
+  std::vector<std::string> cors_origins;
+};
+
+using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;
+
+// Exact paths, or patterns whose "{name}" segments match one path segment.
+class Router {
+ public:
+  void add(http::verb method, const std::string& pattern, Handler handler);
+  // Finds the handler; `params` gets the {name} segments. Sets `path_known` when
+  // the path exists for another method (405 rather than 404).
+  const Handler* match(http::verb method, const std::string& path, std::vector<std::string>& params,
+                       bool& path_known) const;
+
+ private:
+  struct Route {
+    http::verb method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, Router router);
+  ~HttpServer();
+  // Binds and listens; returns the port (useful with port 0). Throws rmm::Error.
+  unsigned short listen();
+  // Serves until stop(); blocks the calling thread.
+  void run();
+  // Stops accepting, ends idle connections, lets responses in flight finish
+  // for up to `grace`, then returns from run(). Safe from any thread.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(1500));
+
+  const ServerOptions& options() const { return options_; }
+  const Router& router() const { return router_; }
+  bool stopping() const { return stopping_.load(); }
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  friend class Session;
+  void accept();
+  void track(const std::shared_ptr<Session>& s);
+
+  ServerOptions options_;
+  Router router_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  std::mutex sessions_mutex_;
+  std::vector<std::weak_ptr<Session>> sessions_;
+};
+
+}  // namespace rmm::server

@@ -1,0 +1,149 @@
+#include "server/native/routes.hpp"
+
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/paths.hpp"
+#include "gguf/model_info.hpp"
+#include "gguf/reader.hpp"
+#include "server/api_error.hpp"
+#include "server/openai/request.hpp"
+#include "server/system_info.hpp"
+
+namespace rmm::server::native {
+namespace {
+
+using json = nlohmann::json;
+using http::status;
+
+Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
+  return [fn = std::move(fn)](const std::shared_ptr<Exchange>& ex) {
+    try {
+      fn(ex);
+    } catch (const ApiError& e) {
+      ex->send_json(e.status, api_error_json(e.what(), e.type, e.param, e.code));
+    } catch (const Error& e) {
+      ex->send_json(status_for(e.kind()), api_error_json(e.what(), error_kind_name(e.kind())));
+    }
+  };
+}
+
+json model_summary(const std::filesystem::path& path) {
+  json j = {{"id", model_id_for(path)}, {"path", path.string()}};
+  std::error_code ec;
+  j["size"] = std::filesystem::file_size(path, ec);
+  try {
+    const auto info = gguf::derive_model_info(gguf::read_file(path));
+    j["architecture"] = info.architecture;
+    j["name"] = info.name;
+    j["parameters"] = info.n_params;
+    j["quantization"] = info.file_type;
+    j["context_length"] = info.context_length;
+    j["chat_template"] = info.has_chat_template;
+  } catch (const Error& e) {
+    j["error"] = e.what();
+  }
+  return j;
+}
+
+json loaded_json(const HostedModel& m) {
+  const auto& e = m.engine->engine();
+  return {{"id", m.id},
+          {"path", m.path.string()},
+          {"description", m.model->description()},
+          {"context_size", e.n_ctx()},
+          {"context_per_slot", e.n_ctx_seq()},
+          {"slots", e.n_seq()},
+          {"running", m.engine->running()},
+          {"queued", m.engine->queued()},
+          {"loaded_at", m.created}};
+}
+
+void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
+  const json body = openai::parse_body(*ex);
+  std::string target;
+  for (const char* key : {"model", "path", "name"}) {
+    if (body.contains(key) && body[key].is_string()) target = body[key].get<std::string>();
+  }
+  if (target.empty())
+    throw ApiError(status::bad_request, "name the model to load in 'model' (a path or a name)", "model");
+  const bool stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
+  host.resolve(target);  // 404 now rather than after the stream began
+  // Loading takes a while: it runs off the I/O thread; progress streams as SSE when asked.
+  if (stream) ex->begin_stream();
+  std::thread([ex, &host, target, stream] {
+    try {
+      int last = -1;
+      auto m = host.load(target, [&](float p) {
+        const int pct = static_cast<int>(p * 100);
+        if (stream && pct != last) {
+          last = pct;
+          ex->write_chunk(
+              "data: " + json{{"type", "load_progress"}, {"progress", p}, {"stage", "weights"}}.dump() +
+              "\n\n");
+        }
+      });
+      const json done = {{"type", "load_complete"}, {"model", loaded_json(*m)}};
+      if (stream) {
+        ex->write_chunk("data: " + done.dump() + "\n\n");
+        ex->end_stream();
+      } else {
+        ex->send_json(status::ok, done);
+      }
+    } catch (const Error& e) {
+      const json err = api_error_json(e.what(), error_kind_name(e.kind()));
+      if (stream) {
+        ex->write_chunk("data: " + err.dump() + "\n\n");
+        ex->end_stream();
+      } else {
+        ex->send_json(status_for(e.kind()), err);
+      }
+    }
+  }).detach();
+}
+
+}  // namespace
+
+void add_routes(Router& router, ModelHost& host) {
+  auto health = guarded([&host](const std::shared_ptr<Exchange>& ex) {
+    if (host.loading()) {
+      ex->send_json(status::service_unavailable, {{"status", "loading"}});
+    } else {
+      ex->send_json(status::ok,
+                    {{"status", "ok"}, {"model", host.current() ? json(host.current()->id) : json(nullptr)}});
+    }
+  });
+  router.add(http::verb::get, "/health", health);
+  router.add(http::verb::get, "/api/system/health", health);
+  router.add(http::verb::get, "/api/system/info", guarded([](const std::shared_ptr<Exchange>& ex) {
+               ex->send_json(status::ok, system_info(paths::home()));
+             }));
+  router.add(http::verb::get, "/api/models", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+               json data = json::array();
+               for (const auto& f : host.list_files()) data.push_back(model_summary(f.path));
+               auto cur = host.current();
+               if (cur && std::none_of(data.begin(), data.end(),
+                                       [&](const json& j) { return j["path"] == cur->path.string(); }))
+                 data.push_back(model_summary(cur->path));
+               ex->send_json(status::ok, {{"models", std::move(data)}});
+             }));
+  router.add(http::verb::get, "/api/models/loaded", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+               json data = json::array();
+               if (auto m = host.current()) data.push_back(loaded_json(*m));
+               ex->send_json(status::ok, {{"models", std::move(data)}});
+             }));
+  router.add(http::verb::post, "/api/models/load",
+             guarded([&host](const std::shared_ptr<Exchange>& ex) { load(ex, host); }));
+  router.add(http::verb::post, "/api/models/unload", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+               auto m = host.current();
+               if (!m) throw ApiError(status::not_found, "no model is loaded", "model");
+               host.unload();
+               ex->send_json(status::ok, {{"unloaded", m->id}});
+             }));
+  router.add(http::verb::get, "/api/models/{id}/info", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+               const auto& id = ex->path_params().at(0);
+               ex->send_json(status::ok, model_summary(host.resolve(id)));
+             }));
+}
+
+}  // namespace rmm::server::native

@@ -1,0 +1,203 @@
+#include "server/openai/request.hpp"
+
+#include <cmath>
+
+#include "core/utf8.hpp"
+#include "server/api_error.hpp"
+
+namespace rmm::server::openai {
+namespace {
+
+using json = nlohmann::json;
+using http::status;
+
+[[noreturn]] void bad(const std::string& param, const std::string& message) {
+  throw ApiError(status::bad_request, message, param);
+}
+
+const json* field(const json& body, const char* name) {
+  const auto it = body.find(name);
+  return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+double number(const json& body, const char* name, double lo, double hi, double fallback) {
+  const json* v = field(body, name);
+  if (!v) return fallback;
+  if (!v->is_number()) bad(name, std::string("'") + name + "' must be a number");
+  const double d = v->get<double>();
+  if (!std::isfinite(d) || d < lo || d > hi)
+    bad(name, std::string("'") + name + "' must be between " + json(lo).dump() + " and " + json(hi).dump());
+  return d;
+}
+
+int64_t integer(const json& body, const char* name, int64_t lo, int64_t hi, int64_t fallback) {
+  const json* v = field(body, name);
+  if (!v) return fallback;
+  if (!v->is_number_integer() && !(v->is_number_float() && std::floor(v->get<double>()) == v->get<double>()))
+    bad(name, std::string("'") + name + "' must be an integer");
+  const double d = v->get<double>();
+  if (d < static_cast<double>(lo) || d > static_cast<double>(hi))
+    bad(name,
+        std::string("'") + name + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return static_cast<int64_t>(d);
+}
+
+bool boolean(const json& body, const char* name, bool fallback) {
+  const json* v = field(body, name);
+  if (!v) return fallback;
+  if (!v->is_boolean()) bad(name, std::string("'") + name + "' must be true or false");
+  return v->get<bool>();
+}
+
+}  // namespace
+
+json parse_body(const Exchange& ex) {
+  const auto& req = ex.request();
+  const auto ct = req.find(http::field::content_type);
+  const std::string type = ct == req.end() ? "" : std::string(ct->value());
+  if (type.rfind("application/json", 0) != 0) {
+    throw ApiError(status::unsupported_media_type,
+                   "Content-Type must be application/json (got '" + type + "')", "", "invalid_request_error");
+  }
+  if (!utf8::is_valid(req.body())) bad("", "the request body is not valid UTF-8");
+  json body = json::parse(req.body(), nullptr, false);
+  if (body.is_discarded()) bad("", "the request body is not valid JSON");
+  if (!body.is_object()) bad("", "the request body must be a JSON object");
+  return body;
+}
+
+ParsedRequest parse_common(const json& body, int n_vocab) {
+  ParsedRequest r;
+  if (const json* m = field(body, "model")) {
+    if (!m->is_string()) bad("model", "'model' must be a string");
+    r.model = m->get<std::string>();
+  }
+  auto& g = r.generate;
+  auto& s = g.sampling;
+  // OpenAI's defaults: temperature 1, top_p 1, no top-k / min-p.
+  s.temperature = static_cast<float>(number(body, "temperature", 0.0, 2.0, 1.0));
+  s.top_p = static_cast<float>(number(body, "top_p", 0.0, 1.0, 1.0));
+  if (s.top_p == 0.0f) s.top_p = 1e-6f;  // OpenAI allows 0 (meaning "only the top token")
+  s.top_k = static_cast<int>(integer(body, "top_k", 0, 1 << 20, 0));
+  s.min_p = static_cast<float>(number(body, "min_p", 0.0, 1.0, 0.0));
+  s.frequency_penalty = static_cast<float>(number(body, "frequency_penalty", -2.0, 2.0, 0.0));
+  s.presence_penalty = static_cast<float>(number(body, "presence_penalty", -2.0, 2.0, 0.0));
+  s.repeat_penalty = static_cast<float>(number(body, "repeat_penalty", 0.01, 10.0, 1.0));
+  s.seed = integer(body, "seed", INT64_MIN, INT64_MAX, -1);
+  if (s.seed < -1 || s.seed > UINT32_MAX)
+    s.seed = static_cast<int64_t>(static_cast<uint64_t>(s.seed) & 0xffffffffu);
+
+  const int64_t max_completion = integer(body, "max_completion_tokens", 0, 1 << 30, -1);
+  g.max_tokens = static_cast<int>(integer(body, "max_tokens", 0, 1 << 30, max_completion));
+
+  if (integer(body, "n", 1, 1 << 20, 1) != 1) bad("n", "only n = 1 is supported");
+
+  if (const json* st = field(body, "stop")) {
+    if (st->is_string()) {
+      g.stop.push_back(st->get<std::string>());
+    } else if (st->is_array()) {
+      if (st->size() > 4) bad("stop", "'stop' takes at most 4 strings");
+      for (const auto& x : *st) {
+        if (!x.is_string()) bad("stop", "'stop' must be a string or a list of strings");
+        g.stop.push_back(x.get<std::string>());
+      }
+    } else {
+      bad("stop", "'stop' must be a string or a list of strings");
+    }
+    for (const auto& x : g.stop) {
+      if (x.empty()) bad("stop", "'stop' strings must not be empty");
+    }
+  }
+
+  if (const json* lb = field(body, "logit_bias")) {
+    if (!lb->is_object()) bad("logit_bias", "'logit_bias' must be an object of token id to bias");
+    for (const auto& [k, v] : lb->items()) {
+      size_t used = 0;
+      long id = -1;
+      try {
+        id = std::stol(k, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != k.size() || id < 0 || id >= n_vocab)
+        bad("logit_bias", "logit_bias key '" + k + "' is not a token id of this model (0.." +
+                              std::to_string(n_vocab - 1) + ")");
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < -100 ||
+          v.get<double>() > 100)
+        bad("logit_bias", "logit_bias values must be numbers between -100 and 100");
+      // OpenAI's -100 means "never"; the engine spells that -inf.
+      const double b = v.get<double>();
+      s.logit_bias.emplace_back(static_cast<engine::Token>(id),
+                                b <= -100 ? -INFINITY : static_cast<float>(b));
+    }
+  }
+
+  r.stream = boolean(body, "stream", false);
+  if (const json* so = field(body, "stream_options")) {
+    if (!so->is_object()) bad("stream_options", "'stream_options' must be an object");
+    r.include_usage = boolean(*so, "include_usage", false);
+  }
+  return r;
+}
+
+std::vector<engine::ChatMessage> parse_messages(const json& body) {
+  const json* ms = field(body, "messages");
+  if (!ms || !ms->is_array() || ms->empty()) bad("messages", "'messages' must be a non-empty list");
+  std::vector<engine::ChatMessage> out;
+  for (size_t i = 0; i < ms->size(); ++i) {
+    const auto& m = (*ms)[i];
+    const std::string where = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) bad(where, where + " must be an object");
+    const json* role = field(m, "role");
+    if (!role || !role->is_string()) bad(where + ".role", where + ".role must be a string");
+    std::string r = role->get<std::string>();
+    if (r == "developer") r = "system";
+    if (r != "system" && r != "user" && r != "assistant" && r != "tool")
+      bad(where + ".role", where + ".role '" + r + "' is not system, developer, user, assistant or tool");
+    std::string content;
+    if (const json* c = field(m, "content")) {
+      if (c->is_string()) {
+        content = c->get<std::string>();
+      } else if (c->is_array()) {
+        for (const auto& part : *c) {
+          if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
+            bad(where + ".content", where + ".content parts must be objects with a type");
+          if (part["type"] != "text")
+            bad(where + ".content", "content part type '" + part["type"].get<std::string>() +
+                                        "' is not supported by this model (text only)");
+          if (!part.contains("text") || !part["text"].is_string())
+            bad(where + ".content", where + ".content text parts need a 'text' string");
+          if (!content.empty()) content += "\n";
+          content += part["text"].get<std::string>();
+        }
+      } else {
+        bad(where + ".content", where + ".content must be a string or a list of parts");
+      }
+    } else if (r != "assistant") {
+      bad(where + ".content", where + ".content is required");
+    }
+    out.push_back({r, content});
+  }
+  return out;
+}
+
+std::string parse_response_format(const json& body) {
+  const json* rf = field(body, "response_format");
+  if (!rf) return "";
+  if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string())
+    bad("response_format", "'response_format' must be an object with a 'type'");
+  const std::string type = (*rf)["type"];
+  if (type == "text") return "";
+  if (type == "json_object") return R"({"type":"object"})";
+  if (type == "json_schema") {
+    const json* js = field(*rf, "json_schema");
+    if (!js || !js->is_object()) bad("response_format.json_schema", "'json_schema' must be an object");
+    const json* schema = field(*js, "schema");
+    if (!schema || !schema->is_object())
+      bad("response_format.json_schema.schema", "'json_schema.schema' must be a JSON Schema object");
+    return schema->dump();
+  }
+  bad("response_format.type", "response_format type '" + type + "' is not text, json_object or json_schema");
+}
+
+}  // namespace rmm::server::openai

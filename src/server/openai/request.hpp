@@ -1,0 +1,36 @@
+#pragma once
+// Reads OpenAI request bodies into engine requests. Every field is checked;
+// a wrong type or value becomes a 400 that names the field. Unknown fields
+// are ignored, as OpenAI's own API does.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/chat_format.hpp"
+#include "engine/generation.hpp"
+#include "server/exchange.hpp"
+
+namespace rmm::server::openai {
+
+struct ParsedRequest {
+  std::string model;
+  engine::GenerateRequest generate;  // prompt filled in by the route
+  bool stream = false;
+  bool include_usage = false;
+  bool logprobs = false;
+  int top_logprobs = 0;
+};
+
+// Body → JSON object; checks Content-Type and UTF-8 (400/415 otherwise).
+nlohmann::json parse_body(const Exchange& ex);
+
+// The fields shared by /v1/completions and /v1/chat/completions.
+ParsedRequest parse_common(const nlohmann::json& body, int n_vocab);
+
+// messages → chat messages (content as a string or a list of text parts).
+std::vector<engine::ChatMessage> parse_messages(const nlohmann::json& body);
+
+// response_format → JSON schema text for constrained output ("" for none).
+std::string parse_response_format(const nlohmann::json& body);
+
+}  // namespace rmm::server::openai

@@ -1,0 +1,93 @@
+#include "server/openai/responses.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "core/utf8.hpp"
+
+namespace rmm::server::openai {
+
+using json = nlohmann::json;
+
+ResponseIds new_ids(Kind kind, const std::string& model) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string id = kind == Kind::Chat ? "chatcmpl-" : "cmpl-";
+  for (int i = 0; i < 24; ++i) id += alphabet[rng() % 62];
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return {id, std::chrono::duration_cast<std::chrono::seconds>(now).count(), model};
+}
+
+const char* finish_reason(engine::StopReason r) {
+  switch (r) {
+    case engine::StopReason::EndOfGeneration:
+    case engine::StopReason::StopString: return "stop";
+    case engine::StopReason::Length: return "length";
+    default: return nullptr;
+  }
+}
+
+json usage_json(const engine::Timings& t) {
+  return {{"prompt_tokens", t.prompt_tokens},
+          {"completion_tokens", t.generated_tokens},
+          {"total_tokens", t.prompt_tokens + t.generated_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", t.cached_tokens}}}};
+}
+
+namespace {
+
+json bytes_of(const std::string& s) {
+  json b = json::array();
+  for (unsigned char c : s) b.push_back(c);
+  return b;
+}
+
+json lp(float v) { return std::isfinite(v) ? json(v) : json(-9999.0); }
+
+}  // namespace
+
+json chat_logprob(const engine::TokenEvent& ev) {
+  json top = json::array();
+  for (const auto& a : ev.top) {
+    top.push_back(
+        {{"token", utf8::sanitize(a.text)}, {"logprob", lp(a.logprob)}, {"bytes", bytes_of(a.text)}});
+  }
+  return {{"token", utf8::sanitize(ev.piece)},
+          {"logprob", lp(ev.logprob)},
+          {"bytes", bytes_of(ev.piece)},
+          {"top_logprobs", std::move(top)}};
+}
+
+void TextLogprobs::add(const engine::TokenEvent& ev) {
+  tokens.push_back(utf8::sanitize(ev.piece));
+  token_logprobs.push_back(lp(ev.logprob));
+  json t = json::object();
+  for (const auto& a : ev.top) t[utf8::sanitize(a.text)] = lp(a.logprob);
+  top.push_back(std::move(t));
+  offsets.push_back(offset);
+  offset += ev.text.size();
+}
+
+json TextLogprobs::to_json() const {
+  return {{"tokens", tokens},
+          {"token_logprobs", token_logprobs},
+          {"top_logprobs", top},
+          {"text_offset", offsets}};
+}
+
+json chunk(Kind kind, const ResponseIds& ids, json choice) {
+  json choices = json::array();
+  if (!choice.is_null()) choices.push_back(std::move(choice));
+  return {{"id", ids.id},
+          {"object", kind == Kind::Chat ? "chat.completion.chunk" : "text_completion"},
+          {"created", ids.created},
+          {"model", ids.model},
+          {"choices", std::move(choices)}};
+}
+
+std::string sse(const json& j) {
+  return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
+}  // namespace rmm::server::openai

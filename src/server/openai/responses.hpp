@@ -1,0 +1,38 @@
+#pragma once
+// OpenAI response objects: whole responses, stream chunks and logprobs, for
+// chat completions and (legacy) text completions.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/generation.hpp"
+
+namespace rmm::server::openai {
+
+enum class Kind { Chat, Text };
+
+struct ResponseIds {
+  std::string id;  // chatcmpl-... / cmpl-...
+  int64_t created;
+  std::string model;
+};
+
+ResponseIds new_ids(Kind kind, const std::string& model);
+const char* finish_reason(engine::StopReason r);  // "stop", "length", or nullptr
+nlohmann::json usage_json(const engine::Timings& t);
+
+// Logprobs of one token in the chat shape {token, logprob, bytes, top_logprobs}.
+nlohmann::json chat_logprob(const engine::TokenEvent& ev);
+
+// Accumulates completions-style logprobs {tokens, token_logprobs, top_logprobs, text_offset}.
+struct TextLogprobs {
+  nlohmann::json tokens = nlohmann::json::array(), token_logprobs = nlohmann::json::array(),
+                 top = nlohmann::json::array(), offsets = nlohmann::json::array();
+  size_t offset = 0;
+  void add(const engine::TokenEvent& ev);
+  nlohmann::json to_json() const;
+};
+
+nlohmann::json chunk(Kind kind, const ResponseIds& ids, nlohmann::json choice);
+std::string sse(const nlohmann::json& j);  // "data: {...}\n\n"
+
+}  // namespace rmm::server::openai

@@ -1,0 +1,196 @@
+#include "server/session.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <sstream>
+
+#include "core/log.hpp"
+#include "server/api_error.hpp"
+#include "server/http_server.hpp"
+
+namespace rmm::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+
+Session::Session(net::ip::tcp::socket socket, HttpServer& server)
+    : stream_(std::move(socket)), server_(server) {}
+
+void Session::start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+}
+
+void Session::post(std::function<void()> fn) { net::post(stream_.get_executor(), std::move(fn)); }
+
+void Session::close_when_idle() {
+  post([self = shared_from_this()] {
+    self->closing_ = true;
+    if (!self->current_) self->shutdown();
+  });
+}
+
+void Session::read_request() {
+  if (closing_ || server_.stopping()) return shutdown();
+  parser_.emplace();
+  parser_->body_limit(server_.options().max_body);
+  // Idle keep-alive connections are cheap, but not forever.
+  stream_.expires_after(std::chrono::minutes(5));
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+}
+
+void Session::on_read(beast::error_code ec) {
+  stream_.expires_never();
+  if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+      ec == beast::error::timeout || ec == net::error::connection_reset) {
+    return shutdown();
+  }
+  if (ec) {
+    // The request cannot be read to its end: answer once, then close.
+    keep_alive_ = false;
+    current_ = std::make_shared<Exchange>(shared_from_this(), Request{});
+    if (ec == http::error::body_limit) {
+      current_->send_json(
+          http::status::payload_too_large,
+          api_error_json("request body is larger than the limit of " +
+                             std::to_string(server_.options().max_body) + " bytes (--max-body)",
+                         "invalid_request_error", "", "body_too_large"));
+    } else {
+      current_->send_json(http::status::bad_request,
+                          api_error_json("malformed HTTP request: " + ec.message(), "invalid_request_error"));
+    }
+    return;
+  }
+  keep_alive_ = parser_->get().keep_alive();
+  current_ = std::make_shared<Exchange>(shared_from_this(), parser_->release());
+  dispatch();
+}
+
+void Session::dispatch() {
+  auto ex = current_;
+  watch_for_disconnect();
+  std::vector<std::string> params;
+  bool path_known = false;
+  const Request& req = ex->request();
+  if (req.method() == http::verb::options) {
+    ex->send(http::status::no_content, "", "");
+    return;
+  }
+  const Handler* h = server_.router().match(req.method(), ex->path(), params, path_known);
+  if (!h) {
+    if (path_known) {
+      ex->send_json(http::status::method_not_allowed,
+                    api_error_json(std::string(req.method_string()) + " is not allowed on " + ex->path(),
+                                   "invalid_request_error"));
+    } else {
+      ex->send_json(http::status::not_found, api_error_json("no such endpoint: " + ex->path(),
+                                                            "invalid_request_error", "", "not_found"));
+    }
+    return;
+  }
+  ex->path_params_ = std::move(params);
+  try {
+    (*h)(ex);
+  } catch (const std::exception& e) {
+    if (!ex->finished()) {
+      ex->send_json(http::status::internal_server_error, api_error_json(e.what(), "server_error"));
+    }
+  }
+}
+
+void Session::watch_for_disconnect() {
+  // While a handler works, a readable socket with nothing to read means the
+  // client closed it; data means a pipelined request, which waits its turn.
+  stream_.socket().async_wait(
+      net::ip::tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+        if (ec || !self->current_ || self->gone_) return;
+        char byte;
+        const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) self->client_gone();
+      });
+}
+
+void Session::client_gone() {
+  if (gone_) return;
+  gone_ = true;
+  auto callbacks = std::move(disconnect_callbacks_);
+  disconnect_callbacks_.clear();
+  for (auto& cb : callbacks) cb();
+  if (current_) {
+    current_->status_ = 499;  // client closed request (nginx's code), for the log
+    current_->finished_ = true;
+    log_exchange(*current_);
+    current_.reset();
+  }
+  shutdown();
+}
+
+void Session::add_disconnect_callback(std::function<void()> cb) {
+  if (gone_) {
+    cb();
+    return;
+  }
+  disconnect_callbacks_.push_back(std::move(cb));
+}
+
+void Session::write_raw(std::string bytes) {
+  if (gone_) return;
+  writes_.push_back(std::move(bytes));
+  if (!writing_) write_next();
+}
+
+void Session::write_next() {
+  if (writes_.empty()) {
+    writing_ = false;
+    if (!current_ && (closing_ || !keep_alive_)) shutdown();
+    return;
+  }
+  writing_ = true;
+  net::async_write(stream_, net::buffer(writes_.front()),
+                   [self = shared_from_this()](beast::error_code ec, size_t) {
+                     self->writes_.pop_front();
+                     if (ec) {
+                       self->writes_.clear();
+                       self->writing_ = false;
+                       self->client_gone();
+                       return;
+                     }
+                     self->write_next();
+                   });
+}
+
+void Session::finish_exchange(Exchange& ex) {
+  if (current_.get() != &ex) return;
+  log_exchange(ex);
+  current_.reset();
+  disconnect_callbacks_.clear();  // the disconnect watch still pending sees no exchange and does nothing
+  if (!keep_alive_ || closing_ || server_.stopping()) {
+    closing_ = true;
+    if (!writing_) shutdown();
+    return;
+  }
+  read_request();
+}
+
+void Session::shutdown() {
+  if (!stream_.socket().is_open()) return;
+  if (writing_) {
+    closing_ = true;  // write_next closes once the queue is empty
+    return;
+  }
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+void Session::log_exchange(const Exchange& ex) const {
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started_).count();
+  spdlog::info("{} {} {} {:.1f}ms {} tokens", std::string(ex.request().method_string()), ex.path(),
+               ex.status_.load(), ms, ex.tokens_.load());
+}
+
+}  // namespace rmm::server
