@@ -366,7 +366,8 @@ void BatchEngine::accept(Slot& slot, const Pick& pick) {
   for (const auto& [alt, lp] : pick.top) ev.top.push_back({alt, model_->piece(alt), lp});
   ++t.generated_tokens;
   a.result.tokens.push_back(tok);
-  ev.piece = model_->piece(tok);
+  const auto& visible = a.q.request.visible_special_tokens;
+  ev.piece = model_->piece(tok, std::find(visible.begin(), visible.end(), tok) != visible.end());
   const std::string piece = ev.piece;
   a.held.push_back(std::move(ev));
   const auto released = a.release.push(piece);

@@ -9,6 +9,34 @@
 
 namespace rmm::engine {
 
+class ReplyParser {
+ public:
+  explicit ReplyParser(const common_chat_params& params) : params_(params) {
+    if (!params.parser.empty()) params_.parser.load(params.parser);
+  }
+  ChatReply parse(const std::string& text) const {
+    ChatReply out;
+    try {
+      const common_chat_msg msg = common_chat_parse(text, false, params_);
+      out.content = msg.content;
+      out.reasoning = msg.reasoning_content;
+      for (const auto& tc : msg.tool_calls) out.tool_calls.push_back({tc.id, tc.name, tc.arguments});
+    } catch (const std::exception& e) {
+      throw Error(ErrorKind::InvalidArgument,
+                  std::string("the answer does not follow the chat format: ") + e.what());
+    }
+    return out;
+  }
+
+ private:
+  common_chat_parser_params params_;
+};
+
+ChatReply ChatPrompt::parse_reply(const std::string& generated) const {
+  if (!parser) return {generated, "", {}};
+  return parser->parse(generated);
+}
+
 struct ChatFormatter::Impl {
   common_chat_templates_ptr templates;
   bool use_jinja = true;
@@ -22,7 +50,7 @@ std::vector<std::string> ChatFormatter::builtin_names() {
 }
 
 ChatFormatter::ChatFormatter(const Model& model, const std::string& template_name)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_unique<Impl>()), model_(&model) {
   const auto names = builtin_names();
   const bool named = std::find(names.begin(), names.end(), template_name) != names.end();
   // chatml has a Jinja source in llama.cpp common; the other names exist only as
@@ -63,10 +91,80 @@ ChatPrompt ChatFormatter::format(const std::vector<ChatMessage>& messages, bool 
   in.json_schema = json_schema;
   try {
     common_chat_params out = common_chat_templates_apply(impl_->templates.get(), in);
-    return ChatPrompt{std::move(out.prompt), std::move(out.additional_stops), std::move(out.grammar)};
+    ChatPrompt p;
+    p.text = out.prompt;
+    p.additional_stops = out.additional_stops;
+    p.grammar = out.grammar;
+    p.parser = std::make_shared<ReplyParser>(out);
+    return p;
   } catch (const std::exception& e) {
     throw Error(ErrorKind::InvalidArgument, std::string("chat template failed: ") + e.what());
   }
+}
+
+namespace {
+
+// The template's grammar triggers as the llama.cpp sampler API wants them.
+void add_triggers(const common_chat_params& out, ChatPrompt& p) {
+  for (const auto& t : out.grammar_triggers) {
+    switch (t.type) {
+      case COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN: p.trigger_tokens.push_back(t.token); break;
+      case COMMON_GRAMMAR_TRIGGER_TYPE_WORD: p.trigger_patterns.push_back(regex_escape(t.value)); break;
+      case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN: p.trigger_patterns.push_back(t.value); break;
+      case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN_FULL: {
+        std::string v = t.value.empty() ? "^$" : t.value;
+        if (v.front() != '^') v.insert(v.begin(), '^');
+        if (v.back() != '$') v.push_back('$');
+        p.trigger_patterns.push_back(v);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+ChatPrompt ChatFormatter::format_openai(const ChatOptions& options) const {
+  common_chat_templates_inputs in;
+  try {
+    in.messages = common_chat_msgs_parse_oaicompat(common_json::parse(options.messages_json));
+    if (!options.tools_json.empty())
+      in.tools = common_chat_tools_parse_oaicompat(common_json::parse(options.tools_json));
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::InvalidArgument, std::string("messages or tools: ") + e.what());
+  }
+  if (options.tool_choice == "none" || options.tool_choice == "auto" || options.tool_choice == "required") {
+    in.tool_choice = common_chat_tool_choice_parse_oaicompat(options.tool_choice);
+  } else {
+    // A named function: offer only that tool, and require a call.
+    std::erase_if(in.tools, [&](const common_chat_tool& t) { return t.name != options.tool_choice; });
+    if (in.tools.empty())
+      throw Error(ErrorKind::InvalidArgument,
+                  "tool_choice names '" + options.tool_choice + "', which is not in tools");
+    in.tool_choice = COMMON_CHAT_TOOL_CHOICE_REQUIRED;
+  }
+  in.parallel_tool_calls = options.parallel_tool_calls;
+  in.add_generation_prompt = options.add_generation_prompt;
+  in.use_jinja = impl_->use_jinja;
+  common_chat_params out;
+  try {
+    out = common_chat_templates_apply(impl_->templates.get(), in);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::InvalidArgument, std::string("chat template failed: ") + e.what());
+  }
+  ChatPrompt p;
+  p.text = out.prompt;
+  p.additional_stops = out.additional_stops;
+  p.grammar = out.grammar;
+  p.grammar_lazy = out.grammar_lazy;
+  add_triggers(out, p);
+  if (!p.grammar.empty() && !p.grammar_lazy) p.grammar_prefill = out.generation_prompt;
+  for (const auto& t : out.preserved_tokens) {
+    const auto ids = model_->tokenize(t, false, true);
+    if (ids.size() == 1) p.visible_special_tokens.push_back(ids[0]);
+  }
+  p.parser = std::make_shared<ReplyParser>(out);
+  return p;
 }
 
 std::string ChatFormatter::template_source() const {

@@ -14,10 +14,44 @@ struct ChatMessage {
   std::string content;
 };
 
+struct ToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text
+};
+
+// A generated answer split by the template's own format: text, reasoning, tool calls.
+struct ChatReply {
+  std::string content;
+  std::string reasoning;
+  std::vector<ToolCall> tool_calls;
+};
+
+class ReplyParser;
+
 struct ChatPrompt {
   std::string text;                           // tokenize with parse_special = true
   std::vector<std::string> additional_stops;  // stop strings the template asks for
-  std::string grammar;                        // from a JSON schema, when given
+  std::string grammar;                        // tool-call or output-format grammar, when any
+  bool grammar_lazy = false;                  // the grammar starts only at a trigger
+  std::vector<std::string> trigger_patterns;  // regexes that start a lazy grammar
+  std::vector<Token> trigger_tokens;          // tokens that start a lazy grammar
+  std::string grammar_prefill;                // text the template already wrote for the answer
+  std::vector<Token> visible_special_tokens;  // special tokens the reply parser must see as text
+  std::shared_ptr<const ReplyParser> parser;  // for parse_reply
+
+  // Splits generated text into content and tool calls (llama.cpp common's parser for the
+  // template's format). Throws rmm::Error(InvalidArgument) when the text does not parse.
+  ChatReply parse_reply(const std::string& generated) const;
+};
+
+// OpenAI-style chat input, as JSON text (parsed by llama.cpp common).
+struct ChatOptions {
+  std::string messages_json;         // the "messages" array
+  std::string tools_json;            // the "tools" array, or empty
+  std::string tool_choice = "auto";  // auto, none, required, or a function name to force
+  bool parallel_tool_calls = false;
+  bool add_generation_prompt = true;
 };
 
 class ChatFormatter {
@@ -32,6 +66,9 @@ class ChatFormatter {
 
   ChatPrompt format(const std::vector<ChatMessage>& messages, bool add_generation_prompt = true,
                     const std::string& json_schema = "") const;
+  // Messages with tool calls and tool results, plus tool definitions. Throws
+  // rmm::Error(InvalidArgument) naming what is wrong.
+  ChatPrompt format_openai(const ChatOptions& options) const;
   std::string template_source() const;
 
   // llama.cpp's named templates ("chatml", "llama3", "mistral-v7", ...).
@@ -40,6 +77,7 @@ class ChatFormatter {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  const Model* model_;
 };
 
 }  // namespace rmm::engine

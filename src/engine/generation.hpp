@@ -16,6 +16,8 @@ struct GenerateRequest {
   int max_tokens = -1;            // -1: until end of generation or the context is full
   std::vector<std::string> stop;  // matched across token boundaries, never emitted in part
   bool ignore_eos = false;
+  // Special tokens whose text is part of the answer (a template's tool-call markers).
+  std::vector<Token> visible_special_tokens;
   // Log-probabilities cost a softmax over the vocabulary per token, so they are opt-in.
   bool logprobs = false;
   int top_logprobs = 0;  // 0..20 alternatives per token (implies logprobs)

@@ -4,6 +4,7 @@
 #include <json.h>
 #include <llama.h>
 
+#include <cctype>
 #include <cmath>
 #include <random>
 
@@ -74,8 +75,33 @@ SamplerPtr make_sampler(const Model& model, const SamplingParams& p, uint32_t* r
 
   const std::string grammar = effective_grammar(p);
   if (!grammar.empty()) {
-    llama_sampler* g = llama_sampler_init_grammar(model.vocab(), grammar.c_str(), "root");
+    llama_sampler* g = nullptr;
+    if (p.grammar_lazy) {
+      std::vector<const char*> patterns;
+      for (const auto& t : p.grammar_trigger_patterns) patterns.push_back(t.c_str());
+      g = llama_sampler_init_grammar_lazy_patterns(model.vocab(), grammar.c_str(), "root", patterns.data(),
+                                                   patterns.size(), p.grammar_trigger_tokens.data(),
+                                                   p.grammar_trigger_tokens.size());
+    } else {
+      g = llama_sampler_init_grammar(model.vocab(), grammar.c_str(), "root");
+    }
     if (!g) throw Error(ErrorKind::InvalidArgument, "grammar could not be parsed (GBNF syntax error)");
+    if (!p.grammar_prefill.empty() && !p.grammar_lazy) {
+      try {
+        auto tokens = model.tokenize(p.grammar_prefill, false, true);
+        // SentencePiece vocabularies put a space before the text; the template wrote none.
+        if (!tokens.empty() && !std::isspace(static_cast<unsigned char>(p.grammar_prefill[0]))) {
+          const std::string first = model.piece(tokens[0], true);
+          if (first.size() == 1 && std::isspace(static_cast<unsigned char>(first[0])))
+            tokens.erase(tokens.begin());
+        }
+        for (Token t : tokens) llama_sampler_accept(g, t);
+      } catch (const std::exception& e) {
+        llama_sampler_free(g);
+        throw Error(ErrorKind::InvalidArgument,
+                    std::string("the grammar rejects the answer's prefix: ") + e.what());
+      }
+    }
     llama_sampler_chain_add(chain.get(), g);
   }
   if (!p.logit_bias.empty()) {

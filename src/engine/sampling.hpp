@@ -26,6 +26,12 @@ struct SamplingParams {
   std::vector<std::pair<Token, float>> logit_bias;  // -inf bans a token
   std::string grammar;                              // GBNF; takes precedence over json_schema
   std::string json_schema;  // JSON Schema text, turned into a grammar by llama.cpp common
+  // A lazy grammar (tool calls) applies only once a trigger appears in the output.
+  bool grammar_lazy = false;
+  std::vector<std::string> grammar_trigger_patterns;
+  std::vector<Token> grammar_trigger_tokens;
+  // Text the chat template already wrote for the answer; fed to the grammar first.
+  std::string grammar_prefill;
 
   bool is_greedy() const { return temperature <= 0.0f; }
 };

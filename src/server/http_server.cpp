@@ -31,6 +31,17 @@ void Router::add(http::verb method, const std::string& pattern, Handler handler)
   routes_.push_back({method, split_path(pattern), std::move(handler)});
 }
 
+void Router::add_websocket(const std::string& path, UpgradeHandler handler) {
+  websockets_.emplace_back(path, std::move(handler));
+}
+
+const UpgradeHandler* Router::websocket(const std::string& path) const {
+  for (const auto& [p, h] : websockets_) {
+    if (p == path) return &h;
+  }
+  return nullptr;
+}
+
 const Handler* Router::match(http::verb method, const std::string& path, std::vector<std::string>& params,
                              bool& path_known) const {
   const auto segs = split_path(path);

@@ -4,6 +4,7 @@
 // handlers get an Exchange and may answer later from another thread.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,11 +24,15 @@ struct ServerOptions {
 };
 
 using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;
+// Takes over a connection whose request asks for a WebSocket upgrade on its path.
+using UpgradeHandler = std::function<void(boost::beast::tcp_stream stream, Request request)>;
 
 // Exact paths, or patterns whose "{name}" segments match one path segment.
 class Router {
  public:
   void add(http::verb method, const std::string& pattern, Handler handler);
+  void add_websocket(const std::string& path, UpgradeHandler handler);
+  const UpgradeHandler* websocket(const std::string& path) const;
   // Finds the handler; `params` gets the {name} segments. Sets `path_known` when
   // the path exists for another method (405 rather than 404).
   const Handler* match(http::verb method, const std::string& path, std::vector<std::string>& params,
@@ -40,6 +45,7 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  std::vector<std::pair<std::string, UpgradeHandler>> websockets_;
 };
 
 class HttpServer {

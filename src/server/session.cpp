@@ -5,6 +5,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <sstream>
 
 #include "core/log.hpp"
@@ -65,6 +66,15 @@ void Session::on_read(beast::error_code ec) {
     return;
   }
   keep_alive_ = parser_->get().keep_alive();
+  if (boost::beast::websocket::is_upgrade(parser_->get())) {
+    const std::string target(parser_->get().target());
+    if (const UpgradeHandler* ws = server_.router().websocket(target.substr(0, target.find('?')))) {
+      // The WebSocket owns the connection from here; this session ends.
+      spdlog::info("GET {} 101 (websocket)", target);
+      (*ws)(std::move(stream_), parser_->release());
+      return;
+    }
+  }
   current_ = std::make_shared<Exchange>(shared_from_this(), parser_->release());
   dispatch();
 }

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "server/api_error.hpp"
 #include "server/openai/request.hpp"
 #include "server/openai/responses.hpp"
@@ -46,6 +47,8 @@ struct Run {
   std::shared_ptr<Exchange> ex;
   bool stream = false, include_usage = false, logprobs = false;
   bool sent_role = false;
+  // Tool requests: the answer is parsed by the template's format at the end.
+  std::shared_ptr<const engine::ChatPrompt> tool_prompt;
   json chat_logprobs = json::array();
   TextLogprobs text_logprobs;
 };
@@ -62,6 +65,7 @@ void on_token(Run& run, const engine::TokenEvent& ev) {
     }
     return;
   }
+  if (run.tool_prompt) return;  // parsed and sent whole at the end
   if (ev.text.empty() && !run.logprobs) return;
   json choice;
   if (run.kind == Kind::Chat) {
@@ -109,6 +113,38 @@ void on_done(Run& run, const engine::GenerationResult& r) {
     return;
   }
   const char* finish = finish_reason(r.stop_reason);
+  json tool_calls = nullptr;
+  std::string content = r.text;
+  if (run.tool_prompt) {
+    try {
+      const auto reply = run.tool_prompt->parse_reply(r.text);
+      content = reply.content;
+      if (!reply.tool_calls.empty()) {
+        tool_calls = json::array();
+        for (const auto& tc : reply.tool_calls) {
+          tool_calls.push_back(
+              {{"id", tc.id.empty() ? "call_" + new_ids(Kind::Text, "").id.substr(5) : tc.id},
+               {"type", "function"},
+               {"function", {{"name", tc.name}, {"arguments", tc.arguments}}}});
+        }
+        finish = "tool_calls";
+      }
+    } catch (const Error&) {
+      // Text that does not follow the tool format stays plain content.
+    }
+  }
+  if (run.stream && run.tool_prompt) {
+    json delta = {{"role", "assistant"}, {"content", content}};
+    if (!tool_calls.is_null()) {
+      json indexed = tool_calls;
+      for (size_t i = 0; i < indexed.size(); ++i) indexed[i]["index"] = i;
+      delta["tool_calls"] = std::move(indexed);
+    }
+    json choice = {
+        {"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
+    run.ex->write_chunk(sse(chunk(run.kind, run.ids, std::move(choice))));
+    run.sent_role = true;
+  }
   if (run.stream) {
     json choice =
         run.kind == Kind::Chat
@@ -127,7 +163,10 @@ void on_done(Run& run, const engine::GenerationResult& r) {
   }
   json choice = {{"index", 0}, {"finish_reason", finish}};
   if (run.kind == Kind::Chat) {
-    choice["message"] = {{"role", "assistant"}, {"content", r.text}};
+    choice["message"] = {
+        {"role", "assistant"},
+        {"content", tool_calls.is_null() || !content.empty() ? json(content) : json(nullptr)}};
+    if (!tool_calls.is_null()) choice["message"]["tool_calls"] = std::move(tool_calls);
     choice["logprobs"] = run.logprobs ? json{{"content", run.chat_logprobs}} : json(nullptr);
   } else {
     choice["text"] = r.text;
@@ -144,21 +183,21 @@ void on_done(Run& run, const engine::GenerationResult& r) {
 }
 
 void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shared_ptr<HostedModel>& m,
-           Kind kind, ParsedRequest&& p) {
+           Kind kind, ParsedRequest&& p, std::shared_ptr<const engine::ChatPrompt> tool_prompt = nullptr) {
   auto& eng = *m->engine;
   if (eng.queued() >= host.options().max_queue) {
     throw ApiError(status::service_unavailable,
                    "the server is busy: " + std::to_string(eng.queued()) + " requests are already waiting",
                    "", "server_error", "queue_full");
   }
-  auto run =
-      std::make_shared<Run>();
+  auto run = std::make_shared<Run>();
   run->kind = kind;
   run->ids = new_ids(kind, m->id);
   run->ex = ex;
   run->stream = p.stream;
   run->include_usage = p.include_usage;
   run->logprobs = p.logprobs;
+  run->tool_prompt = std::move(tool_prompt);
   p.generate.logprobs = p.logprobs;
   p.generate.top_logprobs = p.top_logprobs;
   // Errors (prompt vs context, sampling values) must be 400s before any byte is
@@ -172,6 +211,46 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   ex->on_disconnect([weak, id] {
     if (auto alive = weak.lock()) alive->engine->cancel(id);
   });
+}
+
+// tools / tool_choice / parallel_tool_calls → chat options. Returns whether tools are in play.
+bool parse_tools(const json& body, engine::ChatOptions& opts) {
+  const auto it = body.find("tools");
+  if (it == body.end() || it->is_null()) {
+    if (body.contains("tool_choice") && !body["tool_choice"].is_null() && body["tool_choice"] != "none")
+      throw ApiError(status::bad_request, "'tool_choice' needs 'tools'", "tool_choice");
+    return false;
+  }
+  if (!it->is_array()) throw ApiError(status::bad_request, "'tools' must be a list", "tools");
+  for (size_t i = 0; i < it->size(); ++i) {
+    const auto& t = (*it)[i];
+    const std::string where = "tools[" + std::to_string(i) + "]";
+    if (!t.is_object() || t.value("type", "") != "function" || !t.contains("function") ||
+        !t["function"].is_object() || !t["function"].contains("name") || !t["function"]["name"].is_string())
+      throw ApiError(status::bad_request,
+                     where + " must be {type: \"function\", function: {name, parameters}}", where);
+  }
+  if (it->empty()) return false;
+  opts.tools_json = it->dump();
+  if (const auto tc = body.find("tool_choice"); tc != body.end() && !tc->is_null()) {
+    if (tc->is_string()) {
+      const std::string v = *tc;
+      if (v != "auto" && v != "none" && v != "required")
+        throw ApiError(status::bad_request, "'tool_choice' must be auto, none, required or a function",
+                       "tool_choice");
+      opts.tool_choice = v;
+    } else if (tc->is_object() && tc->contains("function") && (*tc)["function"].is_object() &&
+               (*tc)["function"].contains("name") && (*tc)["function"]["name"].is_string()) {
+      opts.tool_choice = (*tc)["function"]["name"];
+    } else {
+      throw ApiError(status::bad_request,
+                     "'tool_choice' must be auto, none, required or {type, function: {name}}", "tool_choice");
+    }
+  }
+  if (const auto ptc = body.find("parallel_tool_calls"); ptc != body.end() && ptc->is_boolean()) {
+    opts.parallel_tool_calls = ptc->get<bool>();
+  }
+  return opts.tool_choice != "none";
 }
 
 void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
@@ -191,14 +270,36 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
       throw ApiError(status::bad_request, "'top_logprobs' needs 'logprobs': true", "top_logprobs");
     p.top_logprobs = t.get<int>();
   }
-  const auto messages = parse_messages(body);
+  parse_messages(body);  // field-by-field checks with precise errors; llama.cpp common reads them below
   const std::string schema = parse_response_format(body);
-  const auto prompt = model->chat->format(messages, true);
-  p.generate.prompt = model->model->tokenize_prompt(prompt.text);
-  p.generate.stop.insert(p.generate.stop.end(), prompt.additional_stops.begin(),
-                         prompt.additional_stops.end());
+  engine::ChatOptions opts;
+  json messages = body["messages"];
+  for (auto& msg : messages) {
+    if (msg["role"] == "developer") msg["role"] = "system";
+  }
+  opts.messages_json = messages.dump();
+  const bool tools = parse_tools(body, opts);
+  auto prompt = std::make_shared<engine::ChatPrompt>(model->chat->format_openai(opts));
+  spdlog::debug("chat prompt: {} chars, grammar {} chars{}, {} trigger patterns, {} trigger tokens", prompt->text.size(),
+                prompt->grammar.size(), prompt->grammar_lazy ? " (lazy)" : "", prompt->trigger_patterns.size(),
+                prompt->trigger_tokens.size());
+  spdlog::debug("grammar:\n{}\nprefill: {}", prompt->grammar, prompt->grammar_prefill);
+  p.generate.prompt = model->model->tokenize_prompt(prompt->text);
+  p.generate.stop.insert(p.generate.stop.end(), prompt->additional_stops.begin(),
+                         prompt->additional_stops.end());
+  p.generate.visible_special_tokens = prompt->visible_special_tokens;
   if (!schema.empty()) p.generate.sampling.json_schema = schema;
-  start(ex, host, model, Kind::Chat, std::move(p));
+  if (tools && !prompt->grammar.empty()) {
+    if (!schema.empty())
+      throw ApiError(status::bad_request, "use either tools or response_format, not both", "tools");
+    auto& s = p.generate.sampling;
+    s.grammar = prompt->grammar;
+    s.grammar_lazy = prompt->grammar_lazy;
+    s.grammar_trigger_patterns = prompt->trigger_patterns;
+    s.grammar_trigger_tokens = prompt->trigger_tokens;
+    s.grammar_prefill = prompt->grammar_prefill;
+  }
+  start(ex, host, model, Kind::Chat, std::move(p), tools ? prompt : nullptr);
 }
 
 void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
