@@ -10,7 +10,8 @@ set(LLAMA_BUILD_COMMON ON CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TOOLS ON CACHE BOOL "" FORCE)      # peers: llama-completion, llama-bench, ...
 set(LLAMA_BUILD_TESTS OFF CACHE BOOL "" FORCE)     # some fixtures download models
 set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
-set(LLAMA_BUILD_SERVER OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_SERVER ON CACHE BOOL "" FORCE)     # peer: llama-server (its UI stays empty, below)
+set(LLAMA_BUILD_UI OFF CACHE BOOL "" FORCE)        # would run npm
 set(LLAMA_BUILD_APP OFF CACHE BOOL "" FORCE)
 set(LLAMA_USE_PREBUILT_UI OFF CACHE BOOL "" FORCE) # would download a web UI
 set(LLAMA_OPENSSL OFF CACHE BOOL "" FORCE)
@@ -22,7 +23,7 @@ add_subdirectory(${RMM_LLAMA_DIR} llama.cpp EXCLUDE_FROM_ALL SYSTEM)
 
 # llama.cpp's own tools, built from the same tree: the references our tests
 # and benchmarks compare against.
-set(RMM_PEER_TOOLS llama-completion llama-bench llama-batched-bench)
+set(RMM_PEER_TOOLS llama-completion llama-bench llama-batched-bench llama-server)
 add_custom_target(peer-tools ALL)
 add_dependencies(peer-tools ${RMM_PEER_TOOLS})
 

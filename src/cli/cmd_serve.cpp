@@ -12,6 +12,7 @@
 #include "server/model_host.hpp"
 #include "server/native/routes.hpp"
 #include "server/openai/completion_routes.hpp"
+#include "server/ws/ws_routes.hpp"
 
 namespace rmm::cli {
 namespace {
@@ -68,6 +69,7 @@ int serve(ServeFlags& f) {
   server::Router router;
   server::openai::add_routes(router, host);
   server::native::add_routes(router, host);
+  server::ws::add_websocket_routes(router, host, so.cors_origins);
   server::HttpServer http(so, router);
   const unsigned short port = http.listen();
 

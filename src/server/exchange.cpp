@@ -89,6 +89,12 @@ void Exchange::send_json(http::status status, const nlohmann::json& body,
        headers);
 }
 
+void Exchange::send_ordered_json(http::status status, const nlohmann::ordered_json& body,
+                                 const std::vector<std::pair<std::string, std::string>>& headers) {
+  send(status, body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+       "application/json", headers);
+}
+
 void Exchange::begin_stream(const std::string& content_type) {
   auto self = shared_from_this();
   session_->post([self, content_type] {

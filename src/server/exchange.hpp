@@ -34,6 +34,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
             const std::vector<std::pair<std::string, std::string>>& headers = {});
   void send_json(http::status status, const nlohmann::json& body,
                  const std::vector<std::pair<std::string, std::string>>& headers = {});
+  void send_ordered_json(http::status status, const nlohmann::ordered_json& body,
+                         const std::vector<std::pair<std::string, std::string>>& headers = {});
 
   // A streamed (chunked) response: begin, any number of chunks, end.
   void begin_stream(const std::string& content_type = "text/event-stream");

@@ -43,7 +43,7 @@ const UpgradeHandler* Router::websocket(const std::string& path) const {
 }
 
 const Handler* Router::match(http::verb method, const std::string& path, std::vector<std::string>& params,
-                             bool& path_known) const {
+                             std::string& allowed) const {
   const auto segs = split_path(path);
   for (const auto& r : routes_) {
     if (r.segments.size() != segs.size()) continue;
@@ -59,7 +59,7 @@ const Handler* Router::match(http::verb method, const std::string& path, std::ve
     }
     if (!ok) continue;
     if (r.method != method) {
-      path_known = true;
+      allowed += (allowed.empty() ? "" : ", ") + std::string(http::to_string(r.method));
       continue;
     }
     params = std::move(found);
@@ -85,8 +85,9 @@ unsigned short HttpServer::listen() {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    throw Error(ErrorKind::InvalidArgument, "cannot listen on " + options_.host + ":" +
-                                                std::to_string(options_.port) + ": " + ec.message());
+    // Valid settings, but the address is taken or forbidden: a runtime failure (exit 1).
+    throw Error(ErrorKind::Internal, "cannot listen on " + options_.host + ":" +
+                                         std::to_string(options_.port) + ": " + ec.message());
   }
   accept();
   return acceptor_.local_endpoint().port();

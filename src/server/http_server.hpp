@@ -33,10 +33,10 @@ class Router {
   void add(http::verb method, const std::string& pattern, Handler handler);
   void add_websocket(const std::string& path, UpgradeHandler handler);
   const UpgradeHandler* websocket(const std::string& path) const;
-  // Finds the handler; `params` gets the {name} segments. Sets `path_known` when
-  // the path exists for another method (405 rather than 404).
+  // Finds the handler; `params` gets the {name} segments. `allowed` lists the
+  // methods the path has when the method asked is not one (405 rather than 404).
   const Handler* match(http::verb method, const std::string& path, std::vector<std::string>& params,
-                       bool& path_known) const;
+                       std::string& allowed) const;
 
  private:
   struct Route {

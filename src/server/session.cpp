@@ -83,18 +83,20 @@ void Session::dispatch() {
   auto ex = current_;
   watch_for_disconnect();
   std::vector<std::string> params;
-  bool path_known = false;
+  std::string allowed;
   const Request& req = ex->request();
   if (req.method() == http::verb::options) {
     ex->send(http::status::no_content, "", "");
     return;
   }
-  const Handler* h = server_.router().match(req.method(), ex->path(), params, path_known);
+  const Handler* h = server_.router().match(req.method(), ex->path(), params, allowed);
   if (!h) {
-    if (path_known) {
+    if (!allowed.empty()) {
       ex->send_json(http::status::method_not_allowed,
-                    api_error_json(std::string(req.method_string()) + " is not allowed on " + ex->path(),
-                                   "invalid_request_error"));
+                    api_error_json(std::string(req.method_string()) + " is not allowed on " + ex->path() +
+                                       " (allowed: " + allowed + ")",
+                                   "invalid_request_error"),
+                    {{"Allow", allowed}});
     } else {
       ex->send_json(http::status::not_found, api_error_json("no such endpoint: " + ex->path(),
                                                             "invalid_request_error", "", "not_found"));

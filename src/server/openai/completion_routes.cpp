@@ -11,7 +11,7 @@
 namespace rmm::server::openai {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // responses keep OpenAI's field order
 using http::status;
 
 // Wraps a handler so that ApiError and rmm::Error become OpenAI-shaped responses.
@@ -20,7 +20,9 @@ Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
     try {
       fn(ex);
     } catch (const ApiError& e) {
-      ex->send_json(e.status, api_error_json(e.what(), e.type, e.param, e.code));
+      std::vector<std::pair<std::string, std::string>> headers;
+      if (e.status == status::service_unavailable) headers.emplace_back("Retry-After", "1");
+      ex->send_json(e.status, api_error_json(e.what(), e.type, e.param, e.code), headers);
     } catch (const Error& e) {
       ex->send_json(status_for(e.kind()),
                     api_error_json(e.what(), e.kind() == ErrorKind::InvalidArgument ? "invalid_request_error"
@@ -108,7 +110,7 @@ void on_done(Run& run, const engine::GenerationResult& r) {
       run.ex->write_chunk(sse(err));
       run.ex->end_stream();
     } else {
-      run.ex->send_json(status::internal_server_error, err);
+      run.ex->send_ordered_json(status::internal_server_error, err);
     }
     return;
   }
@@ -179,7 +181,7 @@ void on_done(Run& run, const engine::GenerationResult& r) {
                {"choices", json::array({std::move(choice)})},
                {"usage", usage_json(r.timings)},
                {"system_fingerprint", "rmm"}};
-  run.ex->send_json(status::ok, body);
+  run.ex->send_ordered_json(status::ok, body);
 }
 
 void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shared_ptr<HostedModel>& m,
@@ -280,9 +282,9 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   opts.messages_json = messages.dump();
   const bool tools = parse_tools(body, opts);
   auto prompt = std::make_shared<engine::ChatPrompt>(model->chat->format_openai(opts));
-  spdlog::debug("chat prompt: {} chars, grammar {} chars{}, {} trigger patterns, {} trigger tokens", prompt->text.size(),
-                prompt->grammar.size(), prompt->grammar_lazy ? " (lazy)" : "", prompt->trigger_patterns.size(),
-                prompt->trigger_tokens.size());
+  spdlog::debug("chat prompt: {} chars, grammar {} chars{}, {} trigger patterns, {} trigger tokens",
+                prompt->text.size(), prompt->grammar.size(), prompt->grammar_lazy ? " (lazy)" : "",
+                prompt->trigger_patterns.size(), prompt->trigger_tokens.size());
   spdlog::debug("grammar:\n{}\nprefill: {}", prompt->grammar, prompt->grammar_prefill);
   p.generate.prompt = model->model->tokenize_prompt(prompt->text);
   p.generate.stop.insert(p.generate.stop.end(), prompt->additional_stops.begin(),
@@ -342,7 +344,7 @@ void add_routes(Router& router, ModelHost& host) {
         if (auto m = host.current()) {
           data.push_back({{"id", m->id}, {"object", "model"}, {"created", m->created}, {"owned_by", "rmm"}});
         }
-        ex->send_json(status::ok, {{"object", "list"}, {"data", std::move(data)}});
+        ex->send_ordered_json(status::ok, json{{"object", "list"}, {"data", std::move(data)}});
       }));
   router.add(http::verb::post, "/v1/chat/completions",
              guarded([&host](const std::shared_ptr<Exchange>& ex) { chat_completions(ex, host); }));

@@ -8,7 +8,7 @@
 
 namespace rmm::server::openai {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 ResponseIds new_ids(Kind kind, const std::string& model) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -62,8 +62,11 @@ json chat_logprob(const engine::TokenEvent& ev) {
 void TextLogprobs::add(const engine::TokenEvent& ev) {
   tokens.push_back(utf8::sanitize(ev.piece));
   token_logprobs.push_back(lp(ev.logprob));
-  json t = json::object();
-  for (const auto& a : ev.top) t[utf8::sanitize(a.text)] = lp(a.logprob);
+  nlohmann::ordered_json t = nlohmann::ordered_json::object();
+  for (const auto& a : ev.top) {
+    const std::string key = utf8::sanitize(a.text);
+    if (!t.contains(key)) t[key] = lp(a.logprob).get<double>();  // two tokens may share a text
+  }
   top.push_back(std::move(t));
   offsets.push_back(offset);
   offset += ev.text.size();

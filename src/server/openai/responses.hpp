@@ -18,21 +18,24 @@ struct ResponseIds {
 
 ResponseIds new_ids(Kind kind, const std::string& model);
 const char* finish_reason(engine::StopReason r);  // "stop", "length", or nullptr
-nlohmann::json usage_json(const engine::Timings& t);
+nlohmann::ordered_json usage_json(const engine::Timings& t);
 
 // Logprobs of one token in the chat shape {token, logprob, bytes, top_logprobs}.
-nlohmann::json chat_logprob(const engine::TokenEvent& ev);
+nlohmann::ordered_json chat_logprob(const engine::TokenEvent& ev);
 
 // Accumulates completions-style logprobs {tokens, token_logprobs, top_logprobs, text_offset}.
 struct TextLogprobs {
-  nlohmann::json tokens = nlohmann::json::array(), token_logprobs = nlohmann::json::array(),
-                 top = nlohmann::json::array(), offsets = nlohmann::json::array();
+  nlohmann::ordered_json tokens = nlohmann::ordered_json::array(),
+                         token_logprobs = nlohmann::ordered_json::array(),
+                         offsets = nlohmann::ordered_json::array();
+  // {token: logprob} objects, best first: nlohmann::ordered_json would sort the keys.
+  nlohmann::ordered_json top = nlohmann::ordered_json::array();
   size_t offset = 0;
   void add(const engine::TokenEvent& ev);
-  nlohmann::json to_json() const;
+  nlohmann::ordered_json to_json() const;
 };
 
-nlohmann::json chunk(Kind kind, const ResponseIds& ids, nlohmann::json choice);
-std::string sse(const nlohmann::json& j);  // "data: {...}\n\n"
+nlohmann::ordered_json chunk(Kind kind, const ResponseIds& ids, nlohmann::ordered_json choice);
+std::string sse(const nlohmann::ordered_json& j);  // "data: {...}\n\n"
 
 }  // namespace rmm::server::openai

@@ -1,0 +1,196 @@
+// Log-probabilities in OpenAI's two shapes, checked against `rmm run --json`
+// (same distribution: the model's raw softmax) and against greedy decoding
+// (the chosen token is the most likely one).
+#include <sstream>
+
+#include "server_fixture.hpp"
+#include "support/subprocess.hpp"
+#include "support/test_env.hpp"
+
+using namespace rmm::test;
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+namespace {
+
+class ServerLogprobs : public ServerSuite {};
+
+const std::string kPrompt = "Once upon a time";
+constexpr double kTol = 1e-3;  // batch composition may change the last float bits
+
+struct CliToken {
+  std::string text;
+  double logprob;
+  std::vector<std::pair<std::string, double>> top;
+};
+
+// `rmm run --json --top-logprobs K`: one object per token.
+std::vector<CliToken> cli_tokens(const std::filesystem::path& model, const std::string& prompt, int n,
+                                 int k) {
+  auto r = run_process({rmm_binary().string(), "run", model.string(), prompt, "--raw", "-t", "1", "--temp",
+                        "0", "-n", std::to_string(n), "--json", "--top-logprobs", std::to_string(k)});
+  if (r.exit_code != 0) throw std::runtime_error("rmm run --json failed: " + r.err);
+  std::vector<CliToken> out;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto j = json::parse(line);
+    if (j.contains("done")) break;
+    CliToken t{j["text"], j["logprob"], {}};
+    for (const auto& a : j["top"]) t.top.emplace_back(a["text"], a["logprob"]);
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::vector<int> utf8_bytes(const std::string& s) {
+  std::vector<int> b;
+  for (unsigned char c : s) b.push_back(c);
+  return b;
+}
+
+TEST_F(ServerLogprobs, ChatShapeAndValues) {
+  const int n = 10, k = 3;
+  auto j = chat({{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                 {"max_tokens", n},
+                 {"temperature", 0},
+                 {"logprobs", true},
+                 {"top_logprobs", k}});
+  const auto& choice = j["choices"][0];
+  ASSERT_TRUE(choice.at("logprobs").is_object()) << j.dump();
+  const auto& content = choice["logprobs"].at("content");
+  ASSERT_EQ(content.size(), static_cast<size_t>(n)) << j.dump();
+  const auto cli = cli_tokens(model(), chatml_user("Hi"), n, k);
+  ASSERT_EQ(cli.size(), static_cast<size_t>(n));
+  std::string joined;
+  for (int i = 0; i < n; ++i) {
+    SCOPED_TRACE("token " + std::to_string(i));
+    const auto& t = content[i];
+    const std::string token = t.at("token");
+    joined += token;
+    EXPECT_EQ(token, cli[i].text);
+    EXPECT_NEAR(t.at("logprob").get<double>(), cli[i].logprob, kTol);
+    EXPECT_LE(t["logprob"].get<double>(), 0.0);
+    EXPECT_EQ(t.at("bytes").get<std::vector<int>>(), utf8_bytes(token));
+    const auto& top = t.at("top_logprobs");
+    ASSERT_EQ(top.size(), static_cast<size_t>(k)) << t.dump();
+    for (int a = 0; a < k; ++a) {
+      EXPECT_EQ(top[a].at("token"), cli[i].top[a].first);
+      EXPECT_NEAR(top[a].at("logprob").get<double>(), cli[i].top[a].second, kTol);
+      EXPECT_EQ(top[a].at("bytes").get<std::vector<int>>(), utf8_bytes(top[a]["token"]));
+      if (a > 0) {
+        EXPECT_GE(top[a - 1]["logprob"].get<double>(), top[a]["logprob"].get<double>())
+            << "sorted, best first";
+      }
+    }
+    // Greedy: the chosen token is the most likely one.
+    EXPECT_EQ(top[0]["token"], token);
+    EXPECT_DOUBLE_EQ(top[0]["logprob"].get<double>(), t["logprob"].get<double>());
+  }
+  EXPECT_EQ(joined, choice["message"]["content"]);
+}
+
+TEST_F(ServerLogprobs, ChatLogprobsWithoutAlternatives) {
+  auto j = chat({{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                 {"max_tokens", 4},
+                 {"temperature", 0},
+                 {"logprobs", true}});
+  const auto& content = j["choices"][0]["logprobs"].at("content");
+  ASSERT_EQ(content.size(), 4u) << j.dump();
+  for (const auto& t : content) {
+    EXPECT_TRUE(t.at("logprob").is_number());
+    EXPECT_TRUE(t.at("top_logprobs").is_array() && t["top_logprobs"].empty()) << t.dump();
+  }
+  // Not asked: null.
+  auto none =
+      chat({{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 2}, {"logprobs", false}});
+  EXPECT_TRUE(none["choices"][0]["logprobs"].is_null()) << none.dump();
+}
+
+TEST_F(ServerLogprobs, CompletionsShapeAndValues) {
+  const int n = 10, k = 3;
+  auto r = http_post_json(
+      port(), "/v1/completions",
+      {{"model", kModelId}, {"prompt", kPrompt}, {"max_tokens", n}, {"temperature", 0}, {"logprobs", k}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = ordered_json::parse(r.body);  // keeps the order of each top_logprobs object
+  const auto& choice = j["choices"][0];
+  const auto& lp = choice.at("logprobs");
+  ASSERT_TRUE(lp.is_object()) << r.body;
+  const auto& tokens = lp.at("tokens");
+  const auto& token_logprobs = lp.at("token_logprobs");
+  const auto& top = lp.at("top_logprobs");
+  const auto& offsets = lp.at("text_offset");
+  ASSERT_EQ(tokens.size(), static_cast<size_t>(n));
+  ASSERT_EQ(token_logprobs.size(), static_cast<size_t>(n));
+  ASSERT_EQ(top.size(), static_cast<size_t>(n));
+  ASSERT_EQ(offsets.size(), static_cast<size_t>(n));
+  const auto cli = cli_tokens(model(), kPrompt, n, k);
+  std::string joined;
+  for (int i = 0; i < n; ++i) {
+    SCOPED_TRACE("token " + std::to_string(i));
+    const std::string token = tokens[i];
+    EXPECT_EQ(token, cli[i].text);
+    EXPECT_NEAR(token_logprobs[i].get<double>(), cli[i].logprob, kTol);
+    ASSERT_TRUE(top[i].is_object()) << top[i].dump();
+    ASSERT_EQ(top[i].size(), static_cast<size_t>(k)) << top[i].dump();
+    // Every alternative of the CLI, by key; greedy: the chosen token is the most likely one.
+    for (const auto& [alt, logprob] : cli[i].top) {
+      ASSERT_TRUE(top[i].contains(alt)) << "missing alternative '" << alt << "': " << top[i].dump();
+      EXPECT_NEAR(top[i][alt].get<double>(), logprob, kTol) << alt;
+    }
+    EXPECT_EQ(cli[i].top[0].first, token);
+    EXPECT_DOUBLE_EQ(top[i][token].get<double>(), token_logprobs[i].get<double>());
+    // Offsets advance by each token's length; OpenAI counts from the start of the prompt.
+    if (i > 0) {
+      EXPECT_EQ(offsets[i].get<size_t>(),
+                offsets[i - 1].get<size_t>() + tokens[i - 1].get<std::string>().size());
+    }
+    joined += token;
+  }
+  EXPECT_TRUE(offsets[0] == 0 || offsets[0] == kPrompt.size()) << offsets.dump();
+  EXPECT_EQ(joined, choice["text"]);
+}
+
+TEST_F(ServerLogprobs, CompletionsTopLogprobsObjectsListTheBestFirst) {
+  // JSON objects are ordered text: OpenAI writes each top_logprobs object best
+  // first, and clients (Python dicts, JS objects) keep that order.
+  auto r = http_post_json(
+      port(), "/v1/completions",
+      {{"model", kModelId}, {"prompt", kPrompt}, {"max_tokens", 4}, {"temperature", 0}, {"logprobs", 5}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = ordered_json::parse(r.body);
+  for (const auto& top : j["choices"][0]["logprobs"]["top_logprobs"]) {
+    double prev = 1.0;
+    for (const auto& [alt, logprob] : top.items()) {
+      EXPECT_LE(logprob.get<double>(), prev) << "not best first: " << top.dump();
+      prev = logprob.get<double>();
+    }
+  }
+}
+
+TEST_F(ServerLogprobs, StreamedChatLogprobsEqualTheNonStreamedOnes) {
+  json body = {{"model", kModelId}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+               {"max_tokens", 8},   {"temperature", 0},
+               {"logprobs", true},  {"top_logprobs", 2}};
+  const auto plain = chat(body)["choices"][0]["logprobs"]["content"];
+  body["stream"] = true;
+  SseStream s(port(), "/v1/chat/completions", body);
+  ASSERT_EQ(s.head().status, 200);
+  json streamed = json::array();
+  for (const auto& chunk : read_sse_payloads(s)) {
+    for (const auto& c : chunk["choices"]) {
+      if (c.contains("logprobs") && c["logprobs"].is_object()) {
+        for (const auto& t : c["logprobs"]["content"]) streamed.push_back(t);
+      }
+    }
+  }
+  ASSERT_EQ(streamed.size(), plain.size()) << streamed.dump();
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(streamed[i]["token"], plain[i]["token"]);
+    EXPECT_NEAR(streamed[i]["logprob"].get<double>(), plain[i]["logprob"].get<double>(), kTol);
+    EXPECT_EQ(streamed[i]["top_logprobs"].size(), 2u);
+  }
+}
+
+}  // namespace
