@@ -1,8 +1,10 @@
 #include "server/http_server.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <functional>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -71,7 +73,7 @@ const Handler* Router::match(http::verb method, const std::string& path, std::ve
 const std::vector<std::string>& Session::cors_origins() const { return server_.options().cors_origins; }
 
 HttpServer::HttpServer(ServerOptions options, Router router)
-    : options_(std::move(options)), router_(std::move(router)), acceptor_(io_) {}
+    : options_(std::move(options)), router_(std::move(router)), acceptor_(io_), stop_timer_(io_) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -115,6 +117,22 @@ void HttpServer::track(const std::shared_ptr<Session>& s) {
 
 void HttpServer::run() { io_.run(); }
 
+void HttpServer::wait_for_sessions() {
+  bool any = false;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    any = std::any_of(sessions_.begin(), sessions_.end(), [](const auto& w) { return !w.expired(); });
+  }
+  if (!any || std::chrono::steady_clock::now() >= stop_deadline_) {
+    io_.stop();
+    return;
+  }
+  stop_timer_.expires_after(std::chrono::milliseconds(20));
+  stop_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) wait_for_sessions();
+  });
+}
+
 void HttpServer::stop(std::chrono::milliseconds grace) {
   if (stopping_.exchange(true)) return;
   net::post(io_, [this, grace] {
@@ -128,9 +146,11 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
       }
     }
     for (auto& s : live) s->close_when_idle();
-    // Responses in flight get `grace` to finish; then the loop ends regardless.
-    auto timer = std::make_shared<net::steady_timer>(io_, grace);
-    timer->async_wait([this, timer](boost::system::error_code) { io_.stop(); });
+    live.clear();
+    // Responses in flight get up to `grace` to finish; the loop ends as soon as
+    // every connection is closed, or when the grace runs out.
+    stop_deadline_ = std::chrono::steady_clock::now() + grace;
+    wait_for_sessions();
   });
 }
 

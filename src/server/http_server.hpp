@@ -4,6 +4,7 @@
 // handlers get an Exchange and may answer later from another thread.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <functional>
 #include <memory>
@@ -69,12 +70,15 @@ class HttpServer {
   friend class Session;
   void accept();
   void track(const std::shared_ptr<Session>& s);
+  void wait_for_sessions();  // polls until every connection is gone or the stop deadline passes
 
   ServerOptions options_;
   Router router_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
+  boost::asio::steady_timer stop_timer_;
+  std::chrono::steady_clock::time_point stop_deadline_;
   std::mutex sessions_mutex_;
   std::vector<std::weak_ptr<Session>> sessions_;
 };

@@ -180,4 +180,69 @@ TEST_F(ServerLifecycle, AClientThatStopsReadingDoesNotStallTheOthers) {
   EXPECT_EQ(http_post_json(server->port(), "/v1/completions", short_request(3), 10s).status, 200);
 }
 
+TEST_F(ServerLifecycle, RequestsThatFitTheFreeSlotsAreNeverRefused) {
+  // Four slots and room for one waiting request: a burst of four fits the slots,
+  // so nothing waits and nothing may get 503, however the requests interleave.
+  auto server = start({"--parallel", "4", "--ctx-size", "2048", "--queue", "1"});
+  const std::string expected = cli_greedy(model_, kPrompt, 30);
+  for (int round = 0; round < 5; ++round) {
+    std::vector<HttpResponse> responses(4);
+    std::vector<std::unique_ptr<HttpConnection>> conns;
+    for (int i = 0; i < 4; ++i) conns.push_back(std::make_unique<HttpConnection>(server->port()));
+    for (auto& c : conns) {  // all four sent before any answer is read
+      c->send_request("POST", "/v1/completions", short_request(30).dump(),
+                      {{"Content-Type", "application/json"}});
+    }
+    for (int i = 0; i < 4; ++i) {
+      responses[i] = conns[i]->read_head();
+      responses[i].body = conns[i]->read_body();
+    }
+    for (int i = 0; i < 4; ++i) {
+      SCOPED_TRACE("round " + std::to_string(round) + " request " + std::to_string(i));
+      ASSERT_EQ(responses[i].status, 200) << responses[i].body;
+      EXPECT_EQ(responses[i].json()["choices"][0]["text"], expected);
+    }
+  }
+}
+
+TEST_F(ServerLifecycle, QueueZeroServesFreeSlotsAndRefusesTheRest) {
+  auto server = start({"--parallel", "1", "--ctx-size", "2048", "--queue", "0"});
+  auto idle = http_post_json(server->port(), "/v1/completions", short_request(3), 10s);
+  ASSERT_EQ(idle.status, 200) << "--queue 0 means no waiting, not no serving: " << idle.body;
+  SseStream busy(server->port(), "/v1/completions", long_request(2000, true));
+  ASSERT_EQ(busy.head().status, 200);
+  ASSERT_TRUE(busy.next_event().has_value());
+  auto refused = http_post_json(server->port(), "/v1/completions", short_request(3), 10s);
+  expect_openai_error(refused, 503);
+}
+
+TEST_F(ServerLifecycle, AbandonedRequestsDoNotHoldTheSlot) {
+  // Beyond streaming: a client that leaves while its request waits in the
+  // queue, or while a non-streamed answer is generated, should not cost the
+  // slot a whole generation either.
+  auto server = start({"--parallel", "1", "--ctx-size", "2048", "--queue", "4"});
+  const int port = server->port();
+  SseStream running(port, "/v1/completions", long_request(2000, true));
+  ASSERT_EQ(running.head().status, 200);
+  ASSERT_TRUE(running.next_event().has_value());
+  for (bool stream : {false, true}) {  // queued behind `running`, then abandoned
+    HttpConnection queued(port);
+    queued.send_request("POST", "/v1/completions", long_request(2000, stream).dump(),
+                        {{"Content-Type", "application/json"}});
+    std::this_thread::sleep_for(100ms);
+  }
+  running.close();
+  {
+    HttpConnection plain(port);  // abandoned while it runs
+    plain.send_request("POST", "/v1/completions", long_request(2000, false).dump(),
+                       {{"Content-Type", "application/json"}});
+    std::this_thread::sleep_for(200ms);
+  }
+  const auto t0 = Clock::now();
+  auto r = http_post_json(port, "/v1/completions", short_request(5), 30s);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_LT(since(t0), 1500ms) << "each abandoned 2000-token generation takes ~3 s here\n"
+                               << server->output();
+}
+
 }  // namespace

@@ -1,6 +1,5 @@
 // Server-Sent Events: byte-level framing, chunk objects, the joined deltas
 // against the CLI's text, the usage chunk, and 16 streams at once.
-#include <atomic>
 #include <thread>
 
 #include "server_fixture.hpp"

@@ -187,9 +187,17 @@ void on_done(Run& run, const engine::GenerationResult& r) {
 void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shared_ptr<HostedModel>& m,
            Kind kind, ParsedRequest&& p, std::shared_ptr<const engine::ChatPrompt> tool_prompt = nullptr) {
   auto& eng = *m->engine;
-  if (eng.queued() >= host.options().max_queue) {
+  // Only requests that find every slot busy wait; --queue bounds how many may.
+  // Handlers run on the one I/O thread, so this check and the submit below are
+  // not interleaved with another request's.
+  const size_t busy = eng.queued() + eng.running() + 1;
+  const size_t slots = static_cast<size_t>(eng.engine().n_seq());
+  const size_t would_wait = busy > slots ? busy - slots : 0;
+  if (would_wait > host.options().max_queue) {
     throw ApiError(status::service_unavailable,
-                   "the server is busy: " + std::to_string(eng.queued()) + " requests are already waiting",
+                   "the server is busy: all " + std::to_string(slots) + " slots are in use and " +
+                       std::to_string(would_wait - 1) + " requests are already waiting (--queue " +
+                       std::to_string(host.options().max_queue) + ")",
                    "", "server_error", "queue_full");
   }
   auto run = std::make_shared<Run>();
