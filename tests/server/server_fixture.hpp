@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "http_client.hpp"
-#include "server_process.hpp"
+#include "support/server_process.hpp"
 
 namespace rmm::test {
 

@@ -14,9 +14,9 @@ void WsTest::SetUp() {
   ::setenv("RMM_HOME", temp_dir("ws-home").c_str(), 1);
 }
 
-ServeProcess& WsTest::server(int parallel) {
+ServerProcess& WsTest::server(int parallel) {
   if (!server_) {
-    server_ = std::make_unique<ServeProcess>(
+    server_ = std::make_unique<ServerProcess>(
         std::vector<std::string>{"--model", model_.string(), "--port", "0", "-t", "1", "--parallel",
                                  std::to_string(parallel), "--models-dir", temp_dir("ws-models").string()});
   }

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "serve_process.hpp"
+#include "support/server_process.hpp"
 #include "ws_client.hpp"
 
 namespace rmm::test {
@@ -18,7 +18,7 @@ class WsTest : public ::testing::Test {
  protected:
   void SetUp() override;
   // Starts (once per test) `rmm serve --model stories260K.gguf --port 0 -t 1 --parallel N`.
-  ServeProcess& server(int parallel = 4);
+  ServerProcess& server(int parallel = 4);
   std::unique_ptr<WsClient> connect(WsClient::Options options = {});
 
   // What `rmm run MODEL PROMPT --raw --temp 0 -n N -t 1 EXTRA...` prints: the independent reference.
@@ -36,7 +36,7 @@ class WsTest : public ::testing::Test {
   std::filesystem::path model_;
 
  private:
-  std::unique_ptr<ServeProcess> server_;
+  std::unique_ptr<ServerProcess> server_;
 };
 
 }  // namespace rmm::test

@@ -46,6 +46,8 @@ class ServerProcess {
   bool running();
   // Everything the server wrote to stderr (and stdout, after a marker) so far.
   std::string output() const;
+  // Waits until the output contains `text`; false after `timeout`.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
 
  private:
   void drain();
@@ -60,7 +62,7 @@ class ServerProcess {
   std::thread reader_;
   std::atomic<bool> stop_reader_{false};
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  mutable std::condition_variable changed_;
   std::string out_, err_;
   bool pipes_closed_ = false;
 };

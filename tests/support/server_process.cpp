@@ -1,4 +1,4 @@
-#include "server_process.hpp"
+#include "support/server_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -161,6 +161,13 @@ std::optional<ExitStatus> ServerProcess::stop(int sig, std::chrono::milliseconds
 std::string ServerProcess::output() const {
   std::lock_guard lock(mutex_);
   return err_ + (out_.empty() ? "" : "\n--- stdout ---\n" + out_);
+}
+
+bool ServerProcess::wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    return err_.find(text) != std::string::npos || out_.find(text) != std::string::npos || pipes_closed_;
+  }) && (err_.find(text) != std::string::npos || out_.find(text) != std::string::npos);
 }
 
 }  // namespace rmm::test
