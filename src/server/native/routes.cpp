@@ -8,6 +8,7 @@
 #include "gguf/reader.hpp"
 #include "server/api_error.hpp"
 #include "server/openai/request.hpp"
+#include "server/route_guard.hpp"
 #include "server/system_info.hpp"
 
 namespace rmm::server::native {
@@ -15,18 +16,6 @@ namespace {
 
 using json = nlohmann::json;
 using http::status;
-
-Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
-  return [fn = std::move(fn)](const std::shared_ptr<Exchange>& ex) {
-    try {
-      fn(ex);
-    } catch (const ApiError& e) {
-      ex->send_json(e.status, api_error_json(e.what(), e.type, e.param, e.code));
-    } catch (const Error& e) {
-      ex->send_json(status_for(e.kind()), api_error_json(e.what(), error_kind_name(e.kind())));
-    }
-  };
-}
 
 json model_summary(const std::filesystem::path& path) {
   json j = {{"id", model_id_for(path)}, {"path", path.string()}};

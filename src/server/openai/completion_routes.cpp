@@ -7,29 +7,13 @@
 #include "server/api_error.hpp"
 #include "server/openai/request.hpp"
 #include "server/openai/responses.hpp"
+#include "server/route_guard.hpp"
 
 namespace rmm::server::openai {
 namespace {
 
 using json = nlohmann::ordered_json;  // responses keep OpenAI's field order
 using http::status;
-
-// Wraps a handler so that ApiError and rmm::Error become OpenAI-shaped responses.
-Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
-  return [fn = std::move(fn)](const std::shared_ptr<Exchange>& ex) {
-    try {
-      fn(ex);
-    } catch (const ApiError& e) {
-      std::vector<std::pair<std::string, std::string>> headers;
-      if (e.status == status::service_unavailable) headers.emplace_back("Retry-After", "1");
-      ex->send_json(e.status, api_error_json(e.what(), e.type, e.param, e.code), headers);
-    } catch (const Error& e) {
-      ex->send_json(status_for(e.kind()),
-                    api_error_json(e.what(), e.kind() == ErrorKind::InvalidArgument ? "invalid_request_error"
-                                                                                    : "server_error"));
-    }
-  };
-}
 
 std::shared_ptr<HostedModel> model_for(ModelHost& host, const std::string& requested) {
   auto m = host.find(requested);
