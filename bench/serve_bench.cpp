@@ -14,7 +14,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,7 +28,6 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -101,7 +99,7 @@ const char* const kWords[] = {
     "we",      "they",     "she",      "he",       "it",       "you",     "someone",  "nobody",    "everyone",
     "was",     "is",       "will",     "could",    "should",   "might",   "must",     "has",       "had",
     "slowly",  "finally",  "perhaps",  "almost",   "always",   "never",   "often",    "seldom",    "together",
-    "problem", "lesson",   "harbor",   "tower",    "lantern",  "ribbon",  "compass",  "blanket",   "orchard"};
+    "meadow",  "lesson",   "harbor",   "tower",    "lantern",  "ribbon",  "compass",  "blanket",   "orchard"};
 constexpr size_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
 
 struct Rng {
@@ -145,8 +143,11 @@ std::string text_of_words(uint64_t seed, int n_words) {
 struct Calibration {
   double tokens_per_word = 1.3;
   double overhead = 10;
-  int words_for(int tokens) const {
-    return std::max(1, static_cast<int>(std::lround((tokens - overhead) / tokens_per_word)));
+  // Words for a whole one-message prompt of `tokens` tokens.
+  int words_for(int tokens) const { return words_in(static_cast<int>(tokens - overhead)); }
+  // Words for `tokens` tokens of message text.
+  int words_in(int tokens) const {
+    return std::max(1, static_cast<int>(std::lround(tokens / tokens_per_word)));
   }
 };
 
@@ -538,19 +539,24 @@ std::vector<std::vector<std::string>> phase_bodies(const Options& o, const Calib
   return out;
 }
 
-// A conversation of about `history_tokens` tokens, ending with a user message.
+// A conversation of about `history_tokens` prompt tokens: a system message,
+// user and assistant messages of ~120 tokens, and a last user message.
 json history(const Options& o, const Calibration& cal, int conv) {
+  const uint64_t base = o.seed * 7919 + static_cast<uint64_t>(conv) * 31;
+  // The template's tokens around one message: about half of its fixed cost (one
+  // message and the generation prompt), measured by the calibration.
+  const int per_message = 120, wrap = std::max(4, static_cast<int>(cal.overhead / 2));
   json msgs = json::array();
-  msgs.push_back(
-      {{"role", "system"}, {"content", text_of_words(o.seed * 7919 + conv * 31 + 1, cal.words_for(60))}});
-  int turn = 0;
-  const int per_message = 120;
-  for (int used = 60 + per_message; used < o.history_tokens; used += per_message, ++turn) {
-    const std::string text = text_of_words(o.seed * 7919 + conv * 31 + 2 + turn, cal.words_for(per_message));
+  msgs.push_back({{"role", "system"}, {"content", text_of_words(base + 1, cal.words_in(60))}});
+  int used = static_cast<int>(cal.overhead) + 60;
+  for (int turn = 0; used + 2 * (per_message + wrap) <= o.history_tokens; ++turn) {
+    const std::string text = text_of_words(base + 2 + static_cast<uint64_t>(turn), cal.words_in(per_message));
     msgs.push_back({{"role", turn % 2 == 0 ? "user" : "assistant"}, {"content", text}});
+    used += per_message + wrap;
   }
-  if (msgs.back()["role"] != "user")
-    msgs.push_back(user_message(text_of_words(o.seed * 7919 + conv * 31 + 999, cal.words_for(40))));
+  if (msgs.back()["role"] == "user") msgs.erase(msgs.size() - 1);
+  msgs.push_back(
+      user_message(text_of_words(base + 999, cal.words_in(std::max(20, o.history_tokens - used - wrap)))));
   return msgs;
 }
 
@@ -565,7 +571,7 @@ TurnStats second_turn(const Options& o, const Calibration& cal, const Target& t)
       return s;
     }
     msgs.push_back({{"role", "assistant"}, {"content", a.text}});
-    msgs.push_back(user_message(text_of_words(o.seed * 7919 + conv * 31 + 5000, cal.words_for(40))));
+    msgs.push_back(user_message(text_of_words(o.seed * 7919 + conv * 31 + 5000, cal.words_in(40))));
     const Result b = run_one(t, chat_body(msgs, o.turn_answer), o.request_timeout);
     if (!b.ok) {
       s.error = "second turn: " + b.error;
@@ -861,8 +867,8 @@ void report(const Options& o, const SideResult& a, const SideResult& b, const st
     row(n + "TTFT p99 (ms)", x.ttft_p99, y.ttft_p99, "lower");
     row(n + "aggregate gen tok/s", x.aggregate_tps, y.aggregate_tps, "higher");
     row(n + "per-stream tok/s (median)", x.stream_tps, y.stream_tps, "higher");
-    row(n + "completion tokens (sum)", static_cast<double>(x.completion_tokens),
-        static_cast<double>(y.completion_tokens), "same", 0);
+    row(n + "completion tokens (sum)", a.ran ? static_cast<double>(x.completion_tokens) : NAN,
+        b.ran ? static_cast<double>(y.completion_tokens) : NAN, "same", 0);
     for (const auto& c : ceil) {
       if (c.pl != o.clients[i]) continue;
       // llama.cpp's decode-only figures at the same batch size: an upper bound, not a competitor.

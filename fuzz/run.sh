@@ -2,6 +2,7 @@
 # Builds the libFuzzer target with clang in its own build directory and runs
 # it. Usage: fuzz/run.sh [SECONDS] [more libFuzzer flags...]
 #   SECONDS          how long to fuzz (default 60)
+#   RMM_FUZZ_TARGET  fuzz_gguf (default) or fuzz_openai_request
 #   RMM_FUZZ_BUILD   build directory (default build-fuzz at the repository root)
 #   RMM_LLAMA_DIR    llama.cpp source (default: what scripts/fetch-llama.sh prints)
 #   RMM_SHARED_MODELS  seed models (default ../shared/models beside the repository)
@@ -21,7 +22,18 @@ if command -v ccache >/dev/null; then
 fi
 cmake -S "$root/fuzz" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DRMM_LLAMA_DIR="$llama" "${launcher[@]}" >/dev/null
-cmake --build "$build" --target fuzz_gguf
+target=${RMM_FUZZ_TARGET:-fuzz_gguf}
+cmake --build "$build" --target "$target"
+
+if [ "$target" = fuzz_openai_request ]; then
+  # Seeds: request bodies that exercise every field.
+  corpus=$build/corpus-openai
+  mkdir -p "$corpus" "$build/artifacts"
+  printf '%s' '{"model":"m","prompt":"Hi","max_tokens":8,"temperature":0.5,"top_p":0.9,"stop":["a","b"],"seed":3,"logit_bias":{"12":-100},"stream":true,"stream_options":{"include_usage":true}}' >"$corpus/completion.json"
+  printf '%s' '{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"x"}]},{"role":"assistant"}],"n":1,"frequency_penalty":1,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}}' >"$corpus/chat.json"
+  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+fi
 
 # Seeds: the shared models and small crafted files covering what they lack
 # (version 2, every value type, nested arrays, per-layer arrays, a split part).

@@ -132,6 +132,8 @@ ParsedRequest parse_common(const json& body, int n_vocab) {
     }
   }
 
+  // llama-server's extension, kept for clients (and benchmarks) that rely on it.
+  g.ignore_eos = boolean(body, "ignore_eos", false);
   r.stream = boolean(body, "stream", false);
   if (const json* so = field(body, "stream_options")) {
     if (!so->is_object()) bad("stream_options", "'stream_options' must be an object");
