@@ -158,7 +158,8 @@ TEST(Batching, SeededSamplingIsTheSameBatchedOrAlone) {
   engine::BatchEngine eng(model, cp);
   std::vector<std::vector<engine::Token>> batched(8);
   for (int i = 0; i < 8; ++i) {
-    eng.submit(sampled(100 + i), {}, [&batched, i](const engine::GenerationResult& r) { batched[i] = r.tokens; });
+    eng.submit(sampled(100 + i), {},
+               [&batched, i](const engine::GenerationResult& r) { batched[i] = r.tokens; });
   }
   eng.run();
   EXPECT_EQ(batched, alone);

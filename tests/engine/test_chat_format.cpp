@@ -95,15 +95,21 @@ To call one, answer <tool_call>
 const char* kWeatherTool = R"([{"type":"function","function":{"name":"get_weather","description":"Weather",
   "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}])";
 
+// One user question with the weather tool offered.
+engine::ChatOptions weather_question(const std::string& tool_choice = "auto") {
+  engine::ChatOptions o;
+  o.messages_json = R"([{"role":"user","content":"Weather in Paris?"}])";
+  o.tools_json = kWeatherTool;
+  o.tool_choice = tool_choice;
+  return o;
+}
+
 }  // namespace
 
 TEST(ChatFormat, ToolsAreRenderedAndRequiredCallsGetAGrammar) {
   RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
   engine::ChatFormatter f(*model, kToolTemplate);
-  engine::ChatOptions o;
-  o.messages_json = R"([{"role":"user","content":"Weather in Paris?"}])";
-  o.tools_json = kWeatherTool;
-  o.tool_choice = "required";
+  auto o = weather_question("required");
   const auto p = f.format_openai(o);
   EXPECT_NE(p.text.find("\"get_weather\""), std::string::npos) << p.text;
   EXPECT_NE(p.grammar.find("get_weather"), std::string::npos);
@@ -121,10 +127,7 @@ TEST(ChatFormat, ToolsAreRenderedAndRequiredCallsGetAGrammar) {
 TEST(ChatFormat, RepliesInTheTemplateFormatParseIntoToolCalls) {
   RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
   engine::ChatFormatter f(*model, kToolTemplate);
-  engine::ChatOptions o;
-  o.messages_json = R"([{"role":"user","content":"Weather in Paris?"}])";
-  o.tools_json = kWeatherTool;
-  const auto p = f.format_openai(o);
+  const auto p = f.format_openai(weather_question());
   const auto reply = p.parse_reply(
       "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": "
       "\"Paris\"}}\n</tool_call>");
@@ -157,10 +160,7 @@ TEST(ChatFormat, ToolResultsAndEarlierCallsAreRendered) {
 TEST(ChatFormat, ToolGrammarSamplesAndTheAnswerParses) {
   RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
   engine::ChatFormatter f(*model, kToolTemplate);
-  engine::ChatOptions o;
-  o.messages_json = R"([{"role":"user","content":"Weather in Paris?"}])";
-  o.tools_json = kWeatherTool;
-  o.tool_choice = "required";
+  auto o = weather_question("required");
   const auto p = f.format_openai(o);
   engine::ContextParams cp;
   cp.n_ctx = 1024;
