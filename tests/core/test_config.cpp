@@ -1,0 +1,81 @@
+// Settings layering (env over file over default) and size parsing.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "support/test_env.hpp"
+
+using namespace rmm;
+
+namespace {
+
+std::filesystem::path write_config(const std::string& name, const std::string& text) {
+  const auto p = test::temp_dir("config-" + name) / "config.toml";
+  std::ofstream(p) << text;
+  return p;
+}
+
+}  // namespace
+
+TEST(Config, FileValuesAndDefaults) {
+  ::unsetenv("RMM_PORT");
+  ::unsetenv("RMM_HOST");
+  const auto c =
+      Config::load(write_config("file", "[serve]\nport = 6000\nhost = \"0.0.0.0\"\nkv_unified = true\n"));
+  EXPECT_EQ(c.get_int("serve", "port", 5000, 0, 65535), 6000);
+  EXPECT_EQ(c.get_string("serve", "host", "127.0.0.1"), "0.0.0.0");
+  EXPECT_TRUE(c.get_bool("serve", "kv_unified", false));
+  EXPECT_EQ(c.get_int("serve", "parallel", 4, 1, 256), 4);  // absent: the default
+  EXPECT_EQ(c.get_int("other", "port", 7, 0, 65535), 7);    // other sections do not leak
+}
+
+TEST(Config, EnvironmentWinsOverTheFile) {
+  const auto c = Config::load(write_config("env", "[serve]\nport = 6000\n"));
+  ::setenv("RMM_PORT", "7001", 1);
+  EXPECT_EQ(c.get_int("serve", "port", 5000, 0, 65535), 7001);
+  ::setenv("RMM_PORT", "not-a-number", 1);
+  try {
+    c.get_int("serve", "port", 5000, 0, 65535);
+    FAIL() << "accepted a bad RMM_PORT";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("RMM_PORT"), std::string::npos) << e.what();
+  }
+  ::unsetenv("RMM_PORT");
+}
+
+TEST(Config, BadValuesNameTheirSource) {
+  ::unsetenv("RMM_PARALLEL");
+  const auto c = Config::load(write_config("bad", "[serve]\nparallel = 0\nkv_unified = \"maybe\"\n"));
+  try {
+    c.get_int("serve", "parallel", 4, 1, 256);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[serve] parallel"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(c.get_bool("serve", "kv_unified", false), Error);
+}
+
+TEST(Config, BrokenTomlIsAnErrorWithFileAndLine) {
+  const auto p = write_config("broken", "[serve]\nport = = 3\n");
+  try {
+    Config::load(p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(p.string() + ":2"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(Config::load(test::temp_dir("config-missing") / "none.toml"));  // missing file: empty
+}
+
+TEST(Config, SizesWithUnits) {
+  EXPECT_EQ(parse_size("1048576", "--max-body"), 1048576u);
+  EXPECT_EQ(parse_size("8MiB", "--max-body"), 8u * 1024 * 1024);
+  EXPECT_EQ(parse_size("2 GiB", "--max-body"), 2ull * 1024 * 1024 * 1024);
+  EXPECT_EQ(parse_size("1.5KiB", "--max-body"), 1536u);
+  EXPECT_EQ(parse_size("3MB", "--max-body"), 3000000u);
+  for (const char* bad : {"", "abc", "-1", "5XB", "1e30GiB"}) {
+    EXPECT_THROW(parse_size(bad, "--max-body"), Error) << bad;
+  }
+}
