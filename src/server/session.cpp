@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -150,6 +151,19 @@ void Session::add_disconnect_callback(std::function<void()> cb) {
 
 void Session::write_raw(std::string bytes) {
   if (gone_) return;
+  // A client that stops reading a stream must not grow this queue forever (nor
+  // hold its slot): past the bound it is treated as gone, which cancels its work.
+  constexpr size_t kMaxPending = 8 * 1024 * 1024;
+  pending_bytes_ += bytes.size();
+  if (pending_bytes_ > kMaxPending) {
+    spdlog::warn("closing a connection that stopped reading ({} bytes unsent)", pending_bytes_);
+    // The write in flight (if any) still uses its buffer: keep it until its handler runs.
+    while (writes_.size() > (writing_ ? 1u : 0u)) writes_.pop_back();
+    client_gone();
+    beast::error_code ec;
+    stream_.socket().close(ec);  // a stuck write completes now, with operation_aborted
+    return;
+  }
   writes_.push_back(std::move(bytes));
   if (!writing_) write_next();
 }
@@ -163,6 +177,7 @@ void Session::write_next() {
   writing_ = true;
   net::async_write(stream_, net::buffer(writes_.front()),
                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                     self->pending_bytes_ -= std::min(self->pending_bytes_, self->writes_.front().size());
                      self->writes_.pop_front();
                      if (ec) {
                        self->writes_.clear();

@@ -46,6 +46,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Exchange> current_;
   std::deque<std::string> writes_;
+  size_t pending_bytes_ = 0;  // queued but not yet written
   bool writing_ = false;
   bool closing_ = false;  // close after the current exchange
   bool gone_ = false;     // the client disconnected
