@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "server/cors.hpp"
 #include "server/session.hpp"
 
 namespace rmm::server {
@@ -47,13 +48,7 @@ std::string cors_headers(const Request& req, const std::vector<std::string>& all
   const auto it = req.find(http::field::origin);
   if (it == req.end()) return "";
   const std::string origin(it->value());
-  bool ok = false;
-  for (const char* local : {"http://localhost", "http://127.0.0.1", "http://[::1]"}) {
-    const std::string l = local;
-    if (origin == l || origin.rfind(l + ":", 0) == 0) ok = true;
-  }
-  for (const auto& a : allowed) ok = ok || a == "*" || a == origin;
-  if (!ok) return "";
+  if (!origin_allowed(origin, allowed)) return "";
   return "Access-Control-Allow-Origin: " + origin +
          "\r\nVary: Origin\r\nAccess-Control-Allow-Methods: GET, POST, PUT, PATCH, DELETE, OPTIONS"
          "\r\nAccess-Control-Allow-Headers: Content-Type, Authorization\r\n";
