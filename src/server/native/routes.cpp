@@ -130,8 +130,21 @@ void add_routes(Router& router, ModelHost& host) {
                ex->send_json(status::ok, {{"unloaded", m->id}});
              }));
   router.add(http::verb::get, "/api/models/{id}/info", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+               // Names only (a file in the models dir, or the loaded model): a URL must not reach other
+               // paths.
                const auto& id = ex->path_params().at(0);
-               ex->send_json(status::ok, model_summary(host.resolve(id)));
+               if (auto m = host.current(); m && m->id == id) {
+                 ex->send_json(status::ok, model_summary(m->path));
+                 return;
+               }
+               for (const auto& f : host.list_files()) {
+                 if (f.id == id) {
+                   ex->send_json(status::ok, model_summary(f.path));
+                   return;
+                 }
+               }
+               throw ApiError(status::not_found, "no model named '" + id + "' in the models dir", "id",
+                              "invalid_request_error", "model_not_found");
              }));
 }
 
