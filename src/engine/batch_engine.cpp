@@ -138,6 +138,16 @@ BatchEngine::BatchEngine(std::shared_ptr<const Model> model, const ContextParams
                     std::to_string(params_.n_seq) +
                     " sequences (not enough memory for the KV cache or compute buffers?)");
   }
+  // llama.cpp may lower the batch size (never above the context): a batch must
+  // not exceed what it actually took, or llama_decode aborts.
+  params_.n_batch = static_cast<int>(llama_n_batch(ctx_));
+  if (params_.n_batch < params_.n_seq) {
+    llama_free(ctx_);
+    ctx_ = nullptr;
+    throw Error(ErrorKind::InvalidArgument, "a batch of " + std::to_string(params_.n_batch) +
+                                                " tokens cannot hold " + std::to_string(params_.n_seq) +
+                                                " parallel sequences");
+  }
   slots_.resize(static_cast<size_t>(params_.n_seq));
   for (int i = 0; i < params_.n_seq; ++i) slots_[static_cast<size_t>(i)].seq = i;
   batch_ = std::make_unique<Batch>(params_.n_batch);
@@ -439,10 +449,10 @@ bool BatchEngine::step() {
                             : rc == 2 ? "decoding was aborted"
                                       : "llama_decode failed with code " + std::to_string(rc);
     for (auto& s : slots_) {
-      if (!s.active || (s.active->out_index < 0 && !s.active->has_next &&
-                        std::none_of(prompt_chunks.begin(), prompt_chunks.end(),
-                                     [&](const auto& c) { return c.first == s.seq; })))
-        continue;
+      const bool in_batch =
+          s.active && (s.active->has_next || std::any_of(prompt_chunks.begin(), prompt_chunks.end(),
+                                                         [&](const auto& c) { return c.first == s.seq; }));
+      if (!in_batch) continue;
       llama_memory_seq_rm(mem, s.seq, static_cast<llama_pos>(s.cache.size()), -1);
       s.active->out_index = -1;
       if (s.active->q.cancelled->load()) {

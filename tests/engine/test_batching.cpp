@@ -164,3 +164,32 @@ TEST(Batching, SeededSamplingIsTheSameBatchedOrAlone) {
   eng.run();
   EXPECT_EQ(batched, alone);
 }
+
+// With one KV cache shared by all sequences, several long requests can need more
+// cells than it has: the batch that does not fit fails those requests with a
+// clear error, nothing crashes, and the engine serves the next request.
+TEST(Batching, SharedKvCacheOverflowFailsCleanlyAndRecovers) {
+  RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
+  auto cp = ctx(4, 256);
+  cp.kv_unified = true;
+  engine::BatchEngine eng(model, cp);
+  std::vector<engine::GenerationResult> results(4);
+  for (int i = 0; i < 4; ++i) {
+    std::vector<engine::Token> prompt(100, static_cast<engine::Token>(300 + i));
+    prompt[0] = model->bos();
+    eng.submit(greedy_request(prompt, 8), {},
+               [&results, i](const engine::GenerationResult& r) { results[i] = r; });
+  }
+  eng.run();
+  int failed = 0;
+  for (const auto& r : results) {
+    if (r.stop_reason == engine::StopReason::Error) {
+      ++failed;
+      EXPECT_NE(r.error.find("KV cache is full"), std::string::npos) << r.error;
+    }
+  }
+  EXPECT_GT(failed, 0);  // 4 x 100 prompt tokens cannot fit 256 cells
+  const auto after = eng.generate(greedy_request({model->bos()}, 8));
+  EXPECT_EQ(after.stop_reason, engine::StopReason::Length) << after.error;
+  EXPECT_EQ(after.timings.generated_tokens, 8);
+}
