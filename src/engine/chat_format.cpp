@@ -167,8 +167,4 @@ ChatPrompt ChatFormatter::format_openai(const ChatOptions& options) const {
   return p;
 }
 
-std::string ChatFormatter::template_source() const {
-  return common_chat_templates_source(impl_->templates.get());
-}
-
 }  // namespace rmm::engine

@@ -69,7 +69,6 @@ class ChatFormatter {
   // Messages with tool calls and tool results, plus tool definitions. Throws
   // rmm::Error(InvalidArgument) naming what is wrong.
   ChatPrompt format_openai(const ChatOptions& options) const;
-  std::string template_source() const;
 
   // llama.cpp's named templates ("chatml", "llama3", "mistral-v7", ...).
   static std::vector<std::string> builtin_names();

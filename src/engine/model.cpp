@@ -120,10 +120,4 @@ std::string Model::piece(Token t, bool special) const {
   return n >= 0 ? big.substr(0, static_cast<size_t>(n)) : std::string();
 }
 
-std::string Model::detokenize(const std::vector<Token>& tokens) const {
-  std::string out;
-  for (Token t : tokens) out += piece(t);
-  return out;
-}
-
 }  // namespace rmm::engine

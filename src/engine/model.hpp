@@ -56,7 +56,6 @@ class Model {
   std::vector<Token> tokenize_prompt(const std::string& text) const;
   // The bytes of one token (may be an incomplete UTF-8 sequence).
   std::string piece(Token t, bool special = false) const;
-  std::string detokenize(const std::vector<Token>& tokens) const;
 
  private:
   Model(llama_model* m, std::filesystem::path path);

@@ -1,7 +1,5 @@
 #include "server/exchange.hpp"
 
-#include <sstream>
-
 #include "server/cors.hpp"
 #include "server/session.hpp"
 
@@ -13,33 +11,6 @@ Exchange::Exchange(std::shared_ptr<Session> session, Request request)
 std::string Exchange::path() const {
   const std::string target(request_.target());
   return target.substr(0, target.find('?'));
-}
-
-std::string Exchange::query_param(const std::string& name) const {
-  const std::string target(request_.target());
-  const auto q = target.find('?');
-  if (q == std::string::npos) return "";
-  std::istringstream in(target.substr(q + 1));
-  std::string pair;
-  while (std::getline(in, pair, '&')) {
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
-    std::string raw = eq == std::string::npos ? "" : pair.substr(eq + 1), out;
-    for (size_t i = 0; i < raw.size(); ++i) {  // percent-decoding, '+' as space
-      if (raw[i] == '+') {
-        out += ' ';
-      } else if (raw[i] == '%' && i + 2 < raw.size() &&
-                 std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-                 std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-        out += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
-        i += 2;
-      } else {
-        out += raw[i];
-      }
-    }
-    return out;
-  }
-  return "";
 }
 
 namespace {

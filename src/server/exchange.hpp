@@ -23,8 +23,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Exchange(std::shared_ptr<Session> session, Request request);
 
   const Request& request() const { return request_; }
-  std::string path() const;                                // the target without its query string
-  std::string query_param(const std::string& name) const;  // "" when absent
+  std::string path() const;  // the target without its query string
   // The {name} segments of the route pattern, in order.
   const std::vector<std::string>& path_params() const { return path_params_; }
 

@@ -15,6 +15,12 @@ namespace {
 using json = nlohmann::ordered_json;  // responses keep OpenAI's field order
 using http::status;
 
+// The body's "model" when it is a string ("" otherwise: parse_common reports the type).
+std::string requested_model(const nlohmann::json& body) {
+  const auto it = body.find("model");
+  return it != body.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::shared_ptr<HostedModel> model_for(ModelHost& host, const std::string& requested) {
   auto m = host.find(requested);
   if (m) return m;
@@ -249,8 +255,7 @@ bool parse_tools(const json& body, engine::ChatOptions& opts) {
 
 void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   const json body = parse_body(*ex);
-  auto model = model_for(
-      host, body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "");
+  auto model = model_for(host, requested_model(body));
   ParsedRequest p = parse_common(body, model->model->n_vocab());
   p.logprobs = body.contains("logprobs") && body["logprobs"].is_boolean() && body["logprobs"].get<bool>();
   if (body.contains("logprobs") && !body["logprobs"].is_boolean() && !body["logprobs"].is_null())
@@ -298,8 +303,7 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
 
 void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   const json body = parse_body(*ex);
-  auto model = model_for(
-      host, body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "");
+  auto model = model_for(host, requested_model(body));
   ParsedRequest p = parse_common(body, model->model->n_vocab());
   if (body.contains("logprobs") && !body["logprobs"].is_null()) {
     const auto& l = body["logprobs"];
@@ -344,9 +348,7 @@ void add_routes(Router& router, ModelHost& host) {
              guarded([&host](const std::shared_ptr<Exchange>& ex) { completions(ex, host); }));
   router.add(http::verb::post, "/v1/embeddings", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                const json body = parse_body(*ex);
-               auto model = model_for(host, body.contains("model") && body["model"].is_string()
-                                                ? body["model"].get<std::string>()
-                                                : "");
+               auto model = model_for(host, requested_model(body));
                throw ApiError(
                    status::bad_request,
                    "model '" + model->id + "' is a text generation model and does not produce embeddings",
