@@ -26,7 +26,7 @@ ProcessResult rmm_forge(const std::filesystem::path& out, const std::vector<std:
   argv.insert(argv.end(), args.begin(), args.end());
   if (std::find(args.begin(), args.end(), "--threads") == args.end())
     argv.insert(argv.end(), {"--threads", "1"});
-  return run_process(argv);
+  return rmm::run_process(argv);
 }
 
 std::string read_file(const std::filesystem::path& file) {

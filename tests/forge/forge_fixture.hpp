@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "support/subprocess.hpp"
+#include "core/subprocess.hpp"
 #include "support/test_env.hpp"
 
 namespace rmm::test {

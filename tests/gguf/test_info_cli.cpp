@@ -6,8 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/subprocess.hpp"
 #include "gguf_builder.hpp"
-#include "support/subprocess.hpp"
 #include "support/test_env.hpp"
 
 namespace rmm::test {
@@ -17,7 +17,7 @@ using nlohmann::json;
 
 ProcessResult rmm(std::vector<std::string> args) {
   args.insert(args.begin(), rmm_binary().string());
-  return run_process(args);
+  return rmm::run_process(args);
 }
 
 TEST(InfoCli, TextSummaryOfAModel) {

@@ -3,7 +3,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "support/subprocess.hpp"
+#include "core/subprocess.hpp"
 #include "support/test_env.hpp"
 
 namespace rmm::test {
@@ -23,7 +23,7 @@ std::string cli_text(const std::filesystem::path& model, const std::string& prom
                      const std::vector<std::string>& args) {
   std::vector<std::string> argv{rmm_binary().string(), "run", model.string(), prompt, "--raw", "-t", "1"};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_process(argv);
+  auto r = rmm::run_process(argv);
   if (r.exit_code != 0)
     throw std::runtime_error("rmm run failed (" + std::to_string(r.exit_code) + "): " + r.err);
   return r.out;

@@ -4,8 +4,8 @@
 
 #include <thread>
 
+#include "core/subprocess.hpp"
 #include "server_fixture.hpp"
-#include "support/subprocess.hpp"
 #include "support/test_env.hpp"
 
 using namespace rmm::test;
@@ -143,23 +143,23 @@ TEST_F(ServerLifecycle, SigintWhenIdleExitsZero) {
 
 TEST_F(ServerLifecycle, PortInUseFailsWithAMessage) {
   auto first = start({});
-  auto r = run_process({rmm_binary().string(), "serve", "--model", model_.string(), "--host", "127.0.0.1",
-                        "--port", std::to_string(first->port()), "-t", "1"},
-                       "", 30);
+  auto r = rmm::run_process({rmm_binary().string(), "serve", "--model", model_.string(), "--host",
+                             "127.0.0.1", "--port", std::to_string(first->port()), "-t", "1"},
+                            "", 30);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find(std::to_string(first->port())), std::string::npos) << r.err;
   EXPECT_EQ(r.err.rfind("rmm: ", 0), 0u) << "runtime errors are one line 'rmm: ...': " << r.err;
 }
 
 TEST_F(ServerLifecycle, BadArgumentsFailBeforeListening) {
-  auto missing = run_process(
+  auto missing = rmm::run_process(
       {rmm_binary().string(), "serve", "--model", "/nonexistent/model.gguf", "--port", "0"}, "", 10);
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("/nonexistent/model.gguf"), std::string::npos) << missing.err;
-  auto port =
-      run_process({rmm_binary().string(), "serve", "--model", model_.string(), "--port", "70000"}, "", 10);
+  auto port = rmm::run_process(
+      {rmm_binary().string(), "serve", "--model", model_.string(), "--port", "70000"}, "", 10);
   EXPECT_EQ(port.exit_code, 2) << "usage errors exit 2: " << port.err;
-  auto parallel = run_process(
+  auto parallel = rmm::run_process(
       {rmm_binary().string(), "serve", "--model", model_.string(), "--port", "0", "--parallel", "0"}, "", 10);
   EXPECT_EQ(parallel.exit_code, 2) << parallel.err;
 }

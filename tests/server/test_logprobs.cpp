@@ -3,8 +3,8 @@
 // (the chosen token is the most likely one).
 #include <sstream>
 
+#include "core/subprocess.hpp"
 #include "server_fixture.hpp"
-#include "support/subprocess.hpp"
 #include "support/test_env.hpp"
 
 using namespace rmm::test;
@@ -27,7 +27,8 @@ struct CliToken {
 // `rmm run --json --top-logprobs K`: one object per token.
 std::vector<CliToken> cli_tokens(const std::filesystem::path& model, const std::string& prompt, int n,
                                  int k) {
-  auto r = run_process({rmm_binary().string(), "run", model.string(), prompt, "--raw", "-t", "1", "--temp",
+  auto r =
+      rmm::run_process({rmm_binary().string(), "run", model.string(), prompt, "--raw", "-t", "1", "--temp",
                         "0", "-n", std::to_string(n), "--json", "--top-logprobs", std::to_string(k)});
   if (r.exit_code != 0) throw std::runtime_error("rmm run --json failed: " + r.err);
   std::vector<CliToken> out;
