@@ -174,6 +174,7 @@ struct Result {
   double t_start = 0, t_first = -1, t_last = -1, t_end = 0;
   int completion = -1, prompt = -1, cached = -1;
   std::string finish, text;
+  std::vector<double> t_tokens;  // arrival of every chunk with content
   double ttft_ms() const { return (t_first - t_start) * 1e3; }
 };
 
@@ -218,6 +219,7 @@ class SseReader {
         if (content && content->is_string() && !content->get_ref<const std::string&>().empty()) {
           if (r_.t_first < 0) r_.t_first = t;
           r_.t_last = t;
+          r_.t_tokens.push_back(t);
           r_.text += content->get_ref<const std::string&>();
         }
         if (c.contains("finish_reason") && c["finish_reason"].is_string()) r_.finish = c["finish_reason"];
@@ -328,7 +330,28 @@ struct Phase {
   std::vector<Result> results;
   double wall_s = 0;
   double client_cpu_s = 0;
+  // Tokens/s over the window in which every client's first request is streaming:
+  // from the last first token to the first last token. No prompt is processed
+  // then, so this is the server's decode rate at N streams, the figure to hold
+  // against llama-batched-bench's S_TG.
+  double steady_tps = NAN, steady_window_s = 0;
 };
+
+void measure_steady(const std::vector<std::vector<Result>>& per_client, Phase& p) {
+  double from = -1, to = 1e300;
+  for (const auto& v : per_client) {
+    if (v.empty() || !v[0].ok || v[0].t_tokens.size() < 2) return;
+    from = std::max(from, v[0].t_first);
+    to = std::min(to, v[0].t_last);
+  }
+  if (!(to > from)) return;
+  long n = 0;
+  for (const auto& v : per_client)
+    for (const auto& r : v)
+      for (double t : r.t_tokens) n += (t > from && t <= to) ? 1 : 0;
+  p.steady_window_s = to - from;
+  p.steady_tps = static_cast<double>(n) / (to - from);
+}
 
 // Runs every client's list of requests concurrently on one I/O thread.
 Phase run_phase(const Target& target, const std::vector<std::vector<std::string>>& per_client,
@@ -344,6 +367,7 @@ Phase run_phase(const Target& target, const std::vector<std::vector<std::string>
   Phase p;
   p.wall_s = now_s() - t0;
   p.client_cpu_s = cpu_seconds() - cpu0;
+  measure_steady(results, p);
   for (auto& v : results)
     for (auto& r : v) p.results.push_back(std::move(r));
   return p;
@@ -472,6 +496,7 @@ struct PhaseStats {
   int clients = 0, requests = 0, errors = 0, short_answers = 0;
   long prompt_tokens = 0, completion_tokens = 0;
   double ttft_p50 = NAN, ttft_p99 = NAN, aggregate_tps = NAN, stream_tps = NAN, wall_s = 0, client_cpu = 0;
+  double steady_tps = NAN, steady_window_s = 0;
   std::string first_error;
 };
 
@@ -479,6 +504,8 @@ PhaseStats stats_of(const Phase& p, int clients, int max_tokens) {
   PhaseStats s;
   s.clients = clients;
   s.wall_s = p.wall_s;
+  s.steady_tps = p.steady_tps;
+  s.steady_window_s = p.steady_window_s;
   s.client_cpu = p.wall_s > 0 ? p.client_cpu_s / p.wall_s : 0;
   std::vector<double> ttft, per_stream;
   for (const auto& r : p.results) {
@@ -817,6 +844,8 @@ SideResult combine(const std::vector<SideResult>& rounds) {
     p.ttft_p99 = med(&PhaseStats::ttft_p99);
     p.aggregate_tps = med(&PhaseStats::aggregate_tps);
     p.stream_tps = med(&PhaseStats::stream_tps);
+    p.steady_tps = med(&PhaseStats::steady_tps);
+    p.steady_window_s = med(&PhaseStats::steady_window_s);
     p.wall_s = med(&PhaseStats::wall_s);
     p.client_cpu = med(&PhaseStats::client_cpu);
     for (size_t r = 1; r < rounds.size(); ++r) {
@@ -867,10 +896,14 @@ void report(const Options& o, const SideResult& a, const SideResult& b, const st
     row(n + "TTFT p99 (ms)", x.ttft_p99, y.ttft_p99, "lower");
     row(n + "aggregate gen tok/s", x.aggregate_tps, y.aggregate_tps, "higher");
     row(n + "per-stream tok/s (median)", x.stream_tps, y.stream_tps, "higher");
+    row(n + "steady decode tok/s, all streaming", x.steady_tps, y.steady_tps, "higher");
     row(n + "completion tokens (sum)", a.ran ? static_cast<double>(x.completion_tokens) : NAN,
         b.ran ? static_cast<double>(y.completion_tokens) : NAN, "same", 0);
     for (const auto& c : ceil) {
       if (c.pl != o.clients[i]) continue;
+      if (a.ran && c.speed_tg > 0)
+        std::printf("| %-34s | %12s | %12s | %9s | %-6s |\n", (n + "rmm steady / batched-bench S_TG").c_str(),
+                    num(x.steady_tps / c.speed_tg, 3).c_str(), "", "", "ratio");
       // llama.cpp's decode-only figures at the same batch size: an upper bound, not a competitor.
       std::printf("| %-34s | %12s | %12s | %9s | %-6s |\n", (n + "batched-bench gen/(pp+tg) tok/s").c_str(),
                   "", num(c.gen_over_total).c_str(), "", "bound");
@@ -923,6 +956,8 @@ json to_json(const SideResult& s) {
                   {"ttft_p99_ms", p.ttft_p99},
                   {"aggregate_tps", p.aggregate_tps},
                   {"stream_tps_median", p.stream_tps},
+                  {"steady_tps", p.steady_tps},
+                  {"steady_window_s", p.steady_window_s},
                   {"client_cpu", p.client_cpu}});
   }
   j["phases"] = ph;

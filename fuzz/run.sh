@@ -2,7 +2,7 @@
 # Builds the libFuzzer target with clang in its own build directory and runs
 # it. Usage: fuzz/run.sh [SECONDS] [more libFuzzer flags...]
 #   SECONDS          how long to fuzz (default 60)
-#   RMM_FUZZ_TARGET  fuzz_gguf (default) or fuzz_openai_request
+#   RMM_FUZZ_TARGET  fuzz_gguf (default), fuzz_openai_request or fuzz_prompt_template
 #   RMM_FUZZ_BUILD   build directory (default build-fuzz at the repository root)
 #   RMM_LLAMA_DIR    llama.cpp source (default: what scripts/fetch-llama.sh prints)
 #   RMM_SHARED_MODELS  seed models (default ../shared/models beside the repository)
@@ -31,6 +31,15 @@ if [ "$target" = fuzz_openai_request ]; then
   mkdir -p "$corpus" "$build/artifacts"
   printf '%s' '{"model":"m","prompt":"Hi","max_tokens":8,"temperature":0.5,"top_p":0.9,"stop":["a","b"],"seed":3,"logit_bias":{"12":-100},"stream":true,"stream_options":{"include_usage":true}}' >"$corpus/completion.json"
   printf '%s' '{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"x"}]},{"role":"assistant"}],"n":1,"frequency_penalty":1,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}}' >"$corpus/chat.json"
+  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+fi
+
+if [ "$target" = fuzz_prompt_template ]; then
+  # Seeds: the starter templates' shapes, with values.
+  corpus=$build/corpus-prompts
+  mkdir -p "$corpus" "$build/artifacts"
+  printf '%s' '{"template":{"name":"T","blocks":[{"type":"system","text":"Be {{tone}}."},{"type":"examples","pairs":[{"user":"u","assistant":"a"}]},{"type":"user","text":"{{q}} in {{lang}}"},{"type":"parameters","temperature":0.2,"max_tokens":64,"stop":["x"]}],"variables":[{"name":"tone","type":"select","options":["kind","terse"],"default":"kind"},{"name":"q","type":"multiline","required":true},{"name":"lang","type":"text","default":"{{tone}} English"},{"name":"n","type":"number","min":1,"max":5,"default":2},{"name":"b","type":"boolean","default":false}]},"values":{"q":"hi","n":3}}' >"$corpus/template.json"
   exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
 fi

@@ -15,6 +15,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost1.81-dev libtomlplusplus-dev
+  libsqlite3-dev libpqxx-dev postgresql-15
   clang libclang-rt-14-dev python3
 )
 missing=()

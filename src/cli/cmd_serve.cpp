@@ -1,16 +1,25 @@
 // rmm serve: the OpenAI-compatible and native HTTP API over one loaded model.
+#include <atomic>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <iostream>
 #include <map>
 
+#include "cache/response_cache.hpp"
+#include "cache/settings.hpp"
 #include "cli/commands.hpp"
+#include "cli/database.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/paths.hpp"
+#include "server/cache_routes.hpp"
 #include "server/http_server.hpp"
 #include "server/model_host.hpp"
+#include "server/native/chat_routes.hpp"
+#include "server/native/prompt_routes.hpp"
 #include "server/native/routes.hpp"
+#include "server/native/token_routes.hpp"
 #include "server/openai/completion_routes.hpp"
 #include "server/ws/ws_routes.hpp"
 
@@ -18,10 +27,10 @@ namespace rmm::cli {
 namespace {
 
 struct ServeFlags {
-  std::string host, models_dir, model, chat_template, max_body, flash_attn;
+  std::string host, models_dir, model, chat_template, max_body, flash_attn, database, cache_ttl, cache_size;
   std::vector<std::string> cors;
   int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
-  bool kv_unified = false;
+  bool kv_unified = false, no_cache = false;
   std::map<std::string, CLI::Option*> opts;  // to tell a given flag from its default
   bool given(const std::string& name) const { return opts.at(name)->count() > 0; }
 };
@@ -64,14 +73,34 @@ int serve(ServeFlags& f) {
   ho.max_queue = static_cast<size_t>(num("queue", "queue", f.queue, 64, 0, 1 << 20));
   // n_ctx 0 means the model's; with several slots each gets its share unless unified.
   const std::string model = str("model", "model", f.model, "");
+  const std::string database = str("database", "database", f.database, store::default_store_location());
+
+  // Chat history, prompt templates and the response cache; opened before
+  // anything slow so that a bad location fails at once.
+  const auto db = open_database(database);
+
+  // The response cache lives in the database; it outlives the host, whose
+  // engine threads may still finish (and record) generations while stopping.
+  cache::CacheOptions co = cache::options_from_config(cfg);
+  if (f.given("no-cache")) co.enabled = !f.no_cache;
+  if (f.given("cache-ttl")) co.ttl_ms = parse_duration_ms(f.cache_ttl, "--cache-ttl");
+  if (f.given("cache-size")) co.max_bytes = static_cast<int64_t>(parse_size(f.cache_size, "--cache-size"));
+  cache::ResponseCache response_cache(db.get(), co);
+  ho.cache = &response_cache;
 
   server::ModelHost host(ho);
   server::Router router;
-  server::openai::add_routes(router, host);
+  server::openai::add_routes(router, host, db.get());
   server::native::add_routes(router, host);
+  server::add_cache_routes(router, host);
+  server::native::add_token_routes(router, host);
+  server::native::add_chat_routes(router, *db);
+  server::native::add_prompt_routes(router, host, *db);
   server::ws::add_websocket_routes(router, host, so.cors_origins);
   server::HttpServer http(so, router);
   const unsigned short port = http.listen();
+  spdlog::info("database: {} ({}, schema {})", redacted_location(database), db->backend(),
+               db->schema_version());
 
   boost::asio::signal_set signals(http.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -89,7 +118,9 @@ int serve(ServeFlags& f) {
   }
   std::cerr << "rmm serve: listening on http://" << so.host << ":" << port << std::endl;
   http.run();
+  host.shutdown();  // background loads end before the server they report to goes away
   host.unload();
+  response_cache.flush();  // replays still queued reach their connections while the server object lives
   return 0;
 }
 
@@ -137,6 +168,15 @@ void add_serve_command(CLI::App& app, Action& action) {
       cmd->add_option("--chat-template", f->chat_template, "Named chat template or Jinja source");
   o["cors-origin"] =
       cmd->add_option("--cors-origin", f->cors, "Extra browser origin allowed (repeatable; * for any)");
+  o["database"] = cmd->add_option("--database", f->database,
+                                  "Where history, prompts and the cache live: a SQLite file or a postgres:// "
+                                  "URL (default $RMM_HOME/rmm.db)");
+  o["cache-ttl"] =
+      cmd->add_option("--cache-ttl", f->cache_ttl,
+                      "How long cached responses live: 90s, 30m, 24h, 7d; 0 for ever (default 24h)");
+  o["cache-size"] =
+      cmd->add_option("--cache-size", f->cache_size, "Response cache bound (default 256MiB; 0: none)");
+  o["no-cache"] = cmd->add_flag("--no-cache", f->no_cache, "Turn the response cache off");
   cmd->callback([f, &action] { action = [f] { return serve(*f); }; });
 }
 

@@ -17,6 +17,7 @@ void add_version_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
 void add_chat_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
+void add_prompt_command(CLI::App& app, Action& action);
 
 // Whether --log-level was given (commands with chattier defaults respect it).
 extern bool log_level_explicit;

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::add_run_command(app, action);
   cli::add_chat_command(app, action);
   cli::add_serve_command(app, action);
+  cli::add_prompt_command(app, action);
   cli::add_info_command(app, action);
   cli::add_forge_command(app, action);
   cli::add_version_command(app, action);

@@ -2,7 +2,8 @@
 // Settings from $RMM_HOME/config.toml and RMM_* environment variables. Front
 // ends apply their command-line flags last, so the order is flag > env > file
 // > default. A key `port` in section `serve` is read from RMM_PORT, then from
-// `[serve] port = ...` in the file.
+// `[serve] port = ...` in the file; keys of other sections carry the section in
+// their variable (`[cache] ttl` from RMM_CACHE_TTL).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -34,5 +35,8 @@ class Config {
 
 // "512MiB", "8GiB", "1048576" → bytes; throws rmm::Error(InvalidArgument) naming `what`.
 uint64_t parse_size(const std::string& text, const std::string& what);
+// "90s", "30m", "24h", "7d", "1500ms", a bare number of seconds, or "0" →
+// milliseconds; throws rmm::Error(InvalidArgument) naming `what`.
+int64_t parse_duration_ms(const std::string& text, const std::string& what);
 
 }  // namespace rmm

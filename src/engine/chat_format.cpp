@@ -40,6 +40,7 @@ ChatReply ChatPrompt::parse_reply(const std::string& generated) const {
 struct ChatFormatter::Impl {
   common_chat_templates_ptr templates;
   bool use_jinja = true;
+  bool supports_tools = false;
 };
 
 std::vector<std::string> ChatFormatter::builtin_names() {
@@ -68,7 +69,14 @@ ChatFormatter::ChatFormatter(const Model& model, const std::string& template_nam
   } catch (const std::exception& e) {
     throw Error(ErrorKind::InvalidArgument, std::string("chat template could not be parsed: ") + e.what());
   }
+  if (impl_->use_jinja) {
+    const auto caps = common_chat_templates_get_caps(impl_->templates.get());
+    const auto it = caps.find("supports_tool_calls");
+    impl_->supports_tools = it != caps.end() && it->second;
+  }
 }
+
+bool ChatFormatter::supports_tools() const { return impl_->supports_tools; }
 
 ChatFormatter::~ChatFormatter() = default;
 ChatFormatter::ChatFormatter(ChatFormatter&&) noexcept = default;
@@ -133,6 +141,11 @@ ChatPrompt ChatFormatter::format_openai(const ChatOptions& options) const {
   } catch (const std::exception& e) {
     throw Error(ErrorKind::InvalidArgument, std::string("messages or tools: ") + e.what());
   }
+  if (!in.tools.empty() && options.tool_choice != "none" && !impl_->supports_tools)
+    throw Error(
+        ErrorKind::InvalidArgument,
+        "tools: this model's chat template cannot show tools to the model or read its calls; serve it "
+        "with a tool-capable --chat-template");
   if (options.tool_choice == "none" || options.tool_choice == "auto" || options.tool_choice == "required") {
     in.tool_choice = common_chat_tool_choice_parse_oaicompat(options.tool_choice);
   } else {

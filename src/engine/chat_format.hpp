@@ -67,8 +67,13 @@ class ChatFormatter {
   ChatPrompt format(const std::vector<ChatMessage>& messages, bool add_generation_prompt = true,
                     const std::string& json_schema = "") const;
   // Messages with tool calls and tool results, plus tool definitions. Throws
-  // rmm::Error(InvalidArgument) naming what is wrong.
+  // rmm::Error(InvalidArgument) naming what is wrong, including tools offered
+  // to a template that cannot show them to the model.
   ChatPrompt format_openai(const ChatOptions& options) const;
+
+  // Whether the template renders tool definitions and calls (the model's own
+  // may not; chatml does not): without that, llama.cpp drops tools silently.
+  bool supports_tools() const;
 
   // llama.cpp's named templates ("chatml", "llama3", "mistral-v7", ...).
   static std::vector<std::string> builtin_names();

@@ -120,4 +120,19 @@ std::string Model::piece(Token t, bool special) const {
   return n >= 0 ? big.substr(0, static_cast<size_t>(n)) : std::string();
 }
 
+std::string Model::detokenize(const std::vector<Token>& tokens) const {
+  std::string out(tokens.size() * 8 + 16, '\0');
+  const auto n_tokens = static_cast<int32_t>(tokens.size());
+  int32_t n = llama_detokenize(vocab_, tokens.data(), n_tokens, out.data(), static_cast<int32_t>(out.size()),
+                               false, true);
+  if (n < 0) {
+    out.resize(static_cast<size_t>(-n));
+    n = llama_detokenize(vocab_, tokens.data(), n_tokens, out.data(), static_cast<int32_t>(out.size()), false,
+                         true);
+  }
+  if (n < 0) throw Error(ErrorKind::Internal, "the tokens could not be turned into text");
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
 }  // namespace rmm::engine

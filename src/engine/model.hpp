@@ -56,6 +56,10 @@ class Model {
   std::vector<Token> tokenize_prompt(const std::string& text) const;
   // The bytes of one token (may be an incomplete UTF-8 sequence).
   std::string piece(Token t, bool special = false) const;
+  // The text of `tokens` as the tokenizer inverts them (llama_detokenize: the
+  // space an SPM tokenizer puts before the text is taken off again), special
+  // tokens shown. Bytes may end inside a UTF-8 character.
+  std::string detokenize(const std::vector<Token>& tokens) const;
 
  private:
   Model(llama_model* m, std::filesystem::path path);

@@ -22,7 +22,8 @@ std::string cors_headers(const Request& req, const std::vector<std::string>& all
   if (!origin_allowed(origin, allowed)) return "";
   return "Access-Control-Allow-Origin: " + origin +
          "\r\nVary: Origin\r\nAccess-Control-Allow-Methods: GET, POST, PUT, PATCH, DELETE, OPTIONS"
-         "\r\nAccess-Control-Allow-Headers: Content-Type, Authorization\r\n";
+         "\r\nAccess-Control-Allow-Headers: Content-Type, Authorization, X-RMM-Conversation"
+         "\r\nAccess-Control-Expose-Headers: X-RMM-Conversation\r\n";
 }
 
 std::string status_line(http::status status) {
@@ -61,13 +62,15 @@ void Exchange::send_ordered_json(http::status status, const nlohmann::ordered_js
        "application/json", headers);
 }
 
-void Exchange::begin_stream(const std::string& content_type) {
+void Exchange::begin_stream(const std::string& content_type,
+                            const std::vector<std::pair<std::string, std::string>>& headers) {
   auto self = shared_from_this();
-  session_->post([self, content_type] {
+  session_->post([self, content_type, headers] {
     if (self->finished_ || self->streaming_.exchange(true)) return;
     self->status_ = 200;
     std::string out = status_line(http::status::ok);
     out += "Content-Type: " + content_type + "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
     out += cors_headers(self->request_, self->session_->cors_origins());
     out += "\r\n";
     self->session_->write_raw(std::move(out));

@@ -37,7 +37,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                          const std::vector<std::pair<std::string, std::string>>& headers = {});
 
   // A streamed (chunked) response: begin, any number of chunks, end.
-  void begin_stream(const std::string& content_type = "text/event-stream");
+  void begin_stream(const std::string& content_type = "text/event-stream",
+                    const std::vector<std::pair<std::string, std::string>>& headers = {});
   void write_chunk(std::string data);
   void end_stream();
 

@@ -115,13 +115,22 @@ void HttpServer::track(const std::shared_ptr<Session>& s) {
   sessions_.push_back(s);
 }
 
+void HttpServer::track(const std::shared_ptr<LongConnection>& c) {
+  if (!c) return;
+  std::lock_guard lock(sessions_mutex_);
+  std::erase_if(long_connections_, [](const auto& w) { return w.expired(); });
+  long_connections_.push_back(c);
+}
+
 void HttpServer::run() { io_.run(); }
 
 void HttpServer::wait_for_sessions() {
   bool any = false;
   {
     std::lock_guard lock(sessions_mutex_);
-    any = std::any_of(sessions_.begin(), sessions_.end(), [](const auto& w) { return !w.expired(); });
+    any = std::any_of(sessions_.begin(), sessions_.end(), [](const auto& w) { return !w.expired(); }) ||
+          std::any_of(long_connections_.begin(), long_connections_.end(),
+                      [](const auto& w) { return !w.expired(); });
   }
   if (!any || std::chrono::steady_clock::now() >= stop_deadline_) {
     io_.stop();
@@ -139,14 +148,20 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     boost::system::error_code ec;
     acceptor_.close(ec);
     std::vector<std::shared_ptr<Session>> live;
+    std::vector<std::shared_ptr<LongConnection>> upgraded;
     {
       std::lock_guard lock(sessions_mutex_);
       for (auto& w : sessions_) {
         if (auto s = w.lock()) live.push_back(std::move(s));
       }
+      for (auto& w : long_connections_) {
+        if (auto c = w.lock()) upgraded.push_back(std::move(c));
+      }
     }
     for (auto& s : live) s->close_when_idle();
+    for (auto& c : upgraded) c->going_away();
     live.clear();
+    upgraded.clear();
     // Responses in flight get up to `grace` to finish; the loop ends as soon as
     // every connection is closed, or when the grace runs out.
     stop_deadline_ = std::chrono::steady_clock::now() + grace;

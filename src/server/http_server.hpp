@@ -25,8 +25,20 @@ struct ServerOptions {
 };
 
 using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;
-// Takes over a connection whose request asks for a WebSocket upgrade on its path.
-using UpgradeHandler = std::function<void(boost::beast::tcp_stream stream, Request request)>;
+
+// A connection a route took over (a WebSocket). The server tells it when it
+// stops, so that clients get a proper close (1001 going away) rather than a
+// dropped socket, and waits for it like for HTTP connections.
+class LongConnection {
+ public:
+  virtual ~LongConnection() = default;
+  virtual void going_away() = 0;  // any thread; the connection closes soon after
+};
+
+// Takes over a connection whose request asks for a WebSocket upgrade on its
+// path; returns the connection for the server to track (or null).
+using UpgradeHandler =
+    std::function<std::shared_ptr<LongConnection>(boost::beast::tcp_stream stream, Request request)>;
 
 // Exact paths, or patterns whose "{name}" segments match one path segment.
 class Router {
@@ -70,6 +82,7 @@ class HttpServer {
   friend class Session;
   void accept();
   void track(const std::shared_ptr<Session>& s);
+  void track(const std::shared_ptr<LongConnection>& c);
   void wait_for_sessions();  // polls until every connection is gone or the stop deadline passes
 
   ServerOptions options_;
@@ -81,6 +94,7 @@ class HttpServer {
   std::chrono::steady_clock::time_point stop_deadline_;
   std::mutex sessions_mutex_;
   std::vector<std::weak_ptr<Session>> sessions_;
+  std::vector<std::weak_ptr<LongConnection>> long_connections_;
 };
 
 }  // namespace rmm::server

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cache/response_cache.hpp"
 #include "core/error.hpp"
 
 namespace rmm::server {
@@ -15,15 +16,40 @@ std::string model_id_for(const std::filesystem::path& path) {
 
 ModelHost::ModelHost(HostOptions options) : options_(std::move(options)) {}
 
-ModelHost::~ModelHost() { unload(); }
+ModelHost::~ModelHost() {
+  shutdown();
+  unload();
+}
+
+void ModelHost::run_in_background(std::function<void()> work) {
+  std::lock_guard lock(background_mutex_);
+  if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
+  background_.emplace_back(std::move(work));
+}
+
+void ModelHost::shutdown() {
+  stopping_ = true;
+  cancel_all();
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(background_mutex_);
+    threads.swap(background_);
+  }
+  for (auto& t : threads) t.join();
+}
 
 std::filesystem::path ModelHost::resolve(const std::string& path_or_id) const {
   if (path_or_id.empty()) throw Error(ErrorKind::InvalidArgument, "no model named");
   std::error_code ec;
   if (std::filesystem::is_regular_file(path_or_id, ec)) return path_or_id;
+  const bool bare_name = path_or_id.find('/') == std::string::npos &&
+                         path_or_id.find('\\') == std::string::npos &&
+                         path_or_id.find("..") == std::string::npos;
+  if (bare_name && options_.resolve_name) {
+    if (auto path = options_.resolve_name(path_or_id)) return *path;
+  }
   // A bare name is looked up in the models dir only: no separators or "..".
-  if (path_or_id.find('/') == std::string::npos && path_or_id.find("..") == std::string::npos &&
-      !options_.models_dir.empty()) {
+  if (bare_name && !options_.models_dir.empty()) {
     for (const auto& f : list_files()) {
       if (f.id == path_or_id || f.path.filename() == path_or_id) return f.path;
     }
@@ -35,6 +61,7 @@ std::filesystem::path ModelHost::resolve(const std::string& path_or_id) const {
 std::shared_ptr<HostedModel> ModelHost::load(const std::string& path_or_id,
                                              const std::function<void(float)>& progress) {
   std::lock_guard load_lock(load_mutex_);
+  if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
   const auto path = resolve(path_or_id);
   loading_ = true;
   struct Reset {
@@ -46,6 +73,7 @@ std::shared_ptr<HostedModel> ModelHost::load(const std::string& path_or_id,
   engine::LoadParams lp;
   lp.path = path;
   lp.gpu_layers = options_.gpu_layers;
+  lp.cancel = &stopping_;
   if (progress) {
     lp.progress = [&progress](float p) {
       progress(p);
@@ -62,6 +90,7 @@ std::shared_ptr<HostedModel> ModelHost::load(const std::string& path_or_id,
   hosted->created =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
+  if (options_.cache) options_.cache->model_loaded(path);  // hashed in the background
   std::lock_guard lock(mutex_);
   current_ = hosted;
   return hosted;
@@ -86,6 +115,13 @@ std::shared_ptr<HostedModel> ModelHost::find(const std::string& id) const {
   auto m = current();
   if (!m) return nullptr;
   if (id.empty() || id == m->id || id == m->path.filename().string() || id == m->path.string()) return m;
+  if (options_.resolve_name) {
+    try {
+      if (auto path = options_.resolve_name(id); path && *path == m->path) return m;
+    } catch (const Error&) {
+      // an ambiguous or path-like name is no name of the loaded model
+    }
+  }
   return nullptr;
 }
 

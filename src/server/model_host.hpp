@@ -7,13 +7,19 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/batch_engine.hpp"
 #include "engine/chat_format.hpp"
 #include "engine/engine_thread.hpp"
 #include "engine/model.hpp"
+
+namespace rmm::cache {
+class ResponseCache;
+}
 
 namespace rmm::server {
 
@@ -23,6 +29,11 @@ struct HostOptions {
   int gpu_layers = -1;
   std::string chat_template;  // "" : the model's own (chatml when it has none)
   size_t max_queue = 64;      // waiting requests past the busy slots; more get 503
+  // Generations go through this response cache when set (not owned; outlives the host).
+  cache::ResponseCache* cache = nullptr;
+  // Model registry names (short names, aliases) → files; nullopt for an
+  // unknown name, rmm::Error for an ambiguous one or a file that is gone. Optional.
+  std::function<std::optional<std::filesystem::path>(const std::string&)> resolve_name;
 };
 
 struct HostedModel {
@@ -59,12 +70,22 @@ class ModelHost {
   const HostOptions& options() const { return options_; }
   void cancel_all();
 
+  // Runs `work` (a load a request asked for) on a thread the host owns, so
+  // that it never outlives the host or the server it reports to.
+  void run_in_background(std::function<void()> work);
+  // Cancels a load in progress and waits for the background threads. Call it
+  // before the server the work reports to goes away; also done on destruction.
+  void shutdown();
+
  private:
   HostOptions options_;
   mutable std::mutex mutex_;
   std::shared_ptr<HostedModel> current_;
   std::atomic<bool> loading_{false};
-  std::mutex load_mutex_;  // one load at a time
+  std::mutex load_mutex_;              // one load at a time
+  std::atomic<bool> stopping_{false};  // cancels loads (llama.cpp checks it between tensors)
+  std::mutex background_mutex_;
+  std::vector<std::thread> background_;
 };
 
 std::string model_id_for(const std::filesystem::path& path);

@@ -72,7 +72,7 @@ void Session::on_read(beast::error_code ec) {
     if (const UpgradeHandler* ws = server_.router().websocket(target.substr(0, target.find('?')))) {
       // The WebSocket owns the connection from here; this session ends.
       spdlog::info("GET {} 101 (websocket)", target);
-      (*ws)(std::move(stream_), parser_->release());
+      server_.track((*ws)(std::move(stream_), parser_->release()));
       return;
     }
   }

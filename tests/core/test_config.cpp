@@ -46,6 +46,20 @@ TEST(Config, EnvironmentWinsOverTheFile) {
   ::unsetenv("RMM_PORT");
 }
 
+TEST(Config, OtherSectionsReadEnvironmentNamesWithTheirSection) {
+  const auto c = Config::load(write_config("sections", "[cache]\nttl = \"1h\"\n"));
+  ::unsetenv("RMM_CACHE_TTL");
+  ::setenv("RMM_TTL", "5m", 1);  // not the cache's: [cache] keys carry their section
+  EXPECT_EQ(c.get_string("cache", "ttl", ""), "1h");
+  ::setenv("RMM_CACHE_TTL", "2h", 1);
+  const auto v = c.get("cache", "ttl");
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->first, "2h");
+  EXPECT_EQ(v->second, "RMM_CACHE_TTL");
+  ::unsetenv("RMM_TTL");
+  ::unsetenv("RMM_CACHE_TTL");
+}
+
 TEST(Config, BadValuesNameTheirSource) {
   ::unsetenv("RMM_PARALLEL");
   const auto c = Config::load(write_config("bad", "[serve]\nparallel = 0\nkv_unified = \"maybe\"\n"));

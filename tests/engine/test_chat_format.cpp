@@ -178,3 +178,20 @@ TEST(ChatFormat, ToolGrammarSamplesAndTheAnswerParses) {
   EXPECT_EQ(r.timings.generated_tokens, 48);
   EXPECT_NO_THROW(p.parse_reply(r.text));
 }
+
+// llama.cpp drops tools a template cannot render; offering them must be an error, not a silent no-op.
+TEST(ChatFormat, ToolsNeedATemplateThatRendersThem) {
+  RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
+  engine::ChatFormatter fallback(*model);  // no template in the file: chatml
+  EXPECT_FALSE(fallback.supports_tools());
+  try {
+    fallback.format_openai(weather_question("auto"));
+    ADD_FAILURE() << "tools were accepted by a template without tool support";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("tools"), std::string::npos) << e.what();
+  }
+  auto none = weather_question("none");  // tool_choice none needs no tool support
+  EXPECT_NO_THROW(fallback.format_openai(none));
+  EXPECT_TRUE(engine::ChatFormatter(*model, kToolTemplate).supports_tools());
+}

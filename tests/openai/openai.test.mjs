@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 
@@ -33,10 +34,12 @@ const greedy = (text, n) => cli(text, ['--temp', '0', '-n', String(n)]);
 
 // Starts `rmm serve --port 0` and resolves with the process and its port once
 // it prints `rmm serve: listening on http://HOST:PORT` on stderr.
-function startServer() {
+function startServer(extraArgs = []) {
   return new Promise((resolve, reject) => {
-    const args = ['serve', '--model', modelPath, '--host', '127.0.0.1', '--port', '0', '-t', '1'];
-    const child = spawn(bin, [...args, '--parallel', '2', '--ctx-size', '2048'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A fresh database: tests never write to the user's $RMM_HOME.
+    const db = path.join(mkdtempSync(path.join(os.tmpdir(), 'rmm-openai-')), 'rmm.db');
+    const args = ['serve', '--model', modelPath, '--host', '127.0.0.1', '--port', '0', '-t', '1', '--database', db];
+    const child = spawn(bin, [...args, '--parallel', '2', '--ctx-size', '2048', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -58,6 +61,15 @@ function startServer() {
   });
 }
 
+// SIGTERM, and the server must exit 0.
+async function stopServer(server) {
+  if (!server) return;
+  const exited = new Promise((resolve) => server.child.once('exit', (code, signal) => resolve({ code, signal })));
+  server.child.kill('SIGTERM');
+  const { code, signal } = await exited;
+  assert.equal(code, 0, `rmm serve exit: ${code ?? signal}\n${server.log()}`);
+}
+
 describe('rmm serve with the openai client', { skip }, () => {
   let server;
   let client;
@@ -67,13 +79,7 @@ describe('rmm serve with the openai client', { skip }, () => {
     client = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/v1`, apiKey: 'none', maxRetries: 0, timeout: 30000 });
   });
 
-  after(async () => {
-    if (!server) return;
-    const exited = new Promise((resolve) => server.child.once('exit', (code, signal) => resolve({ code, signal })));
-    server.child.kill('SIGTERM');
-    const { code, signal } = await exited;
-    assert.equal(code, 0, `rmm serve exit: ${code ?? signal}\n${server.log()}`);
-  });
+  after(() => stopServer(server));
 
   test('models.list names the loaded model', async () => {
     const ids = [];
@@ -229,6 +235,180 @@ describe('rmm serve with the openai client', { skip }, () => {
     );
     await assert.rejects(
       client.completions.create({ model: modelId, prompt, max_tokens: 2, n: 2 }),
+      (e) => e instanceof OpenAI.BadRequestError && e.status === 400,
+    );
+    // This model has no template and chatml cannot show tools: refused rather than dropped silently.
+    await assert.rejects(
+      client.chat.completions.create({
+        model: modelId,
+        messages: [{ role: 'user', content: 'Hi' }],
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }],
+      }),
+      (e) => e instanceof OpenAI.BadRequestError && /tools/.test(e.message),
+    );
+  });
+});
+
+// A tool template written for these tests (the tiny models have none): tools
+// in the system turn, a call is the bare JSON {"name", "arguments"}. llama.cpp
+// common derives the call grammar and the reply parser from the template.
+const toolTemplate = `{%- if tools %}<|im_start|>system
+You may call functions. Signatures:
+{%- for tool in tools %}
+{{ tool | tojson }}
+{%- endfor %}
+To call one, answer with {"name": NAME, "arguments": ARGS} alone.<|im_end|>
+{% endif %}
+{%- for message in messages %}
+{%- if message.role == 'assistant' and message.tool_calls %}<|im_start|>assistant
+{%- for tc in message.tool_calls %}
+{"name": "{{ tc.function.name }}", "arguments": {{ tc.function.arguments | tojson }}}
+{%- endfor %}<|im_end|>
+{% elif message.role == 'tool' %}<|im_start|>tool
+{{ message.content }}<|im_end|>
+{% else %}<|im_start|>{{ message.role }}
+{{ message.content }}<|im_end|>
+{% endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}<|im_start|>assistant
+{% endif %}
+`;
+
+// An enum keeps the grammar-forced arguments short, so a tiny story model
+// always completes the call within the token budget.
+const cities = ['Paris', 'London', 'Tokyo'];
+const tools = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Current weather in a city',
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string', enum: cities } },
+        required: ['city'],
+        additionalProperties: false,
+      },
+    },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'get_time',
+      description: 'Local time in a city',
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string', enum: cities } },
+        required: ['city'],
+        additionalProperties: false,
+      },
+    },
+  },
+];
+const question = [{ role: 'user', content: 'What is the weather in Paris?' }];
+
+function checkCall(call, name) {
+  assert.equal(call.type, 'function');
+  assert.equal(typeof call.id, 'string');
+  assert.ok(call.id.length > 0);
+  if (name) assert.equal(call.function.name, name);
+  else assert.ok(['get_weather', 'get_time'].includes(call.function.name), call.function.name);
+  const args = JSON.parse(call.function.arguments);
+  assert.deepEqual(Object.keys(args), ['city']);
+  assert.ok(cities.includes(args.city), call.function.arguments);
+}
+
+describe('tool calls through the openai client', { skip }, () => {
+  let server;
+  let client;
+  // A story model never starts a JSON call by itself; a logit bias on '{' makes it open one and
+  // the grammar then holds it to the tool schema, as it would hold a real model.
+  let openCall;
+
+  before(async () => {
+    server = await startServer(['--chat-template', toolTemplate]);
+    client = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/v1`, apiKey: 'none', maxRetries: 0, timeout: 30000 });
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/tokenize`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ content: '{', with_pieces: true }),
+    });
+    const brace = (await res.json()).tokens.find((t) => t.piece === '{');
+    assert.ok(brace, 'the vocabulary has a token for {');
+    openCall = { [String(brace.id)]: 100 };
+  });
+
+  after(() => stopServer(server));
+
+  test("tool_choice 'required' yields a parsed call with finish_reason tool_calls", async () => {
+    const res = await client.chat.completions.create({
+      model: modelId, messages: question, tools, tool_choice: 'required', max_tokens: 80, temperature: 0, logit_bias: openCall,
+    });
+    const choice = res.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
+    assert.equal(choice.message.role, 'assistant');
+    assert.ok(choice.message.tool_calls.length >= 1, JSON.stringify(choice));
+    for (const call of choice.message.tool_calls) checkCall(call);
+    assert.ok(!(choice.message.content ?? '').includes('<tool_call>'), choice.message.content);
+  });
+
+  test('a named tool_choice calls that function', async () => {
+    const res = await client.chat.completions.create({
+      model: modelId, messages: question, tools, max_tokens: 80, temperature: 0, logit_bias: openCall,
+      tool_choice: { type: 'function', function: { name: 'get_time' } },
+    });
+    const choice = res.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
+    for (const call of choice.message.tool_calls) checkCall(call, 'get_time');
+  });
+
+  test('a streamed call assembles through the SDK stream helper', async () => {
+    const stream = client.chat.completions.stream({
+      model: modelId, messages: question, tools, tool_choice: 'required', max_tokens: 80, temperature: 0, logit_bias: openCall,
+    });
+    const final = await stream.finalChatCompletion();
+    const choice = final.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
+    assert.ok(choice.message.tool_calls.length >= 1);
+    for (const call of choice.message.tool_calls) checkCall(call);
+    // The same request unstreamed gives the same calls (greedy).
+    const plain = await client.chat.completions.create({
+      model: modelId, messages: question, tools, tool_choice: 'required', max_tokens: 80, temperature: 0, logit_bias: openCall,
+    });
+    const names = (c) => c.message.tool_calls.map((t) => [t.function.name, JSON.parse(t.function.arguments)]);
+    assert.deepEqual(names(choice), names(plain.choices[0]));
+  });
+
+  test('a tool result goes back in and tool_choice none answers in text', async () => {
+    const first = await client.chat.completions.create({
+      model: modelId, messages: question, tools, tool_choice: 'required', max_tokens: 80, temperature: 0, logit_bias: openCall,
+    });
+    const call = first.choices[0].message.tool_calls[0];
+    const res = await client.chat.completions.create({
+      model: modelId,
+      tools,
+      tool_choice: 'none',
+      max_tokens: 12,
+      temperature: 0,
+      messages: [
+        ...question,
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: call.id, content: '18 C and sunny' },
+      ],
+    });
+    const choice = res.choices[0];
+    assert.ok(['stop', 'length'].includes(choice.finish_reason), choice.finish_reason);
+    assert.equal(typeof choice.message.content, 'string');
+    assert.ok(!choice.message.tool_calls || choice.message.tool_calls.length === 0);
+    assert.ok(res.usage.prompt_tokens > first.usage.prompt_tokens, 'the tool turn is part of the prompt');
+  });
+
+  test('an unknown tool_choice function is a 400', async () => {
+    await assert.rejects(
+      client.chat.completions.create({
+        model: modelId, messages: question, tools, max_tokens: 8,
+        tool_choice: { type: 'function', function: { name: 'nope' } },
+      }),
       (e) => e instanceof OpenAI.BadRequestError && e.status === 400,
     );
   });

@@ -169,6 +169,13 @@ TEST_F(ServerErrors, InvalidValuesAre400NamingTheField) {
        "response_format",
        {{"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x"}, {"schema", 5}}}}}}},
       {"/v1/completions", "stream_options", {{"stream_options", "yes"}}},
+      // The model has no template, and chatml cannot show tools to it: an error, not a silent drop.
+      {"/v1/chat/completions",
+       "tools",
+       {{"tools",
+         {{{"type", "function"},
+           {"function",
+            {{"name", "f"}, {"parameters", {{"type", "object"}, {"properties", json::object()}}}}}}}}}},
   };
   for (const auto& bad : cases) {
     json body = minimal(bad.endpoint);

@@ -65,3 +65,21 @@ TEST_F(WsTest, AClientThatDoesNotReadIsDisconnectedAndOthersCarryOn) {
   other->send(generate("fine2", "Once upon a time", 24, 0));
   EXPECT_EQ(until_complete(*other, "fine2", 5s).back()["finish_reason"], "length");
 }
+
+TEST_F(WsTest, ShutdownClosesSocketsWithGoingAway) {
+  auto& srv = server(2);
+  auto a = connect();
+  auto idle = connect();
+  a->send(endless("until-shutdown"));
+  a->until([](const json& m) { return m["type"] == "token"; });
+  srv.signal(SIGTERM);
+  // Both sockets, busy and idle, get a close frame with 1001 (going away), and the server exits in time.
+  a->until_closed(5s);
+  EXPECT_EQ(a->close_code(), 1001);
+  idle->until_closed(5s);
+  EXPECT_EQ(idle->close_code(), 1001);
+  const auto status = srv.wait(5s);
+  ASSERT_TRUE(status.has_value()) << srv.output();
+  EXPECT_TRUE(status->exited && status->code == 0) << srv.output();
+  EXPECT_LT(status->took, 2s);
+}

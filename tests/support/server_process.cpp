@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
@@ -35,6 +37,14 @@ ExitStatus decode(int status) {
 ServerProcess::ServerProcess(const std::vector<std::string>& args, std::chrono::milliseconds ready_timeout) {
   std::vector<std::string> argv_s{rmm_binary().string(), "serve"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
+  // Tests never write to the user's $RMM_HOME: a fresh database per server,
+  // unless the test chose the location itself (flag, RMM_DATABASE or RMM_HOME).
+  if (std::find(args.begin(), args.end(), "--database") == args.end() && !std::getenv("RMM_DATABASE") &&
+      !std::getenv("RMM_HOME")) {
+    static std::atomic<int> servers{0};
+    const auto dir = temp_dir("serve-db-" + std::to_string(servers++));
+    argv_s.insert(argv_s.end(), {"--database", (dir / "rmm.db").string()});
+  }
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);

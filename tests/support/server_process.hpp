@@ -26,7 +26,8 @@ struct ExitStatus {
 class ServerProcess {
  public:
   // Runs `rmm_binary() serve ARGS...`; throws std::runtime_error with the
-  // server's output when it exits or stays silent for `ready_timeout`.
+  // server's output when it exits or stays silent for `ready_timeout`. Adds
+  // `--database FRESH_TEMP_FILE` unless ARGS, RMM_DATABASE or RMM_HOME name one.
   explicit ServerProcess(const std::vector<std::string>& args,
                          std::chrono::milliseconds ready_timeout = std::chrono::seconds(30));
   ~ServerProcess();  // SIGKILL if still running

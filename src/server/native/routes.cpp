@@ -7,6 +7,7 @@
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
 #include "server/api_error.hpp"
+#include "server/cache_routes.hpp"
 #include "server/openai/request.hpp"
 #include "server/route_guard.hpp"
 #include "server/system_info.hpp"
@@ -60,7 +61,7 @@ void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   host.resolve(target);  // 404 now rather than after the stream began
   // Loading takes a while: it runs off the I/O thread; progress streams as SSE when asked.
   if (stream) ex->begin_stream();
-  std::thread([ex, &host, target, stream] {
+  host.run_in_background([ex, &host, target, stream] {
     try {
       int last = -1;
       auto m = host.load(target, [&](float p) {
@@ -88,7 +89,7 @@ void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
         ex->send_json(status_for(e.kind()), err);
       }
     }
-  }).detach();
+  });
 }
 
 }  // namespace
@@ -104,8 +105,10 @@ void add_routes(Router& router, ModelHost& host) {
   });
   router.add(http::verb::get, "/health", health);
   router.add(http::verb::get, "/api/system/health", health);
-  router.add(http::verb::get, "/api/system/info", guarded([](const std::shared_ptr<Exchange>& ex) {
-               ex->send_json(status::ok, system_info(paths::home()));
+  router.add(http::verb::get, "/api/system/info", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+               auto info = system_info(paths::home());
+               info["cache"] = cache_stats_json(host.options().cache);
+               ex->send_json(status::ok, info);
              }));
   router.add(http::verb::get, "/api/models", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                json data = json::array();

@@ -5,6 +5,8 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "server/api_error.hpp"
+#include "server/cached_generation.hpp"
+#include "server/chat_recording.hpp"
 #include "server/openai/request.hpp"
 #include "server/openai/responses.hpp"
 #include "server/route_guard.hpp"
@@ -43,7 +45,21 @@ struct Run {
   std::shared_ptr<const engine::ChatPrompt> tool_prompt;
   json chat_logprobs = json::array();
   TextLogprobs text_logprobs;
+  // Chat history asked for by the request (nullptr: nothing is stored).
+  std::shared_ptr<ChatRecording> record;
+  bool sent_conversation = false;
+  // Response headers (X-RMM-Cache, X-RMM-Conversation), for the stream's head or the whole answer.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// A stored chat's first stream chunk names its conversation.
+json tagged(Run& run, json c) {
+  if (run.record && !run.sent_conversation) {
+    c[kConversationField] = run.record->conversation_id();
+    run.sent_conversation = true;
+  }
+  return c;
+}
 
 void on_token(Run& run, const engine::TokenEvent& ev) {
   run.ex->add_tokens(1);
@@ -57,6 +73,7 @@ void on_token(Run& run, const engine::TokenEvent& ev) {
     }
     return;
   }
+  if (run.record && run.logprobs && run.kind == Kind::Chat) run.chat_logprobs.push_back(chat_logprob(ev));
   if (run.tool_prompt) return;  // parsed and sent whole at the end
   if (ev.text.empty() && !run.logprobs) return;
   json choice;
@@ -80,7 +97,7 @@ void on_token(Run& run, const engine::TokenEvent& ev) {
       choice["logprobs"] = nullptr;
     }
   }
-  run.ex->write_chunk(sse(chunk(run.kind, run.ids, std::move(choice))));
+  run.ex->write_chunk(sse(tagged(run, chunk(run.kind, run.ids, std::move(choice)))));
 }
 
 void on_done(Run& run, const engine::GenerationResult& r) {
@@ -125,6 +142,7 @@ void on_done(Run& run, const engine::GenerationResult& r) {
       // Text that does not follow the tool format stays plain content.
     }
   }
+  if (run.record) run.record->finish(content, r, run.logprobs ? run.chat_logprobs.dump() : "");
   if (run.stream && run.tool_prompt) {
     json delta = {{"role", "assistant"}, {"content", content}};
     if (!tool_calls.is_null()) {
@@ -134,7 +152,7 @@ void on_done(Run& run, const engine::GenerationResult& r) {
     }
     json choice = {
         {"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
-    run.ex->write_chunk(sse(chunk(run.kind, run.ids, std::move(choice))));
+    run.ex->write_chunk(sse(tagged(run, chunk(run.kind, run.ids, std::move(choice)))));
     run.sent_role = true;
   }
   if (run.stream) {
@@ -143,7 +161,7 @@ void on_done(Run& run, const engine::GenerationResult& r) {
             ? json{{"index", 0}, {"delta", json::object()}, {"logprobs", nullptr}, {"finish_reason", finish}}
             : json{{"index", 0}, {"text", ""}, {"logprobs", nullptr}, {"finish_reason", finish}};
     if (run.kind == Kind::Chat && !run.sent_role) choice["delta"] = {{"role", "assistant"}, {"content", ""}};
-    run.ex->write_chunk(sse(chunk(run.kind, run.ids, std::move(choice))));
+    run.ex->write_chunk(sse(tagged(run, chunk(run.kind, run.ids, std::move(choice)))));
     if (run.include_usage) {
       json u = chunk(run.kind, run.ids, nullptr);
       u["usage"] = usage_json(r.timings);
@@ -171,12 +189,19 @@ void on_done(Run& run, const engine::GenerationResult& r) {
                {"choices", json::array({std::move(choice)})},
                {"usage", usage_json(r.timings)},
                {"system_fingerprint", "rmm"}};
-  run.ex->send_ordered_json(status::ok, body);
+  if (run.record) body[kConversationField] = run.record->conversation_id();
+  run.ex->send_ordered_json(status::ok, body, run.headers);
 }
 
 void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shared_ptr<HostedModel>& m,
-           Kind kind, ParsedRequest&& p, std::shared_ptr<const engine::ChatPrompt> tool_prompt = nullptr) {
+           Kind kind, ParsedRequest&& p, std::shared_ptr<const engine::ChatPrompt> tool_prompt = nullptr,
+           std::shared_ptr<ChatRecording> record = nullptr) {
   auto& eng = *m->engine;
+  p.generate.logprobs = p.logprobs;
+  p.generate.top_logprobs = p.top_logprobs;
+  // Decided first: the stream's head names the outcome. (A hit needs no slot,
+  // but --queue still bounds it like any request, so that load is predictable.)
+  auto plan = plan_generation(host, *m, p.generate, cache_policy(ex->request(), p.cache));
   // Only requests that find every slot busy wait; --queue bounds how many may.
   // Handlers run on the one I/O thread, so this check and the submit below are
   // not interleaved with another request's.
@@ -198,19 +223,18 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   run->include_usage = p.include_usage;
   run->logprobs = p.logprobs;
   run->tool_prompt = std::move(tool_prompt);
-  p.generate.logprobs = p.logprobs;
-  p.generate.top_logprobs = p.top_logprobs;
+  run->record = std::move(record);
+  run->headers.emplace_back(kCacheHeader, cache::outcome_name(plan.outcome));
+  if (run->record) run->headers.emplace_back(kConversationHeader, run->record->conversation_id());
   // Errors (prompt vs context, sampling values) must be 400s before any byte is
   // sent, and the stream's head must go out before the first token.
   eng.engine().validate(p.generate);
-  if (p.stream) ex->begin_stream();
-  const auto id = eng.submit(
-      std::move(p.generate), [run](const engine::TokenEvent& ev) { on_token(*run, ev); },
+  if (p.stream) ex->begin_stream("text/event-stream", run->headers);
+  auto cancel = start_generation(
+      host, m, std::move(plan), std::move(p.generate),
+      [run](const engine::TokenEvent& ev) { on_token(*run, ev); },
       [run](const engine::GenerationResult& r) { on_done(*run, r); });
-  std::weak_ptr<HostedModel> weak = m;
-  ex->on_disconnect([weak, id] {
-    if (auto alive = weak.lock()) alive->engine->cancel(id);
-  });
+  ex->on_disconnect(std::move(cancel));
 }
 
 // tools / tool_choice / parallel_tool_calls → chat options. Returns whether tools are in play.
@@ -253,8 +277,8 @@ bool parse_tools(const json& body, engine::ChatOptions& opts) {
   return opts.tool_choice != "none";
 }
 
-void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
-  const json body = parse_body(*ex);
+void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host, const json& body,
+                      store::Store* store = nullptr) {
   auto model = model_for(host, requested_model(body));
   ParsedRequest p = parse_common(body, model->model->n_vocab());
   p.logprobs = body.contains("logprobs") && body["logprobs"].is_boolean() && body["logprobs"].get<bool>();
@@ -269,7 +293,8 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
       throw ApiError(status::bad_request, "'top_logprobs' needs 'logprobs': true", "top_logprobs");
     p.top_logprobs = t.get<int>();
   }
-  parse_messages(body);  // field-by-field checks with precise errors; llama.cpp common reads them below
+  // Field-by-field checks with precise errors; llama.cpp common reads the messages below.
+  const auto parsed_messages = parse_messages(body);
   const std::string schema = parse_response_format(body);
   engine::ChatOptions opts;
   json messages = body["messages"];
@@ -298,7 +323,8 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
     s.grammar_trigger_tokens = prompt->trigger_tokens;
     s.grammar_prefill = prompt->grammar_prefill;
   }
-  start(ex, host, model, Kind::Chat, std::move(p), tools ? prompt : nullptr);
+  auto record = ChatRecording::from_request(store, *ex, body, parsed_messages, model->id);
+  start(ex, host, model, Kind::Chat, std::move(p), tools ? prompt : nullptr, std::move(record));
 }
 
 void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
@@ -333,7 +359,12 @@ void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
 
 }  // namespace
 
-void add_routes(Router& router, ModelHost& host) {
+void serve_chat_completion(const std::shared_ptr<Exchange>& ex, ModelHost& host, const nlohmann::json& body,
+                           store::Store* store) {
+  chat_completions(ex, host, body, store);
+}
+
+void add_routes(Router& router, ModelHost& host, store::Store* store) {
   router.add(
       http::verb::get, "/v1/models", guarded([&host](const std::shared_ptr<Exchange>& ex) {
         json data = json::array();
@@ -343,7 +374,9 @@ void add_routes(Router& router, ModelHost& host) {
         ex->send_ordered_json(status::ok, json{{"object", "list"}, {"data", std::move(data)}});
       }));
   router.add(http::verb::post, "/v1/chat/completions",
-             guarded([&host](const std::shared_ptr<Exchange>& ex) { chat_completions(ex, host); }));
+             guarded([&host, store](const std::shared_ptr<Exchange>& ex) {
+               chat_completions(ex, host, parse_body(*ex), store);
+             }));
   router.add(http::verb::post, "/v1/completions",
              guarded([&host](const std::shared_ptr<Exchange>& ex) { completions(ex, host); }));
   router.add(http::verb::post, "/v1/embeddings", guarded([&host](const std::shared_ptr<Exchange>& ex) {

@@ -139,6 +139,8 @@ ParsedRequest parse_common(const json& body, int n_vocab) {
     if (!so->is_object()) bad("stream_options", "'stream_options' must be an object");
     r.include_usage = boolean(*so, "include_usage", false);
   }
+  // rmm's extension: false keeps this request out of the response cache.
+  r.cache = boolean(body, "cache", true);
   return r;
 }
 

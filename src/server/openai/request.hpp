@@ -19,6 +19,7 @@ struct ParsedRequest {
   bool include_usage = false;
   bool logprobs = false;
   int top_logprobs = 0;
+  bool cache = true;  // "cache": false opts out of the response cache
 };
 
 // Body → JSON object; checks Content-Type and UTF-8 (400/415 otherwise).

@@ -116,7 +116,12 @@ void read_params(Reader& r, const json& params, engine::GenerateRequest& req) {
 GenerateCommand read_generate(Reader& r, const json& msg) {
   GenerateCommand g;
   g.id = r.id_field(msg, true);
-  r.only(msg, {"type", "id", "messages", "prompt", "params", "alternatives", "model"}, "a generate message");
+  r.only(msg, {"type", "id", "messages", "prompt", "params", "alternatives", "model", "cache"},
+         "a generate message");
+  if (const auto it = msg.find("cache"); it != msg.end() && !it->is_null()) {
+    if (!it->is_boolean()) r.bad("'cache' must be true or false");
+    g.cache = it->get<bool>();
+  }
   if (const auto it = msg.find("model"); it != msg.end() && !it->is_null()) {
     if (!it->is_string()) r.bad("'model' must be a string");
     g.model = it->get<std::string>();

@@ -38,6 +38,7 @@ struct GenerateCommand {
   std::vector<engine::ChatMessage> messages;
   std::string prompt;
   engine::GenerateRequest request;  // everything but the prompt tokens
+  bool cache = true;                // false: kept out of the response cache
 };
 
 // {"type":"stop"|"pause"|"resume","id":..}

@@ -13,17 +13,20 @@ bool origin_allowed(const Request& request, const std::vector<std::string>& allo
 }
 
 void add_websocket_routes(Router& router, ModelHost& host, std::vector<std::string> allowed_origins) {
-  router.add_websocket("/api/ws", [&host, allowed = std::move(allowed_origins)](
-                                      boost::beast::tcp_stream stream, Request request) {
-    auto session = std::make_shared<WsSession>(std::move(stream), host);
-    if (!origin_allowed(request, allowed)) {
-      const std::string origin(request[http::field::origin]);
-      session->refuse(std::move(request),
-                      "origin '" + origin + "' may not open the WebSocket (allow it with --cors-origin)");
-      return;
-    }
-    session->start(std::move(request));
-  });
+  router.add_websocket(
+      "/api/ws",
+      [&host, allowed = std::move(allowed_origins)](boost::beast::tcp_stream stream,
+                                                    Request request) -> std::shared_ptr<LongConnection> {
+        auto session = std::make_shared<WsSession>(std::move(stream), host);
+        if (!origin_allowed(request, allowed)) {
+          const std::string origin(request[http::field::origin]);
+          session->refuse(std::move(request),
+                          "origin '" + origin + "' may not open the WebSocket (allow it with --cors-origin)");
+          return nullptr;
+        }
+        session->start(std::move(request));
+        return session;
+      });
 }
 
 }  // namespace rmm::server::ws

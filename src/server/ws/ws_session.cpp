@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "server/api_error.hpp"
+#include "server/cached_generation.hpp"
 
 namespace rmm::server::ws {
 
@@ -16,7 +17,8 @@ namespace websocket = beast::websocket;
 
 struct WsSession::Generation {
   std::string id;  // the client's; fixed before the engine sees the request
-  engine::RequestId engine_id = 0;
+  // Stops the engine's generation or the cache's replay.
+  cache::Canceller cancel;
   std::weak_ptr<HostedModel> model;
   bool paused = false;
   bool stopped = false;                 // cancelled by the client or the server
@@ -73,6 +75,12 @@ void WsSession::refuse(Request request, const std::string& why) {
     beast::error_code ec;
     self->ws_.next_layer().socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
     self->ws_.next_layer().close();
+  });
+}
+
+void WsSession::going_away() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (!self->ended_) self->close(websocket::close_code::going_away, "the server is shutting down");
   });
 }
 
@@ -146,7 +154,7 @@ void WsSession::handle_load(LoadCommand cmd) {
   }
   loading_ = true;
   // Loading blocks for seconds: it runs on its own thread and reports through the strand.
-  std::thread([weak = weak_from_this(), ex = ws_.get_executor(), &host = host_, cmd = std::move(cmd)] {
+  auto work = [weak = weak_from_this(), ex = ws_.get_executor(), &host = host_, cmd] {
     auto post = [&](std::string msg, bool last) {
       net::post(ex, [weak, msg = std::move(msg), last]() mutable {
         if (auto self = weak.lock()) {
@@ -172,7 +180,13 @@ void WsSession::handle_load(LoadCommand cmd) {
       reply = error_message("server_error", e.what(), cmd.id);
     }
     post(std::move(reply), true);
-  }).detach();
+  };
+  try {
+    host_.run_in_background(std::move(work));
+  } catch (const Error& e) {
+    loading_ = false;
+    send_error(error_type_for(e.kind()), e.what(), cmd.id);
+  }
 }
 
 void WsSession::handle_generate(GenerateCommand cmd) {
@@ -211,8 +225,9 @@ void WsSession::handle_generate(GenerateCommand cmd) {
     // Callbacks run on the engine thread: serialize there, hand the text to the strand, never wait.
     auto weak = weak_from_this();
     auto ex = ws_.get_executor();
-    g->engine_id = eng.submit(
-        std::move(req),
+    auto plan = plan_generation(host_, *m, req, cache::Policy{cmd.cache, cmd.cache});
+    g->cancel = start_generation(
+        host_, m, std::move(plan), std::move(req),
         [weak, ex, g](const engine::TokenEvent& ev) {
           net::post(ex, [weak, g, msg = token_message(g->id, ev)]() mutable {
             if (auto self = weak.lock()) self->on_token(g, std::move(msg));
@@ -351,7 +366,7 @@ void WsSession::write_next() {
 // ---- ending ----
 
 void WsSession::cancel_engine(const Generation& g) const {
-  if (auto m = g.model.lock()) m->engine->cancel(g.engine_id);
+  if (g.cancel) g.cancel();
 }
 
 void WsSession::cancel_generations() {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/exchange.hpp"
+#include "server/http_server.hpp"
 #include "server/model_host.hpp"
 #include "server/ws/protocol.hpp"
 
@@ -30,7 +31,7 @@ struct SessionLimits {
   size_t max_held_bytes = 16 * 1024 * 1024;      // tokens held for paused generations, all together
 };
 
-class WsSession : public std::enable_shared_from_this<WsSession> {
+class WsSession : public LongConnection, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(boost::beast::tcp_stream stream, ModelHost& host, SessionLimits limits = {});
   ~WsSession();
@@ -41,6 +42,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void start(Request request);
   // Answers the upgrade request with 403 and closes (an origin that is not allowed).
   void refuse(Request request, const std::string& why);
+  // The server is stopping: running generations end, then a 1001 close.
+  void going_away() override;
 
  private:
   struct Generation;

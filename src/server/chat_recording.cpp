@@ -1,0 +1,178 @@
+#include "server/chat_recording.hpp"
+
+#include <random>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "server/api_error.hpp"
+
+namespace rmm::server {
+namespace {
+
+using json = nlohmann::json;
+using http::status;
+
+constexpr size_t kMaxIdBytes = 128;
+constexpr size_t kTitleChars = 80;
+
+// The id asked for by the body field or the header ("" when neither asks).
+std::string requested_id(const Exchange& ex, const json& body) {
+  std::string from_body, from_header;
+  if (const auto it = body.find(kConversationField); it != body.end() && !it->is_null()) {
+    if (!it->is_string() || it->get<std::string>().empty())
+      throw ApiError(status::bad_request,
+                     std::string("'") + kConversationField + "' must be a conversation id or \"new\"",
+                     kConversationField);
+    from_body = it->get<std::string>();
+  }
+  if (const auto h = ex.request().find(kConversationHeader); h != ex.request().end()) {
+    std::string v(h->value());
+    const auto b = v.find_first_not_of(" \t"), e = v.find_last_not_of(" \t");
+    from_header = b == std::string::npos ? "" : v.substr(b, e - b + 1);
+    if (from_header.empty())
+      throw ApiError(
+          status::bad_request,
+          std::string("the ") + kConversationHeader + " header must be a conversation id or \"new\"",
+          kConversationHeader);
+  }
+  if (!from_body.empty() && !from_header.empty() && from_body != from_header)
+    throw ApiError(status::bad_request,
+                   std::string("'") + kConversationField + "' and the " + kConversationHeader +
+                       " header name different conversations",
+                   kConversationField);
+  const std::string id = from_body.empty() ? from_header : from_body;
+  if (id.size() > kMaxIdBytes)
+    throw ApiError(
+        status::bad_request,
+        std::string("'") + kConversationField + "' is longer than " + std::to_string(kMaxIdBytes) + " bytes",
+        kConversationField);
+  return id;
+}
+
+// The sampling settings of the request, kept with a new conversation.
+std::string params_of(const json& body) {
+  json p = json::object();
+  for (const char* key : {"temperature", "top_p", "top_k", "min_p", "max_tokens", "max_completion_tokens",
+                          "seed", "stop", "frequency_penalty", "presence_penalty", "repeat_penalty",
+                          "logprobs", "top_logprobs", "response_format", "logit_bias"}) {
+    if (const auto it = body.find(key); it != body.end() && !it->is_null()) p[key] = *it;
+  }
+  return p.dump();
+}
+
+store::ChatMessage stored(const engine::ChatMessage& m) {
+  store::ChatMessage s;
+  s.role = m.role;
+  s.content = m.content;
+  s.timings_json = "{}";
+  return s;
+}
+
+}  // namespace
+
+std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, const Exchange& ex,
+                                                           const json& body,
+                                                           const std::vector<engine::ChatMessage>& messages,
+                                                           const std::string& model_id) {
+  const std::string id = requested_id(ex, body);
+  if (id.empty()) return nullptr;
+  if (!store) throw ApiError(status::bad_request, "this server keeps no chat history", kConversationField);
+  auto rec = std::make_shared<ChatRecording>();
+  rec->store_ = store;
+  rec->model_ = model_id;
+  if (id == "new") {
+    rec->create_ = true;
+    rec->id_ = new_conversation_id();
+    rec->conversation_.id = rec->id_;
+    rec->conversation_.model = model_id;
+    rec->conversation_.params_json = params_of(body);
+    for (const auto& m : messages) {
+      if (m.role == "user" && rec->conversation_.title.empty())
+        rec->conversation_.title = title_from(m.content);
+      rec->pending_.push_back(stored(m));
+    }
+    return rec;
+  }
+  const auto existing = store->get_conversation(id);
+  if (!existing)
+    throw ApiError(status::not_found, "no conversation '" + id + "'", kConversationField,
+                   "invalid_request_error", "conversation_not_found");
+  rec->id_ = id;
+  size_t first_new = messages.size();
+  while (first_new > 0 && (messages[first_new - 1].role == "user" || messages[first_new - 1].role == "tool"))
+    --first_new;
+  for (size_t i = first_new; i < messages.size(); ++i) {
+    rec->pending_.push_back(stored(messages[i]));
+    if (existing->title.empty() && messages[i].role == "user" && rec->conversation_.title.empty())
+      rec->conversation_.title = title_from(messages[i].content);
+  }
+  rec->set_title_ = !rec->conversation_.title.empty();
+  return rec;
+}
+
+void ChatRecording::finish(const std::string& answer, const engine::GenerationResult& r,
+                           const std::string& logprobs_json) {
+  try {
+    if (create_) store_->create_conversation(conversation_);
+    for (const auto& m : pending_) store_->append_message(id_, m);
+    store_->append_message(id_, answer_message(model_, answer, r.timings, logprobs_json));
+    if (set_title_) store_->rename_conversation(id_, conversation_.title);
+  } catch (const std::exception& e) {
+    spdlog::error("could not store conversation {}: {}", id_, e.what());
+  }
+}
+
+std::string timings_json(const engine::Timings& t) {
+  return json{{"queue_ms", t.queue_ms},
+              {"prompt_ms", t.prompt_ms},
+              {"generation_ms", t.generation_ms},
+              {"prompt_tokens_per_second", t.prompt_tokens_per_second()},
+              {"generation_tokens_per_second", t.generation_tokens_per_second()},
+              {"cached_tokens", t.cached_tokens}}
+      .dump();
+}
+
+store::ChatMessage answer_message(const std::string& model, const std::string& text, const engine::Timings& t,
+                                  std::string logprobs_json) {
+  store::ChatMessage m;
+  m.role = "assistant";
+  m.content = text;
+  m.model = model;
+  m.prompt_tokens = t.prompt_tokens;
+  m.completion_tokens = t.generated_tokens;
+  m.timings_json = timings_json(t);
+  m.logprobs_json = std::move(logprobs_json);
+  return m;
+}
+
+std::string title_from(const std::string& text) {
+  std::string flat;
+  bool space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      space = !flat.empty();
+      continue;
+    }
+    if (space) flat += ' ';
+    space = false;
+    flat += c;
+  }
+  // Cut at a character boundary: count the bytes that start a UTF-8 sequence.
+  size_t chars = 0;
+  for (size_t i = 0; i < flat.size(); ++i) {
+    if ((static_cast<unsigned char>(flat[i]) & 0xC0) == 0x80) continue;
+    if (chars == kTitleChars) return flat.substr(0, i) + "…";
+    ++chars;
+  }
+  return flat;
+}
+
+std::string new_conversation_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+}  // namespace rmm::server

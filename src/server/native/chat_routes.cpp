@@ -1,0 +1,228 @@
+#include "server/native/chat_routes.hpp"
+
+#include <charconv>
+
+#include "core/utf8.hpp"
+#include "server/api_error.hpp"
+#include "server/chat_export.hpp"
+#include "server/chat_recording.hpp"
+#include "server/openai/request.hpp"
+#include "server/query_string.hpp"
+#include "server/route_guard.hpp"
+
+namespace rmm::server::native {
+namespace {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+using http::status;
+
+constexpr size_t kMaxTitleBytes = 1000;
+
+[[noreturn]] void bad(const std::string& param, const std::string& message) {
+  throw ApiError(status::bad_request, message, param);
+}
+
+int int_param(const QueryString& q, const std::string& name, int fallback, int lo, int hi) {
+  const auto v = q.get(name);
+  if (!v) return fallback;
+  int out = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || out < lo || out > hi)
+    bad(name, "'" + name + "' must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                  " (got '" + *v + "')");
+  return out;
+}
+
+std::string title_field(const json& body, bool required) {
+  const auto it = body.find("title");
+  if (it == body.end() || it->is_null()) {
+    if (required) bad("title", "'title' is required");
+    return "";
+  }
+  if (!it->is_string()) bad("title", "'title' must be a string");
+  const std::string t = it->get<std::string>();
+  if (t.find_first_not_of(" \t\r\n") == std::string::npos) bad("title", "'title' must not be empty");
+  if (t.size() > kMaxTitleBytes)
+    bad("title", "'title' is longer than " + std::to_string(kMaxTitleBytes) + " bytes");
+  return t;
+}
+
+// "messages[2].role", or "role" for a message that is the whole body.
+std::string field_name(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "." + key;
+}
+
+int count_field(const json& m, const std::string& key, const std::string& where) {
+  const auto it = m.find(key);
+  if (it == m.end() || it->is_null()) return 0;
+  const std::string name = field_name(where, key);
+  if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > (1 << 30))
+    bad(name, "'" + name + "' must be a non-negative integer");
+  return it->get<int>();
+}
+
+// One message of a create or append body (`where` "" when it is the whole body).
+store::ChatMessage message_from(const json& m, const std::string& where) {
+  if (!m.is_object()) bad(where, "'" + where + "' must be an object");
+  const auto name = [&](const std::string& key) { return field_name(where, key); };
+  store::ChatMessage out;
+  const auto role = m.find("role");
+  if (role == m.end() || !role->is_string()) bad(name("role"), "'" + name("role") + "' must be a string");
+  out.role = role->get<std::string>();
+  if (out.role != "system" && out.role != "user" && out.role != "assistant" && out.role != "tool")
+    bad(name("role"),
+        "'" + name("role") + "' must be system, user, assistant or tool (got '" + out.role + "')");
+  const auto content = m.find("content");
+  if (content == m.end() || !content->is_string())
+    bad(name("content"), "'" + name("content") + "' must be a string");
+  out.content = content->get<std::string>();
+  if (const auto model = m.find("model"); model != m.end() && !model->is_null()) {
+    if (!model->is_string()) bad(name("model"), "'" + name("model") + "' must be a string");
+    out.model = model->get<std::string>();
+  }
+  out.prompt_tokens = count_field(m, "prompt_tokens", where);
+  out.completion_tokens = count_field(m, "completion_tokens", where);
+  out.timings_json = "{}";
+  if (const auto t = m.find("timings"); t != m.end() && !t->is_null()) {
+    if (!t->is_object()) bad(name("timings"), "'" + name("timings") + "' must be an object");
+    out.timings_json = t->dump();
+  }
+  if (const auto l = m.find("logprobs"); l != m.end() && !l->is_null()) {
+    if (!l->is_array() && !l->is_object())
+      bad(name("logprobs"), "'" + name("logprobs") + "' must be a list or an object");
+    out.logprobs_json = l->dump();
+  }
+  return out;
+}
+
+std::vector<store::ChatMessage> messages_from(const json& list, const std::string& name) {
+  if (!list.is_array()) bad(name, "'" + name + "' must be a list");
+  std::vector<store::ChatMessage> out;
+  for (size_t i = 0; i < list.size(); ++i)
+    out.push_back(message_from(list[i], name + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+store::Conversation existing(store::Store& store, const std::string& id) {
+  auto c = store.get_conversation(id);
+  if (!c)
+    throw ApiError(status::not_found, "no conversation '" + id + "'", "id", "invalid_request_error",
+                   "conversation_not_found");
+  return std::move(*c);
+}
+
+// Appends, and names an untitled conversation after its first user message.
+void append_all(store::Store& store, const std::string& id, bool untitled,
+                const std::vector<store::ChatMessage>& msgs, ojson& added) {
+  for (const auto& m : msgs) {
+    added.push_back(message_json(store.append_message(id, m)));
+    if (untitled && m.role == "user") {
+      if (const std::string t = title_from(m.content); !t.empty()) {
+        store.rename_conversation(id, t);
+        untitled = false;
+      }
+    }
+  }
+}
+
+void list(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+  const QueryString q(std::string_view(ex->request().target()));
+  store::ConversationQuery query;
+  query.search = q.get("q").value_or("");
+  if (!utf8::is_valid(query.search)) bad("q", "'q' is not valid UTF-8");
+  query.limit = int_param(q, "limit", 50, 1, 200);
+  query.offset = int_param(q, "offset", 0, 0, 1 << 30);
+  const auto page = store.list_conversations(query);
+  ojson items = ojson::array();
+  for (const auto& c : page.items) items.push_back(conversation_summary_json(c));
+  ex->send_ordered_json(status::ok, ojson{{"items", std::move(items)},
+                                          {"total", page.total},
+                                          {"limit", query.limit},
+                                          {"offset", query.offset}});
+}
+
+void create(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+  const json body = openai::parse_body(*ex);
+  store::Conversation c;
+  c.title = title_field(body, false);
+  if (const auto m = body.find("model"); m != body.end() && !m->is_null()) {
+    if (!m->is_string()) bad("model", "'model' must be a string");
+    c.model = m->get<std::string>();
+  }
+  if (const auto p = body.find("params"); p != body.end() && !p->is_null()) {
+    if (!p->is_object()) bad("params", "'params' must be an object");
+    c.params_json = p->dump();
+  }
+  std::vector<store::ChatMessage> msgs;
+  if (const auto m = body.find("messages"); m != body.end() && !m->is_null())
+    msgs = messages_from(*m, "messages");
+  const auto created = store.create_conversation(c);
+  ojson added = ojson::array();
+  append_all(store, created.id, c.title.empty(), msgs, added);
+  ex->send_ordered_json(status::created, conversation_json(existing(store, created.id)));
+}
+
+void append(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+  const auto& id = ex->path_params().at(0);
+  const json body = openai::parse_body(*ex);
+  const auto c = existing(store, id);
+  const bool many = body.contains("messages");
+  const auto msgs = many ? messages_from(body["messages"], "messages")
+                         : std::vector<store::ChatMessage>{message_from(body, "")};
+  ojson added = ojson::array();
+  append_all(store, id, c.title.empty(), msgs, added);
+  ex->send_ordered_json(status::created, ojson{{"id", id}, {"messages", std::move(added)}});
+}
+
+void rename(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+  const auto& id = ex->path_params().at(0);
+  const json body = openai::parse_body(*ex);
+  const std::string title = title_field(body, true);
+  if (!store.rename_conversation(id, title)) existing(store, id);  // throws the 404
+  ex->send_ordered_json(status::ok, conversation_summary_json(existing(store, id)));
+}
+
+void remove(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+  const auto& id = ex->path_params().at(0);
+  if (!store.delete_conversation(id)) existing(store, id);
+  ex->send_json(status::ok, {{"id", id}, {"deleted", true}});
+}
+
+void export_conversation(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+  const auto& id = ex->path_params().at(0);
+  const QueryString q(std::string_view(ex->request().target()));
+  const std::string format = q.get("format").value_or("json");
+  if (format != "json" && format != "markdown" && format != "md")
+    bad("format", "'format' must be json or markdown (got '" + format + "')");
+  const auto c = existing(store, id);
+  if (format == "json") {
+    const std::string name = export_file_name(c, "json");
+    ex->send(status::ok, conversation_json(c).dump(2, ' ', false, ojson::error_handler_t::replace) + "\n",
+             "application/json", {{"Content-Disposition", "attachment; filename=\"" + name + "\""}});
+  } else {
+    const std::string name = export_file_name(c, "md");
+    ex->send(status::ok, conversation_markdown(c), "text/markdown; charset=utf-8",
+             {{"Content-Disposition", "attachment; filename=\"" + name + "\""}});
+  }
+}
+
+}  // namespace
+
+void add_chat_routes(Router& router, store::Store& store) {
+  auto route = [&router, &store](http::verb verb, const std::string& pattern,
+                                 void (*fn)(const std::shared_ptr<Exchange>&, store::Store&)) {
+    router.add(verb, pattern, guarded([&store, fn](const std::shared_ptr<Exchange>& ex) { fn(ex, store); }));
+  };
+  route(http::verb::get, "/api/chat/history", list);
+  route(http::verb::post, "/api/chat/history", create);
+  route(http::verb::get, "/api/chat/history/{id}", [](const std::shared_ptr<Exchange>& ex, store::Store& s) {
+    ex->send_ordered_json(status::ok, conversation_json(existing(s, ex->path_params().at(0))));
+  });
+  route(http::verb::patch, "/api/chat/history/{id}", rename);
+  route(http::verb::delete_, "/api/chat/history/{id}", remove);
+  route(http::verb::post, "/api/chat/history/{id}/messages", append);
+  route(http::verb::get, "/api/chat/history/{id}/export", export_conversation);
+}
+
+}  // namespace rmm::server::native

@@ -1,0 +1,202 @@
+#include "server/native/prompt_routes.hpp"
+
+#include <charconv>
+
+#include "core/log.hpp"
+#include "prompts/catalog.hpp"
+#include "prompts/diff.hpp"
+#include "prompts/render.hpp"
+#include "server/api_error.hpp"
+#include "server/openai/completion_routes.hpp"
+#include "server/openai/request.hpp"
+#include "server/query_string.hpp"
+#include "server/route_guard.hpp"
+
+namespace rmm::server::native {
+namespace {
+
+using json = nlohmann::json;
+using http::status;
+
+// Template problems become 400s naming the field or variable.
+template <typename F>
+auto checked(F&& f) {
+  try {
+    return f();
+  } catch (const prompts::TemplateError& e) {
+    throw ApiError(status::bad_request, e.what(), e.field());
+  }
+}
+
+json template_json(const store::TemplateVersion& v) {
+  json j = prompts::to_json(prompts::from_stored(v));
+  j["created_at"] = v.created_at;
+  return j;
+}
+
+// The id in the path; one that cannot be an id names no template.
+std::string path_id(const Exchange& ex) {
+  const std::string& id = ex.path_params().at(0);
+  if (!prompts::is_valid_id(id))
+    throw ApiError(status::not_found, "no template '" + id + "'", "id", "invalid_request_error", "not_found");
+  return id;
+}
+
+std::optional<int> version_param(const QueryString& q, const std::string& name) {
+  const auto v = q.get(name);
+  if (!v) return std::nullopt;
+  int out = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || out < 1)
+    throw ApiError(status::bad_request, "'" + name + "' must be a version number (1, 2, ...)", name);
+  return out;
+}
+
+store::TemplateVersion stored(store::Store& s, const std::string& id, std::optional<int> version = {}) {
+  auto v = s.get_template(id, version);
+  if (v) return *v;
+  if (version && s.get_template(id))
+    throw ApiError(status::not_found, "template '" + id + "' has no version " + std::to_string(*version),
+                   "version", "invalid_request_error", "not_found");
+  throw ApiError(status::not_found, "no template '" + id + "'", "id", "invalid_request_error", "not_found");
+}
+
+// {template_id [, version] | template, values} -> the template and its rendering.
+std::pair<prompts::Template, prompts::Rendered> build(store::Store& s, const json& body) {
+  const bool by_id = body.contains("template_id") && !body["template_id"].is_null();
+  const bool inline_t = body.contains("template") && !body["template"].is_null();
+  if (by_id == inline_t)
+    throw ApiError(status::bad_request, "give either 'template_id' or an inline 'template'", "template_id");
+  prompts::Template t;
+  if (by_id) {
+    if (!body["template_id"].is_string())
+      throw ApiError(status::bad_request, "'template_id' must be a string", "template_id");
+    std::optional<int> version;
+    if (const auto it = body.find("version"); it != body.end() && !it->is_null()) {
+      if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > INT32_MAX)
+        throw ApiError(status::bad_request, "'version' must be a version number (1, 2, ...)", "version");
+      version = it->get<int>();
+    }
+    const std::string id = body["template_id"];
+    if (!prompts::is_valid_id(id))
+      throw ApiError(status::not_found, "no template '" + id + "'", "template_id", "invalid_request_error",
+                     "not_found");
+    t = prompts::from_stored(stored(s, id, version));
+  } else {
+    t = checked([&] {
+      try {
+        return prompts::parse_template(body["template"]);
+      } catch (const prompts::TemplateError& e) {
+        throw prompts::TemplateError(e.field().empty() ? "template" : "template." + e.field(),
+                                     std::string("template: ") + e.what());
+      }
+    });
+  }
+  const json values = body.contains("values") ? body["values"] : json::object();
+  auto r = checked([&] { return prompts::render(t, values); });
+  return {std::move(t), std::move(r)};
+}
+
+void create(const std::shared_ptr<Exchange>& ex, store::Store& s) {
+  const json body = openai::parse_body(*ex);
+  auto t = checked([&] { return prompts::parse_template(body); });
+  if (t.id.empty()) {
+    t.id = prompts::free_id(s, t.name);
+  } else if (s.get_template(t.id)) {
+    throw ApiError(
+        status::conflict,
+        "template '" + t.id + "' exists; PUT /api/prompts/templates/" + t.id + " saves a new version", "id",
+        "invalid_request_error", "conflict");
+  }
+  const auto saved = checked([&] { return prompts::save(s, t); });
+  ex->send_json(status::created, template_json(stored(s, saved.id)));
+}
+
+void update(const std::shared_ptr<Exchange>& ex, store::Store& s) {
+  const std::string id = path_id(*ex);
+  const json body = openai::parse_body(*ex);
+  auto t = checked([&] { return prompts::parse_template(body); });
+  if (!t.id.empty() && t.id != id)
+    throw ApiError(status::bad_request, "the body's id '" + t.id + "' is not the path's '" + id + "'", "id");
+  stored(s, id);  // 404 for an unknown id: PUT saves versions, POST creates
+  t.id = id;
+  const auto saved = checked([&] { return prompts::save(s, t); });
+  ex->send_json(status::ok, template_json(stored(s, id, saved.version)));
+}
+
+}  // namespace
+
+void add_prompt_routes(Router& router, ModelHost& host, store::Store& s) {
+  if (const int n = prompts::seed_starters(s)) spdlog::debug("prompt templates: added {} starters", n);
+
+  const std::string base = "/api/prompts/templates";
+  router.add(http::verb::get, base, guarded([&s](const std::shared_ptr<Exchange>& ex) {
+               json list = json::array();
+               for (const auto& v : s.list_templates()) list.push_back(template_json(v));
+               ex->send_json(status::ok, {{"templates", std::move(list)}});
+             }));
+  router.add(http::verb::post, base, guarded([&s](const std::shared_ptr<Exchange>& ex) { create(ex, s); }));
+  router.add(http::verb::get, base + "/{id}", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+               const std::string id = path_id(*ex);
+               const QueryString q(ex->request().target());
+               ex->send_json(status::ok, template_json(stored(s, id, version_param(q, "version"))));
+             }));
+  router.add(http::verb::put, base + "/{id}",
+             guarded([&s](const std::shared_ptr<Exchange>& ex) { update(ex, s); }));
+  router.add(http::verb::delete_, base + "/{id}", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+               const std::string id = path_id(*ex);
+               if (!s.delete_template(id))
+                 throw ApiError(status::not_found, "no template '" + id + "'", "id", "invalid_request_error",
+                                "not_found");
+               ex->send_json(status::ok, {{"deleted", id}});
+             }));
+  router.add(http::verb::get, base + "/{id}/versions", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+               const std::string id = path_id(*ex);
+               json list = json::array();
+               for (const auto& v : s.template_versions(id)) {
+                 list.push_back({{"version", v.version},
+                                 {"name", v.name},
+                                 {"description", v.description},
+                                 {"tags", v.tags},
+                                 {"created_at", v.created_at}});
+               }
+               if (list.empty())
+                 throw ApiError(status::not_found, "no template '" + id + "'", "id", "invalid_request_error",
+                                "not_found");
+               ex->send_json(status::ok, {{"id", id}, {"versions", std::move(list)}});
+             }));
+  router.add(http::verb::get, base + "/{id}/diff", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+               const std::string id = path_id(*ex);
+               const QueryString q(ex->request().target());
+               const auto latest = stored(s, id);
+               const int to = version_param(q, "to").value_or(latest.version);
+               const int from = version_param(q, "from").value_or(std::max(1, to - 1));
+               const auto a = prompts::from_stored(stored(s, id, from));
+               const auto b = prompts::from_stored(stored(s, id, to));
+               ex->send_json(status::ok, prompts::diff(a, b));
+             }));
+  router.add(http::verb::post, "/api/prompts/build", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+               const json body = openai::parse_body(*ex);
+               const auto [t, r] = build(s, body);
+               json out = prompts::to_json(r);
+               out["template"] = {{"id", t.id}, {"version", t.version}};
+               ex->send_json(status::ok, out);
+             }));
+  router.add(http::verb::post, "/api/prompts/run", guarded([&s, &host](const std::shared_ptr<Exchange>& ex) {
+               const json body = openai::parse_body(*ex);
+               const auto [t, r] = build(s, body);
+               json chat = prompts::chat_request(r);
+               if (const auto it = body.find("model"); it != body.end() && !it->is_null()) {
+                 if (!it->is_string())
+                   throw ApiError(status::bad_request, "'model' must be a string", "model");
+                 chat["model"] = *it;
+               }
+               const auto stream = body.find("stream");
+               if (stream != body.end() && !stream->is_null() && !stream->is_boolean())
+                 throw ApiError(status::bad_request, "'stream' must be true or false", "stream");
+               chat["stream"] = stream == body.end() || stream->is_null() || stream->get<bool>();
+               openai::serve_chat_completion(ex, host, chat);
+             }));
+}
+
+}  // namespace rmm::server::native

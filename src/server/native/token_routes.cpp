@@ -1,0 +1,97 @@
+#include "server/native/token_routes.hpp"
+
+#include "core/utf8.hpp"
+#include "server/api_error.hpp"
+#include "server/openai/request.hpp"
+#include "server/route_guard.hpp"
+
+namespace rmm::server::native {
+namespace {
+
+using json = nlohmann::json;
+using http::status;
+
+// The model named by the body's optional "model" (any loaded one when absent).
+std::shared_ptr<HostedModel> loaded_model(ModelHost& host, const json& body) {
+  std::string id;
+  if (const auto it = body.find("model"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) throw ApiError(status::bad_request, "'model' must be a string", "model");
+    id = it->get<std::string>();
+  }
+  if (auto m = host.find(id)) return m;
+  throw ApiError(status::not_found, id.empty() ? "no model is loaded" : "model '" + id + "' is not loaded",
+                 "model", "invalid_request_error", "model_not_found");
+}
+
+bool flag(const json& body, const char* key, bool fallback) {
+  const auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (!it->is_boolean())
+    throw ApiError(status::bad_request, std::string("'") + key + "' must be true or false", key);
+  return it->get<bool>();
+}
+
+void tokenize(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
+  const json body = openai::parse_body(*ex);
+  auto m = loaded_model(host, body);
+  const auto it = body.find("content");
+  if (it == body.end() || !it->is_string())
+    throw ApiError(status::bad_request, "'content' must be a string", "content");
+  const bool add_special = flag(body, "add_special", false);
+  const bool parse_special = flag(body, "parse_special", true);
+  const bool with_pieces = flag(body, "with_pieces", false);
+  const auto ids = m->model->tokenize(it->get<std::string>(), add_special, parse_special);
+  json tokens = json::array();
+  for (const auto id : ids) {
+    if (with_pieces) {
+      // A piece may be part of a UTF-8 character: its bytes go as a list then.
+      const std::string piece = m->model->piece(id, true);
+      json p = {{"id", id}};
+      if (utf8::is_valid(piece)) {
+        p["piece"] = piece;
+      } else {
+        p["piece"] = json::array();
+        for (const unsigned char c : piece) p["piece"].push_back(c);
+      }
+      tokens.push_back(std::move(p));
+    } else {
+      tokens.push_back(id);
+    }
+  }
+  ex->send_json(status::ok, {{"model", m->id}, {"tokens", std::move(tokens)}});
+}
+
+void detokenize(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
+  const json body = openai::parse_body(*ex);
+  auto m = loaded_model(host, body);
+  const auto it = body.find("tokens");
+  if (it == body.end() || !it->is_array())
+    throw ApiError(status::bad_request, "'tokens' must be a list of token ids", "tokens");
+  const int n_vocab = m->model->n_vocab();
+  std::vector<engine::Token> ids;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const auto& t = (*it)[i];
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= n_vocab)
+      throw ApiError(
+          status::bad_request,
+          "tokens[" + std::to_string(i) + "] must be a token id from 0 to " + std::to_string(n_vocab - 1),
+          "tokens");
+    ids.push_back(t.get<engine::Token>());
+  }
+  const std::string text = m->model->detokenize(ids);
+  // Ids may end inside a character; invalid bytes become U+FFFD so the answer stays JSON.
+  ex->send_json(status::ok, {{"model", m->id}, {"content", utf8::sanitize(text)}});
+}
+
+}  // namespace
+
+void add_token_routes(Router& router, ModelHost& host) {
+  auto tok = guarded([&host](const std::shared_ptr<Exchange>& ex) { tokenize(ex, host); });
+  auto detok = guarded([&host](const std::shared_ptr<Exchange>& ex) { detokenize(ex, host); });
+  router.add(http::verb::post, "/api/tokenize", tok);
+  router.add(http::verb::post, "/tokenize", tok);
+  router.add(http::verb::post, "/api/detokenize", detok);
+  router.add(http::verb::post, "/detokenize", detok);
+}
+
+}  // namespace rmm::server::native

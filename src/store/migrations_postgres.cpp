@@ -1,0 +1,99 @@
+#include "store/migrations.hpp"
+
+namespace rmm::store {
+
+const std::vector<MigrationStep>& postgres_migrations() {
+  // Never edit a step once released: add a new one. Sequences order
+  // conversations and cache entries by last use across concurrent clients.
+  static const std::vector<MigrationStep> steps = {
+      {1, "templates, conversations and messages", R"sql(
+CREATE TABLE templates (
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags_json TEXT NOT NULL,
+  body_json TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (id, version)
+);
+CREATE SEQUENCE conversation_touch_seq;
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  model TEXT NOT NULL,
+  params_json TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  touch_seq BIGINT NOT NULL,
+  message_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conversations_recent ON conversations (updated_at DESC, touch_seq DESC);
+CREATE TABLE messages (
+  id BIGSERIAL PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  model TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  timings_json TEXT NOT NULL,
+  logprobs_json TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+)sql"},
+      {2, "response cache", R"sql(
+CREATE SEQUENCE cache_use_seq;
+CREATE TABLE cache (
+  key TEXT PRIMARY KEY,
+  value_json TEXT NOT NULL,
+  bytes BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  used_seq BIGINT NOT NULL,
+  hits BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX cache_by_use ON cache (used_seq);
+CREATE INDEX cache_by_age ON cache (created_at);
+)sql"},
+      {3, "model registry", R"sql(
+CREATE TABLE models (
+  id BIGSERIAL PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  size BIGINT NOT NULL,
+  mtime BIGINT NOT NULL,
+  sha256 TEXT,
+  kind TEXT NOT NULL,
+  metadata_json TEXT NOT NULL,
+  short_name TEXT NOT NULL UNIQUE,
+  split_group TEXT NOT NULL,
+  first_seen BIGINT NOT NULL,
+  first_used BIGINT,
+  last_used BIGINT,
+  use_count BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE model_aliases (
+  alias TEXT PRIMARY KEY,
+  model_id BIGINT NOT NULL REFERENCES models (id) ON DELETE CASCADE
+);
+CREATE INDEX model_aliases_by_model ON model_aliases (model_id);
+CREATE TABLE model_tags (
+  model_id BIGINT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (model_id, tag)
+);
+CREATE TABLE model_speeds (
+  id BIGSERIAL PRIMARY KEY,
+  model_id BIGINT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+  backend TEXT NOT NULL,
+  prompt_tps DOUBLE PRECISION NOT NULL,
+  generation_tps DOUBLE PRECISION NOT NULL,
+  measured_at BIGINT NOT NULL
+);
+CREATE INDEX model_speeds_by_model ON model_speeds (model_id, backend, id);
+)sql"},
+  };
+  return steps;
+}
+
+}  // namespace rmm::store

@@ -1,0 +1,97 @@
+#include "store/migrations.hpp"
+
+namespace rmm::store {
+
+const std::vector<MigrationStep>& sqlite_migrations() {
+  // Never edit a step once released: add a new one.
+  static const std::vector<MigrationStep> steps = {
+      {1, "templates, conversations and messages", R"sql(
+CREATE TABLE templates (
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags_json TEXT NOT NULL,
+  body_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (id, version)
+);
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  model TEXT NOT NULL,
+  params_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  touch_seq INTEGER NOT NULL,
+  message_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conversations_recent ON conversations (updated_at DESC, touch_seq DESC);
+CREATE INDEX conversations_touch ON conversations (touch_seq);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  model TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  timings_json TEXT NOT NULL,
+  logprobs_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+)sql"},
+      {2, "response cache", R"sql(
+CREATE TABLE cache (
+  key TEXT PRIMARY KEY,
+  value_json TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  used_seq INTEGER NOT NULL,
+  hits INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX cache_by_use ON cache (used_seq);
+CREATE INDEX cache_by_age ON cache (created_at);
+)sql"},
+      {3, "model registry", R"sql(
+CREATE TABLE models (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  path TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL,
+  mtime INTEGER NOT NULL,
+  sha256 TEXT,
+  kind TEXT NOT NULL,
+  metadata_json TEXT NOT NULL,
+  short_name TEXT NOT NULL UNIQUE,
+  split_group TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  first_used INTEGER,
+  last_used INTEGER,
+  use_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE model_aliases (
+  alias TEXT PRIMARY KEY,
+  model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE
+);
+CREATE INDEX model_aliases_by_model ON model_aliases (model_id);
+CREATE TABLE model_tags (
+  model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (model_id, tag)
+);
+CREATE TABLE model_speeds (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+  backend TEXT NOT NULL,
+  prompt_tps REAL NOT NULL,
+  generation_tps REAL NOT NULL,
+  measured_at INTEGER NOT NULL
+);
+CREATE INDEX model_speeds_by_model ON model_speeds (model_id, backend, id);
+)sql"},
+  };
+  return steps;
+}
+
+}  // namespace rmm::store

@@ -1,0 +1,33 @@
+#include "store/store.hpp"
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/paths.hpp"
+#include "store/migrations.hpp"
+#include "store/postgres_store.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace rmm::store {
+
+std::unique_ptr<Store> open_store(const std::string& location) {
+  if (location.empty()) throw Error(ErrorKind::InvalidArgument, "store location is empty");
+  if (location.rfind("postgres://", 0) == 0 || location.rfind("postgresql://", 0) == 0)
+    return std::make_unique<PostgresStore>(location);
+  // A fresh $RMM_HOME may not exist yet.
+  std::filesystem::path parent = std::filesystem::path(location).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  return std::make_unique<SqliteStore>(location);
+}
+
+std::string default_store_location() { return (paths::home() / "rmm.db").string(); }
+
+void refuse_newer_schema(const char* backend, int found, int supported) {
+  throw Error(ErrorKind::BadFile, std::string("the ") + backend + " store has schema version " +
+                                      std::to_string(found) + " but this rmm supports up to " +
+                                      std::to_string(supported) +
+                                      ": it was written by a newer rmm; upgrade rmm");
+}
+
+}  // namespace rmm::store

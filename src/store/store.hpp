@@ -1,0 +1,227 @@
+#pragma once
+// The one storage interface: Prompt Architect templates (every save a new
+// version), chat history and the response cache. Two back ends implement it:
+// SQLite (embedded default, $RMM_HOME/rmm.db) and PostgreSQL (shared
+// deployments). Both run versioned migrations on open and use parameterized
+// queries only. Every method is safe to call from several threads; each call
+// is one transaction, so a killed process leaves either all of it or none.
+// Errors: rmm::Error (NotFound for a missing id where noted, InvalidArgument
+// for bad values, Internal for database failures with the database's message).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace rmm::store {
+
+// ---- Prompt Architect templates ------------------------------------------
+// The template itself is kept as the JSON text the prompts module validated
+// ({id, name, description, tags, version, blocks, variables}); the store only
+// indexes the columns it lists and searches by.
+struct TemplateVersion {
+  std::string id;
+  int version = 0;  // 1, 2, ... per id
+  std::string name;
+  std::string description;
+  std::vector<std::string> tags;
+  std::string body_json;   // the whole template, its "version" field equal to `version`
+  int64_t created_at = 0;  // unix ms of this version
+};
+
+// ---- Chat history ----------------------------------------------------------
+struct ChatMessage {
+  int64_t id = 0;    // assigned by the store, increasing within a conversation
+  std::string role;  // system | user | assistant | tool
+  std::string content;
+  std::string model;      // the model that wrote an assistant message ("" otherwise)
+  int prompt_tokens = 0;  // usage of the generation that wrote it
+  int completion_tokens = 0;
+  std::string timings_json;   // {} or the engine's timings
+  std::string logprobs_json;  // "" unless logprobs were kept
+  int64_t created_at = 0;     // unix ms
+};
+
+struct Conversation {
+  std::string id;
+  std::string title;
+  std::string model;
+  std::string params_json = "{}";  // sampling parameters of the conversation
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  int message_count = 0;
+  std::vector<ChatMessage> messages;  // filled by get_conversation only
+};
+
+// Search semantics (identical in both back ends): the search string is split
+// on ASCII whitespace; a conversation matches when EVERY word occurs as a
+// plain substring (no wildcards: % _ \ are ordinary characters) of its title
+// or of at least one of its messages' contents. Case-insensitive for ASCII
+// letters only (A-Z = a-z; "É" does not match "é"). A scan, fine for
+// thousands of conversations. At most 32 words.
+struct ConversationQuery {
+  std::string search;  // full-text over message contents and titles; "" = all
+  int limit = 50;      // 1..200
+  int offset = 0;
+};
+
+struct ConversationPage {
+  std::vector<Conversation> items;  // newest updated first, without messages
+  int total = 0;                    // matching conversations in all
+};
+
+// ---- Response cache --------------------------------------------------------
+struct CacheEntry {
+  std::string key;         // hex sha256 of model hash + rendered prompt + parameters
+  std::string value_json;  // the recorded response (tokens with logprobs, usage, finish reason)
+  int64_t created_at = 0;  // unix ms
+  int64_t hits = 0;
+};
+
+struct CacheLimits {
+  int64_t ttl_ms = 0;     // entries older than this are gone; 0 = no limit
+  int64_t max_bytes = 0;  // total value bytes; least recently used go first; 0 = no limit
+};
+
+// ---- Model registry -------------------------------------------------------
+// One row per model: a single file or a split group (-00001-of-00003.gguf
+// parts) kept under its first part's path. The registry (src/models) decides
+// what goes in; the store keeps it and enforces the unique columns.
+struct ModelRecord {
+  int64_t id = 0;             // assigned by the store
+  std::string path;           // absolute; unique
+  int64_t size = 0;           // bytes (all parts of a split group)
+  int64_t mtime = 0;          // modification time in ns since the epoch (newest part)
+  std::string sha256;         // lowercase hex, "" until computed; split groups: one per part, ','-joined
+  std::string kind;           // chat | embedding | reranker | mmproj | needs-conversion | invalid
+  std::string metadata_json;  // the registry's summary of the GGUF metadata ("{}" when none)
+  std::string short_name;     // unique, e.g. "qwen2.5-0.5b-instruct:q4_k_m"
+  std::string split_group;    // "" for a single file
+  int64_t first_seen = 0;     // unix ms
+  int64_t first_used = 0;     // unix ms, 0 = never used
+  int64_t last_used = 0;
+  int64_t use_count = 0;
+  std::vector<std::string> aliases;  // read-only here: set_model_alias changes them
+  std::vector<std::string> tags;     // read-only here: add_model_tag / remove_model_tag
+};
+
+// Speeds measured in real runs. The store keeps the last kModelSpeedsKept
+// measurements per model and backend (older ones are dropped), so a slow
+// outlier ages out and callers can average or show the latest.
+struct ModelSpeed {
+  std::string backend;  // "CPU", "CUDA", ...
+  double prompt_tokens_per_second = 0;
+  double generation_tokens_per_second = 0;
+  int64_t measured_at = 0;  // unix ms
+};
+inline constexpr int kModelSpeedsKept = 10;
+
+// Conventions of every implementation (added with the back ends):
+// - Text fields must be valid UTF-8 without NUL bytes, else InvalidArgument
+//   naming the field (e.g. "conversation title is not valid UTF-8").
+// - Generated ids are 32 lowercase hex digits (128 random bits). A template
+//   or conversation given with an empty id gets one.
+// - Times are unix milliseconds from the caller's clock.
+// - create_conversation also stores c.messages (in order, same transaction);
+//   an id that already exists is InvalidArgument. updated_at changes when a
+//   message is appended (rename does not touch it); ties in the newest-first
+//   order go to the most recently touched.
+// - Message roles other than system|user|assistant|tool and negative token
+//   counts are InvalidArgument. Other *_json fields are stored verbatim;
+//   save_template's body_json must be a JSON object ("" counts as {}).
+// - Cache: expired entries (created_at older than ttl_ms) are deleted by
+//   cache_get and cache_put; cache_put then drops least recently used entries
+//   (a get or put counts as a use) until the total value bytes fit max_bytes,
+//   so a value larger than max_bytes is not kept. Replacing a key resets its
+//   hits and created_at. An empty key is InvalidArgument.
+// - Opening a database whose schema is newer than this binary is BadFile.
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::string backend() const = 0;  // "sqlite" or "postgres"
+  virtual int schema_version() const = 0;
+
+  // Templates. save_template stores a new version of `t.id` (version and
+  // created_at are assigned; body_json's "version" is rewritten to match) and
+  // returns it. A new id starts at version 1.
+  virtual TemplateVersion save_template(const TemplateVersion& t) = 0;
+  // The latest version, or `version` when given; nullopt when missing.
+  virtual std::optional<TemplateVersion> get_template(const std::string& id,
+                                                      std::optional<int> version = {}) = 0;
+  virtual std::vector<TemplateVersion> list_templates() = 0;  // latest of each, by name
+  virtual std::vector<TemplateVersion> template_versions(const std::string& id) = 0;  // oldest first
+  virtual bool delete_template(const std::string& id) = 0;  // all versions; false when missing
+
+  // Chat history. create_conversation assigns id (when empty) and times.
+  virtual Conversation create_conversation(const Conversation& c) = 0;
+  // Appends to an existing conversation (NotFound otherwise), bumps updated_at;
+  // returns the message with id and created_at set.
+  virtual ChatMessage append_message(const std::string& conversation_id, const ChatMessage& m) = 0;
+  virtual std::optional<Conversation> get_conversation(const std::string& id) = 0;  // with messages
+  virtual ConversationPage list_conversations(const ConversationQuery& q) = 0;
+  virtual bool rename_conversation(const std::string& id, const std::string& title) = 0;
+  virtual bool delete_conversation(const std::string& id) = 0;
+
+  // Response cache. cache_get counts a hit and returns nullopt for a missing
+  // or expired entry. cache_put replaces an entry with the same key, then
+  // trims to the limits.
+  virtual std::optional<CacheEntry> cache_get(const std::string& key, const CacheLimits& limits) = 0;
+  virtual void cache_put(const std::string& key, const std::string& value_json,
+                         const CacheLimits& limits) = 0;
+  virtual void cache_clear() = 0;
+  virtual int64_t cache_bytes() = 0;
+
+  // Model registry. put_model inserts a record (id 0; first_seen is set) or
+  // replaces the file columns of record `id` (path, size, mtime, sha256,
+  // kind, metadata_json, short_name, split_group), keeping its use history,
+  // aliases and tags. A path or short name another model has is
+  // InvalidArgument. Returns the stored record.
+  // Both back ends implement these; the defaults (for test doubles that
+  // need no registry) throw Internal.
+  virtual ModelRecord put_model(const ModelRecord& m);
+  virtual std::vector<ModelRecord> list_models();  // by short name, with aliases and tags
+  virtual std::optional<ModelRecord> get_model(int64_t id);
+  virtual bool delete_model(int64_t id);  // with its aliases, tags and speeds
+  // Stores a computed hash only if the row still has this size and mtime (a
+  // file changed while it was hashed keeps no stale hash); false otherwise.
+  virtual bool set_model_sha256(int64_t id, int64_t size, int64_t mtime, const std::string& sha256);
+  // Points `alias` at model `id` (moving it from another model); NotFound
+  // for a missing model. remove_model_alias: false when the alias is unknown.
+  virtual void set_model_alias(const std::string& alias, int64_t id);
+  virtual bool remove_model_alias(const std::string& alias);
+  virtual void add_model_tag(int64_t id, const std::string& tag);  // NotFound for a missing model
+  virtual bool remove_model_tag(int64_t id, const std::string& tag);
+  // Counts a use (use_count, first_used, last_used = now) and, when given,
+  // keeps one speed measurement. NotFound for a missing model.
+  virtual void record_model_use(int64_t id, const std::optional<ModelSpeed>& speed);
+  virtual std::vector<ModelSpeed> model_speeds(int64_t id);  // newest first
+};
+
+// The registry defaults: inline, so that test doubles of Store link without rmm_store.
+[[noreturn]] inline void no_model_registry(const Store& s) {
+  throw Error(ErrorKind::Internal, "the " + s.backend() + " store has no model registry");
+}
+inline ModelRecord Store::put_model(const ModelRecord&) { no_model_registry(*this); }
+inline std::vector<ModelRecord> Store::list_models() { no_model_registry(*this); }
+inline std::optional<ModelRecord> Store::get_model(int64_t) { no_model_registry(*this); }
+inline bool Store::delete_model(int64_t) { no_model_registry(*this); }
+inline bool Store::set_model_sha256(int64_t, int64_t, int64_t, const std::string&) {
+  no_model_registry(*this);
+}
+inline void Store::set_model_alias(const std::string&, int64_t) { no_model_registry(*this); }
+inline bool Store::remove_model_alias(const std::string&) { no_model_registry(*this); }
+inline void Store::add_model_tag(int64_t, const std::string&) { no_model_registry(*this); }
+inline bool Store::remove_model_tag(int64_t, const std::string&) { no_model_registry(*this); }
+inline void Store::record_model_use(int64_t, const std::optional<ModelSpeed>&) { no_model_registry(*this); }
+inline std::vector<ModelSpeed> Store::model_speeds(int64_t) { no_model_registry(*this); }
+
+// Opens (creating and migrating as needed) the store at `location`: a
+// "postgres://" or "postgresql://" URL, or else a SQLite file path.
+std::unique_ptr<Store> open_store(const std::string& location);
+
+// $RMM_HOME/rmm.db
+std::string default_store_location();
+
+}  // namespace rmm::store

@@ -1,0 +1,435 @@
+// Chat history over real HTTP: conversations stored by /v1/chat/completions
+// when asked (rmm_conversation_id or X-RMM-Conversation), and the
+// /api/chat/history routes the front ends use (list, search, read, rename,
+// delete, append, export).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/subprocess.hpp"
+#include "server_fixture.hpp"
+#include "support/test_env.hpp"
+
+using namespace rmm::test;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kHistory = "/api/chat/history";
+
+class ChatHistory : public ServerSuite {
+ protected:
+  static HttpResponse get(const std::string& target) { return http_get(port(), target); }
+  static HttpResponse send(const std::string& method, const std::string& target, const json& body,
+                           Headers headers = {}) {
+    headers.emplace_back("Content-Type", "application/json");
+    return http_request(port(), method, target, body.dump(), headers);
+  }
+  static json ok(const HttpResponse& r, int status = 200) {
+    EXPECT_EQ(r.status, status) << r.body;
+    return r.json();
+  }
+  static json conversation(const std::string& id) { return ok(get(std::string(kHistory) + "/" + id)); }
+  // A short greedy chat request.
+  static json chat_body(const json& messages, int max_tokens = 6) {
+    return {{"model", kModelId}, {"messages", messages}, {"max_tokens", max_tokens}, {"temperature", 0}};
+  }
+  // Conversations matching `q`.
+  static json search(const std::string& q, const std::string& extra = "") {
+    return ok(get(std::string(kHistory) + "?q=" + q + extra));
+  }
+  // A stored conversation made through the UI route, returning its id.
+  static std::string create(const json& body) { return ok(send("POST", kHistory, body), 201).at("id"); }
+};
+
+// Restores an environment variable when the test ends.
+struct EnvVar {
+  std::string name;
+  EnvVar(std::string n, const std::string& value) : name(std::move(n)) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~EnvVar() { ::unsetenv(name.c_str()); }
+};
+
+}  // namespace
+
+TEST_F(ChatHistory, BodyFieldStoresTheConversationAndTheNextTurnAppends) {
+  const json first = {{"role", "system"}, {"content", "Be kind."}};
+  const json question = {{"role", "user"}, {"content", "Tell me about the zebra"}};
+  json body = chat_body({first, question});
+  body["rmm_conversation_id"] = "new";
+  const auto r = send("POST", "/v1/chat/completions", body);
+  const json answer = ok(r);
+  const std::string id = answer.at("rmm_conversation_id");
+  EXPECT_EQ(r.header("X-RMM-Conversation"), id);
+  EXPECT_EQ(id.size(), 32u);
+
+  json c = conversation(id);
+  EXPECT_EQ(c.at("title"), "Tell me about the zebra");
+  EXPECT_EQ(c.at("model"), kModelId);
+  EXPECT_EQ(c.at("params").at("max_tokens"), 6);
+  EXPECT_EQ(c.at("params").at("temperature"), 0);
+  ASSERT_EQ(c.at("messages").size(), 3u) << c.dump();
+  EXPECT_EQ(c.at("message_count"), 3);
+  EXPECT_EQ(c.at("messages")[0].at("role"), "system");
+  EXPECT_EQ(c.at("messages")[1].at("content"), "Tell me about the zebra");
+  const json& stored = c.at("messages")[2];
+  const std::string text = answer.at("choices")[0].at("message").at("content");
+  EXPECT_EQ(stored.at("role"), "assistant");
+  EXPECT_EQ(stored.at("content"), text);
+  EXPECT_EQ(stored.at("model"), kModelId);
+  EXPECT_EQ(stored.at("prompt_tokens"), answer.at("usage").at("prompt_tokens"));
+  EXPECT_EQ(stored.at("completion_tokens"), answer.at("usage").at("completion_tokens"));
+  EXPECT_GT(stored.at("timings").at("generation_ms").get<double>(), 0.0);
+  EXPECT_TRUE(stored.at("timings").contains("prompt_tokens_per_second"));
+  EXPECT_TRUE(stored.at("logprobs").is_null()) << "logprobs are kept only when asked for";
+
+  // The client resends its history with the next question: only the new turn is stored.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  json next = chat_body({first,
+                         question,
+                         {{"role", "assistant"}, {"content", text}},
+                         {{"role", "user"}, {"content", "And then?"}}});
+  next["rmm_conversation_id"] = id;
+  const json second = ok(send("POST", "/v1/chat/completions", next));
+  EXPECT_EQ(second.at("rmm_conversation_id"), id);
+  c = conversation(id);
+  ASSERT_EQ(c.at("messages").size(), 5u) << c.dump();
+  EXPECT_EQ(c.at("messages")[3].at("content"), "And then?");
+  EXPECT_EQ(c.at("messages")[4].at("content"), second.at("choices")[0].at("message").at("content"));
+  EXPECT_GT(c.at("updated_at").get<int64_t>(), c.at("created_at").get<int64_t>());
+  EXPECT_EQ(c.at("title"), "Tell me about the zebra");
+}
+
+TEST_F(ChatHistory, HeaderStoresAndAppendsToo) {
+  const auto r =
+      send("POST", "/v1/chat/completions", chat_body({{{"role", "user"}, {"content", "Hello giraffe"}}}),
+           {{"X-RMM-Conversation", "new"}});
+  const json a = ok(r);
+  const std::string id = r.header("X-RMM-Conversation");
+  ASSERT_FALSE(id.empty()) << r.body;
+  EXPECT_EQ(a.at("rmm_conversation_id"), id);
+  EXPECT_EQ(conversation(id).at("messages").size(), 2u);
+  // A client that sends only its new message.
+  const auto r2 = send("POST", "/v1/chat/completions", chat_body({{{"role", "user"}, {"content", "More"}}}),
+                       {{"X-RMM-Conversation", id}});
+  ok(r2);
+  EXPECT_EQ(r2.header("X-RMM-Conversation"), id);
+  const json c = conversation(id);
+  ASSERT_EQ(c.at("messages").size(), 4u);
+  EXPECT_EQ(c.at("messages")[2].at("content"), "More");
+  EXPECT_EQ(c.at("messages")[3].at("role"), "assistant");
+}
+
+TEST_F(ChatHistory, StreamCarriesTheIdAndStoresTheAnswerWithLogprobs) {
+  json body = chat_body({{{"role", "user"}, {"content", "A story about an okapi"}}}, 8);
+  body["stream"] = true;
+  body["logprobs"] = true;
+  body["top_logprobs"] = 2;
+  body["rmm_conversation_id"] = "new";
+  SseStream s(port(), "/v1/chat/completions", body);
+  ASSERT_EQ(s.head().status, 200);
+  const std::string id = s.head().header("X-RMM-Conversation");
+  ASSERT_EQ(id.size(), 32u);
+  const auto payloads = read_sse_payloads(s);
+  ASSERT_FALSE(payloads.empty());
+  EXPECT_EQ(payloads[0].at("rmm_conversation_id"), id);
+  std::string text;
+  size_t tagged = 0;
+  for (const auto& p : payloads) {
+    tagged += p.contains("rmm_conversation_id");
+    for (const auto& ch : p.at("choices")) {
+      if (ch.at("delta").contains("content")) text += ch.at("delta").at("content").get<std::string>();
+    }
+  }
+  EXPECT_EQ(tagged, 1u) << "only the first chunk names the conversation";
+  const json c = conversation(id);
+  ASSERT_EQ(c.at("messages").size(), 2u);
+  const json& answer = c.at("messages")[1];
+  EXPECT_EQ(answer.at("content"), text);
+  ASSERT_TRUE(answer.at("logprobs").is_array()) << answer.dump();
+  EXPECT_EQ(answer.at("logprobs").size(), answer.at("completion_tokens").get<size_t>());
+  EXPECT_EQ(answer.at("logprobs")[0].at("top_logprobs").size(), 2u);
+}
+
+TEST_F(ChatHistory, NothingIsStoredWithoutTheFieldOrHeader) {
+  const int before = ok(get(kHistory)).at("total");
+  const auto r =
+      send("POST", "/v1/chat/completions", chat_body({{{"role", "user"}, {"content", "Untracked"}}}));
+  const json a = ok(r);
+  EXPECT_FALSE(a.contains("rmm_conversation_id"));
+  EXPECT_FALSE(r.has_header("X-RMM-Conversation"));
+  EXPECT_EQ(ok(get(kHistory)).at("total"), before);
+  EXPECT_EQ(search("Untracked").at("total"), 0);
+}
+
+TEST_F(ChatHistory, ListIsNewestFirstWithPagingTotalAndSearch) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(
+        create({{"title", "pagetest " + std::to_string(i)},
+                {"model", "m"},
+                {"messages", {{{"role", "user"}, {"content", "word" + std::to_string(i) + " pangolin"}}}}}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  json all = search("pagetest");
+  EXPECT_EQ(all.at("total"), 3);
+  ASSERT_EQ(all.at("items").size(), 3u);
+  EXPECT_EQ(all.at("items")[0].at("id"), ids[2]);
+  EXPECT_EQ(all.at("items")[1].at("id"), ids[1]);
+  EXPECT_EQ(all.at("items")[2].at("id"), ids[0]);
+  EXPECT_EQ(all.at("items")[0].at("message_count"), 1);
+  EXPECT_EQ(all.at("items")[0].at("title"), "pagetest 2");
+  EXPECT_EQ(all.at("items")[0].at("model"), "m");
+  EXPECT_EQ(all.at("limit"), 50);
+  EXPECT_EQ(all.at("offset"), 0);
+
+  const json page1 = search("pagetest", "&limit=2");
+  EXPECT_EQ(page1.at("total"), 3);
+  ASSERT_EQ(page1.at("items").size(), 2u);
+  EXPECT_EQ(page1.at("items")[0].at("id"), ids[2]);
+  const json page2 = search("pagetest", "&limit=2&offset=2");
+  EXPECT_EQ(page2.at("total"), 3);
+  ASSERT_EQ(page2.at("items").size(), 1u);
+  EXPECT_EQ(page2.at("items")[0].at("id"), ids[0]);
+  EXPECT_EQ(page2.at("offset"), 2);
+
+  // Full text over message contents; an append makes a conversation the newest.
+  const json one = search("word1");
+  ASSERT_EQ(one.at("total"), 1);
+  EXPECT_EQ(one.at("items")[0].at("id"), ids[1]);
+  EXPECT_EQ(search("pangolin").at("total"), 3);
+  EXPECT_EQ(search("no%20such%20words%20here").at("total"), 0);
+  ok(send("POST", std::string(kHistory) + "/" + ids[0] + "/messages",
+          {{"role", "assistant"}, {"content", "hi"}}),
+     201);
+  EXPECT_EQ(search("pagetest").at("items")[0].at("id"), ids[0]);
+}
+
+TEST_F(ChatHistory, CreateAppendRenameDelete) {
+  // Untitled: the first user message names it, cut at 80 characters.
+  const std::string id = create(json::object());
+  EXPECT_EQ(conversation(id).at("title"), "");
+  const std::string long_text(100, 'x');
+  const json added = ok(send("POST", std::string(kHistory) + "/" + id + "/messages",
+                             {{"messages",
+                               {{{"role", "system"}, {"content", "sys"}},
+                                {{"role", "user"}, {"content", long_text}},
+                                {{"role", "assistant"},
+                                 {"content", "ok"},
+                                 {"model", "m"},
+                                 {"prompt_tokens", 3},
+                                 {"completion_tokens", 1},
+                                 {"timings", {{"generation_ms", 1.5}}},
+                                 {"logprobs", json::array({{{"token", "ok"}, {"logprob", -0.5}}})}}}}}),
+                        201);
+  ASSERT_EQ(added.at("messages").size(), 3u);
+  EXPECT_GT(added.at("messages")[2].at("id").get<int64_t>(), added.at("messages")[1].at("id").get<int64_t>());
+  json c = conversation(id);
+  EXPECT_EQ(c.at("title"), std::string(80, 'x') + "…");
+  ASSERT_EQ(c.at("messages").size(), 3u);
+  EXPECT_EQ(c.at("messages")[2].at("prompt_tokens"), 3);
+  EXPECT_EQ(c.at("messages")[2].at("timings").at("generation_ms"), 1.5);
+  EXPECT_EQ(c.at("messages")[2].at("logprobs")[0].at("logprob"), -0.5);
+
+  const json renamed = ok(send("PATCH", std::string(kHistory) + "/" + id, {{"title", "Renamed ✓"}}));
+  EXPECT_EQ(renamed.at("title"), "Renamed ✓");
+  EXPECT_EQ(conversation(id).at("title"), "Renamed ✓");
+  EXPECT_EQ(search("Renamed").at("items")[0].at("id"), id);
+
+  const auto del = http_request(port(), "DELETE", std::string(kHistory) + "/" + id);
+  EXPECT_EQ(del.status, 200) << del.body;
+  EXPECT_EQ(get(std::string(kHistory) + "/" + id).status, 404);
+  EXPECT_EQ(http_request(port(), "DELETE", std::string(kHistory) + "/" + id).status, 404);
+}
+
+TEST_F(ChatHistory, ExportAsJsonAndMarkdown) {
+  const std::string code = "Here:\n\n```python\ndef f(x):\n    return x * 2\n```\n";
+  const std::string id = create({{"title", "Export me"},
+                                 {"model", "stories260K"},
+                                 {"messages",
+                                  {{{"role", "system"}, {"content", "Be brief."}},
+                                   {{"role", "user"}, {"content", "Show code"}},
+                                   {{"role", "assistant"}, {"content", code}, {"completion_tokens", 9}},
+                                   {{"role", "user"}, {"content", "Unclosed:\n```js\nlet a = 1;"}},
+                                   {{"role", "assistant"}, {"content", "Done"}}}}});
+  const auto j = get(std::string(kHistory) + "/" + id + "/export?format=json");
+  ASSERT_EQ(j.status, 200) << j.body;
+  EXPECT_EQ(j.header("Content-Disposition"), "attachment; filename=\"chat-" + id + ".json\"");
+  const json exported = j.json();
+  EXPECT_EQ(exported.at("title"), "Export me");
+  ASSERT_EQ(exported.at("messages").size(), 5u);
+  EXPECT_EQ(exported.at("messages")[2].at("content"), code);
+  EXPECT_EQ(exported, conversation(id)) << "the JSON export is the conversation as GET shows it";
+  EXPECT_EQ(get(std::string(kHistory) + "/" + id + "/export").json(), exported) << "json is the default";
+
+  const auto m = get(std::string(kHistory) + "/" + id + "/export?format=markdown");
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_EQ(m.header("Content-Disposition"), "attachment; filename=\"chat-" + id + ".md\"");
+  EXPECT_EQ(m.header("Content-Type").rfind("text/markdown", 0), 0u);
+  const std::string& md = m.body;
+  EXPECT_EQ(md.rfind("# Export me\n", 0), 0u) << md;
+  EXPECT_NE(md.find("- Model: stories260K\n"), std::string::npos) << md;
+  const auto sys = md.find("\n## System\n\nBe brief.\n");
+  const auto user = md.find("\n## User\n\nShow code\n");
+  const auto assistant = md.find("\n## Assistant\n\n" + code);
+  ASSERT_NE(sys, std::string::npos) << md;
+  ASSERT_NE(user, std::string::npos) << md;
+  ASSERT_NE(assistant, std::string::npos) << "code blocks verbatim:\n" << md;
+  EXPECT_LT(sys, user);
+  EXPECT_LT(user, assistant);
+  // A fence left open by a message is closed so that the next heading stays a heading.
+  EXPECT_NE(md.find("Unclosed:\n```js\nlet a = 1;\n```\n\n## Assistant\n\nDone\n"), std::string::npos) << md;
+  EXPECT_EQ(get(std::string(kHistory) + "/" + id + "/export?format=md").body, md);
+}
+
+TEST_F(ChatHistory, BadRequestsNameTheField) {
+  const std::string id = create({{"title", "errors"}});
+  const std::string one = std::string(kHistory) + "/" + id;
+  for (const char* q : {"?limit=0", "?limit=201", "?limit=abc", "?limit=", "?offset=-1", "?offset=1.5"}) {
+    const auto r = get(std::string(kHistory) + q);
+    expect_openai_error(r, 400);
+    EXPECT_TRUE(error_names(r, std::string(q).find("limit") != std::string::npos ? "limit" : "offset"))
+        << q << ": " << r.body;
+  }
+  const auto bad_q = get(std::string(kHistory) + "?q=%FF%FE");
+  expect_openai_error(bad_q, 400);
+  EXPECT_TRUE(error_names(bad_q, "q"));
+
+  for (const json& body : {json{{"title", 5}}, json{{"title", ""}}, json{{"title", "   "}}, json::object(),
+                           json{{"title", nullptr}}}) {
+    const auto r = send("PATCH", one, body);
+    expect_openai_error(r, 400);
+    EXPECT_TRUE(error_names(r, "title")) << body.dump() << ": " << r.body;
+  }
+  const auto long_title = send("PATCH", one, {{"title", std::string(1001, 'a')}});
+  expect_openai_error(long_title, 400);
+  EXPECT_TRUE(error_names(long_title, "title"));
+  expect_openai_error(send("POST", kHistory, {{"title", 7}}), 400);
+  expect_openai_error(send("POST", kHistory, {{"params", "hot"}}), 400);
+  expect_openai_error(send("POST", kHistory, {{"model", 1}}), 400);
+  const auto bad_list = send("POST", kHistory, {{"messages", "hi"}});
+  expect_openai_error(bad_list, 400);
+  EXPECT_TRUE(error_names(bad_list, "messages"));
+  const auto bad_msg = send("POST", kHistory, {{"messages", {{{"role", "robot"}, {"content", "x"}}}}});
+  expect_openai_error(bad_msg, 400);
+  EXPECT_TRUE(error_names(bad_msg, "role")) << bad_msg.body;
+  for (const auto& [body, field] : std::vector<std::pair<json, std::string>>{
+           {{{"role", "user"}}, "content"},
+           {{{"role", "user"}, {"content", 3}}, "content"},
+           {{{"content", "x"}}, "role"},
+           {{{"role", "user"}, {"content", "x"}, {"prompt_tokens", -1}}, "prompt_tokens"},
+           {{{"role", "user"}, {"content", "x"}, {"timings", 1}}, "timings"},
+           {{{"role", "user"}, {"content", "x"}, {"logprobs", "x"}}, "logprobs"},
+           {{{"messages", {1}}}, "messages"}}) {
+    const auto r = send("POST", one + "/messages", body);
+    expect_openai_error(r, 400);
+    EXPECT_TRUE(error_names(r, field)) << body.dump() << ": " << r.body;
+  }
+  // Bodies that are not JSON objects, or not UTF-8.
+  expect_openai_error(
+      http_request(port(), "PATCH", one, "{\"title\": \"\xff\"}", {{"Content-Type", "application/json"}}),
+      400);
+  expect_openai_error(http_request(port(), "PATCH", one, "{nope", {{"Content-Type", "application/json"}}),
+                      400);
+  expect_openai_error(
+      http_request(port(), "PATCH", one, "{\"title\":\"x\"}", {{"Content-Type", "text/plain"}}), 415);
+  const auto fmt = get(one + "/export?format=pdf");
+  expect_openai_error(fmt, 400);
+  EXPECT_TRUE(error_names(fmt, "format"));
+
+  // Unknown ids are 404 on every route.
+  const std::string missing = std::string(kHistory) + "/0123456789abcdef0123456789abcdef";
+  expect_openai_error(get(missing), 404);
+  expect_openai_error(get(missing + "/export?format=markdown"), 404);
+  expect_openai_error(send("PATCH", missing, {{"title", "x"}}), 404);
+  expect_openai_error(http_request(port(), "DELETE", missing), 404);
+  expect_openai_error(send("POST", missing + "/messages", {{"role", "user"}, {"content", "x"}}), 404);
+  EXPECT_EQ(http_request(port(), "PUT", one, "{}", {{"Content-Type", "application/json"}}).status, 405);
+  EXPECT_EQ(conversation(id).at("messages").size(), 0u) << "nothing was appended by the bad requests";
+}
+
+TEST_F(ChatHistory, BadConversationIdsOnChatCompletionsFailBeforeGenerating) {
+  const json msgs = {{{"role", "user"}, {"content", "Hi"}}};
+  json unknown = chat_body(msgs, 200);
+  unknown["rmm_conversation_id"] = "0123456789abcdef0123456789abcdef";
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = send("POST", "/v1/chat/completions", unknown);
+  expect_openai_error(r, 404);
+  EXPECT_TRUE(error_names(r, "rmm_conversation_id")) << r.body;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  const auto via_header = send("POST", "/v1/chat/completions", chat_body(msgs),
+                               {{"X-RMM-Conversation", "0123456789abcdef0123456789abcdef"}});
+  expect_openai_error(via_header, 404);
+
+  for (const json& v : {json(5), json(""), json(true), json(std::string(200, 'a'))}) {
+    json b = chat_body(msgs);
+    b["rmm_conversation_id"] = v;
+    const auto bad = send("POST", "/v1/chat/completions", b);
+    expect_openai_error(bad, 400);
+    EXPECT_TRUE(error_names(bad, "rmm_conversation_id")) << v.dump() << ": " << bad.body;
+  }
+  json both = chat_body(msgs);
+  both["rmm_conversation_id"] = "new";
+  expect_openai_error(send("POST", "/v1/chat/completions", both, {{"X-RMM-Conversation", "abc"}}), 400);
+  // A bad request with "new" stores nothing.
+  const int before = ok(get(kHistory)).at("total");
+  json invalid = chat_body(msgs);
+  invalid["rmm_conversation_id"] = "new";
+  invalid["temperature"] = "hot";
+  expect_openai_error(send("POST", "/v1/chat/completions", invalid), 400);
+  EXPECT_EQ(ok(get(kHistory)).at("total"), before);
+}
+
+// Where the database lives: --database > RMM_DATABASE > [serve] database > $RMM_HOME/rmm.db.
+TEST(ServerDatabase, LocationFollowsFlagEnvironmentFileDefault) {
+  RMM_REQUIRE_SHARED_MODEL(model, kModelFile);
+  const auto home = temp_dir("chat-db-home");
+  EnvVar rmm_home("RMM_HOME", home.string());
+  const auto count_in = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"--model", model.string(), "--port", "0", "-t", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ServerProcess s(args);
+    const auto created =
+        http_request(s.port(), "POST", kHistory, "{}", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    return http_get(s.port(), kHistory).json().at("total").get<int>();
+  };
+  EXPECT_EQ(count_in({}), 1);
+  EXPECT_TRUE(std::filesystem::exists(home / "rmm.db")) << "the default is $RMM_HOME/rmm.db";
+  std::ofstream(home / "config.toml") << "[serve]\ndatabase = \"" << (home / "file.db").string() << "\"\n";
+  EXPECT_EQ(count_in({}), 1);
+  EXPECT_TRUE(std::filesystem::exists(home / "file.db"));
+  {
+    EnvVar db("RMM_DATABASE", (home / "env.db").string());
+    EXPECT_EQ(count_in({}), 1);
+    EXPECT_TRUE(std::filesystem::exists(home / "env.db"));
+    EXPECT_EQ(count_in({"--database", (home / "flag.db").string()}), 1);
+    EXPECT_TRUE(std::filesystem::exists(home / "flag.db"));
+    EXPECT_EQ(count_in({}), 2) << "env.db again";
+  }
+}
+
+TEST(ServerDatabase, AStoreThatCannotOpenStopsTheServerWithAMessage) {
+  RMM_REQUIRE_SHARED_MODEL(model, kModelFile);
+  const auto dir = temp_dir("chat-db-bad");
+  std::ofstream(dir / "not-a-dir") << "x";
+  const std::string bad = (dir / "not-a-dir" / "rmm.db").string();
+  const auto r = rmm::run_process({rmm_binary().string(), "serve", "--model", model.string(), "--port", "0",
+                                   "-t", "1", "--database", bad},
+                                  "", 20);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("rmm: cannot open the database", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("listening"), std::string::npos) << r.err;
+
+  const auto pg = rmm::run_process({rmm_binary().string(), "serve", "--model", model.string(), "--port", "0",
+                                    "-t", "1", "--database", "postgres://rmm:s3cret@127.0.0.1:1/rmm"},
+                                   "", 20);
+  EXPECT_EQ(pg.exit_code, 1) << pg.err;
+  EXPECT_NE(pg.err.find("cannot open the database"), std::string::npos) << pg.err;
+  EXPECT_EQ(pg.err.find("s3cret"), std::string::npos) << "the password stays out of messages: " << pg.err;
+}
