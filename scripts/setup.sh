@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost1.81-dev libtomlplusplus-dev
   libsqlite3-dev libpqxx-dev postgresql-15
+  libcurl4-openssl-dev
   clang libclang-rt-14-dev python3
 )
 missing=()

@@ -11,6 +11,7 @@
 #include "cli/database.hpp"
 #include "cli/generation_flags.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/model_registry.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "engine/batch_engine.hpp"
@@ -157,6 +158,7 @@ int chat(ChatFlags& cf) {
     }
   }
   auto model = load_model(f);
+  record_model_use(f.registry_id, std::nullopt);
   engine::ChatFormatter fmt(*model, f.chat_template);
   engine::ContextParams cp = f.context;
   cp.n_seq = 1;

@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/units.hpp"
 #include "forge/forge.hpp"
 #include "forge/spec.hpp"
 
@@ -57,19 +58,6 @@ std::string human_count(uint64_t n) {
   return buf;
 }
 
-std::string human_bytes(uint64_t bytes) {
-  char buf[32];
-  const double b = static_cast<double>(bytes);
-  if (bytes >= (1ull << 30)) {
-    std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1ull << 30));
-  } else if (bytes >= (1ull << 20)) {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1ull << 20));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
-  }
-  return buf;
-}
-
 // Progress on stderr: one rewritten line on a terminal, a line per 10% otherwise.
 class ProgressPrinter {
  public:
@@ -81,14 +69,14 @@ class ProgressPrinter {
     if (tty_) {
       if (now - last_ < std::chrono::milliseconds(100) && p.bytes_written != p.total_bytes) return;
       std::fprintf(stderr, "\rforge: %3d%% %s / %s, tensor %zu/%zu %-28s", percent,
-                   human_bytes(p.bytes_written).c_str(), human_bytes(p.total_bytes).c_str(),
+                   format_bytes(p.bytes_written).c_str(), format_bytes(p.total_bytes).c_str(),
                    p.tensor_index + 1, p.n_tensors, p.tensor_name->c_str());
       if (p.bytes_written == p.total_bytes) std::fputc('\n', stderr);
     } else {
       if (percent / 10 == last_decile_) return;
       last_decile_ = percent / 10;
       std::fprintf(stderr, "forge: %3d%% %s / %s, tensor %zu/%zu %s\n", percent,
-                   human_bytes(p.bytes_written).c_str(), human_bytes(p.total_bytes).c_str(),
+                   format_bytes(p.bytes_written).c_str(), format_bytes(p.total_bytes).c_str(),
                    p.tensor_index + 1, p.n_tensors, p.tensor_name->c_str());
     }
     std::fflush(stderr);
@@ -139,7 +127,7 @@ int run_forge(const ForgeArgs& args) {
   std::snprintf(line, sizeof line,
                 "%s: %s, %s, %s params, %zu tensors, %u layers, embd %u, heads %u/%u, ffn %u, ctx %u, "
                 "vocab %u tokens from %s, seed %llu (%.1f s)",
-                args.out.c_str(), human_bytes(r.file_size).c_str(), forge::weight_type_name(spec.type),
+                args.out.c_str(), format_bytes(r.file_size).c_str(), forge::weight_type_name(spec.type),
                 human_count(r.n_params).c_str(), r.n_tensors, s.n_layer, s.n_embd, s.n_head, s.n_head_kv,
                 s.n_ff, s.n_ctx, r.n_vocab, r.vocab_file.filename().c_str(),
                 static_cast<unsigned long long>(spec.seed), seconds);

@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/units.hpp"
 #include "gguf/memory_estimate.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
@@ -39,21 +40,6 @@ struct InfoOptions {
 };
 
 constexpr size_t kHeadShown = 8;  // array elements shown in metadata
-
-std::string format_bytes(uint64_t n) {
-  char buf[32];
-  const double v = static_cast<double>(n);
-  if (n < 1024) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  } else if (n < (1ull << 20)) {
-    std::snprintf(buf, sizeof buf, "%.2f KiB", v / 1024.0);
-  } else if (n < (1ull << 30)) {
-    std::snprintf(buf, sizeof buf, "%.2f MiB", v / (1024.0 * 1024.0));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2f GiB", v / (1024.0 * 1024.0 * 1024.0));
-  }
-  return buf;
-}
 
 std::string format_params(uint64_t n) {
   char buf[32];

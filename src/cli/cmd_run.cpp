@@ -8,8 +8,10 @@
 #include "cli/commands.hpp"
 #include "cli/generation_flags.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/model_registry.hpp"
 #include "cli/token_json.hpp"
 #include "core/error.hpp"
+#include "engine/backend.hpp"
 #include "engine/batch_engine.hpp"
 #include "engine/chat_format.hpp"
 
@@ -32,6 +34,22 @@ void print_timings(const engine::GenerationResult& r) {
       "stop: %s\n",
       t.prompt_tokens, t.cached_tokens, t.prompt_ms, t.prompt_tokens_per_second(), t.generated_tokens,
       t.generation_ms, t.generation_tokens_per_second(), engine::stop_reason_name(r.stop_reason));
+}
+
+// What this run measured, for the registry's per-backend speeds.
+store::ModelSpeed measured_speed(const GenerationFlags& f, const engine::GenerationResult& r) {
+  store::ModelSpeed s;
+  s.backend = "CPU";
+  if (f.load.gpu_layers != 0) {
+    for (const auto& b : engine::compiled_backends())
+      if (b != "CPU") {
+        s.backend = b;
+        break;
+      }
+  }
+  s.prompt_tokens_per_second = r.timings.prompt_tokens_per_second();
+  s.generation_tokens_per_second = r.timings.generation_tokens_per_second();
+  return s;
 }
 
 int run(RunOptions& o) {
@@ -93,6 +111,8 @@ int run(RunOptions& o) {
     std::fputc('\n', stdout);
   }
   if (o.gen.verbose) print_timings(result);
+  if (result.stop_reason != engine::StopReason::Error)
+    record_model_use(o.gen.registry_id, measured_speed(o.gen, result));
   if (result.stop_reason == engine::StopReason::Error) throw Error(ErrorKind::Internal, result.error);
   return result.stop_reason == engine::StopReason::Cancelled ? 130 : 0;
 }

@@ -13,10 +13,12 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/paths.hpp"
+#include "models/registry.hpp"
 #include "server/cache_routes.hpp"
 #include "server/http_server.hpp"
 #include "server/model_host.hpp"
 #include "server/native/chat_routes.hpp"
+#include "server/native/hub_routes.hpp"
 #include "server/native/prompt_routes.hpp"
 #include "server/native/routes.hpp"
 #include "server/native/token_routes.hpp"
@@ -88,9 +90,33 @@ int serve(ServeFlags& f) {
   cache::ResponseCache response_cache(db.get(), co);
   ho.cache = &response_cache;
 
+  // The model registry: names and aliases resolve in /v1, /api and the
+  // WebSocket; sha256 values are computed in the background. A name not
+  // found triggers one rescan (a file may have just arrived).
+  models::RegistryOptions ro;
+  ro.dirs = models::model_dirs(cfg, ho.models_dir);
+  models::Registry registry(*db, ro);
+  const auto scanned = registry.scan();
+  std::atomic<int64_t> last_rescan{0};  // at most one rescan per second for unknown names
+  ho.resolve_name = [&registry,
+                     &last_rescan](const std::string& name) -> std::optional<std::filesystem::path> {
+    auto m = registry.find(name);
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_rescan.load();
+    if (!m && now - last >= 1000 && last_rescan.compare_exchange_strong(last, now)) {
+      registry.scan();
+      m = registry.find(name);
+    }
+    if (!m) return std::nullopt;
+    return std::filesystem::path(m->path);
+  };
+
   server::ModelHost host(ho);
   server::Router router;
   server::openai::add_routes(router, host, db.get());
+  server::native::add_hub_routes(router, ho.models_dir);
   server::native::add_routes(router, host);
   server::add_cache_routes(router, host);
   server::native::add_token_routes(router, host);
@@ -101,6 +127,8 @@ int serve(ServeFlags& f) {
   const unsigned short port = http.listen();
   spdlog::info("database: {} ({}, schema {})", redacted_location(database), db->backend(),
                db->schema_version());
+  spdlog::info("model registry: {} added, {} changed, {} removed, {} unchanged", scanned.added,
+               scanned.updated, scanned.removed, scanned.unchanged);
 
   boost::asio::signal_set signals(http.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {

@@ -18,6 +18,11 @@ void add_run_command(CLI::App& app, Action& action);
 void add_chat_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
 void add_prompt_command(CLI::App& app, Action& action);
+void add_pull_command(CLI::App& app, Action& action);
+void add_search_command(CLI::App& app, Action& action);
+void add_models_command(CLI::App& app, Action& action);
+void add_rm_command(CLI::App& app, Action& action);
+void add_alias_command(CLI::App& app, Action& action);
 
 // Whether --log-level was given (commands with chattier defaults respect it).
 extern bool log_level_explicit;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/model_registry.hpp"
 #include "core/error.hpp"
 
 namespace rmm::cli {
@@ -49,7 +50,8 @@ std::pair<engine::Token, float> parse_logit_bias(const std::string& s) {
 }  // namespace
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
-  cmd->add_option("MODEL", f.model, "Path to a .gguf model file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("MODEL", f.model, "A .gguf file, or a model name, alias or file name from `rmm models`")
+      ->required();
 
   const char* ctx = "Model and context";
   cmd->add_option("-c,--ctx-size", f.context.n_ctx, "Context size in tokens (0: the model's, at most 4096)")
@@ -133,7 +135,9 @@ void finalize_generation_flags(GenerationFlags& f) {
     f.sampling.logit_bias.emplace_back(token, bias);
   }
   f.context.flash_attn = f.flash_attn == "on" ? 1 : f.flash_attn == "off" ? 0 : -1;
-  f.load.path = f.model;
+  const ResolvedModel resolved = resolve_model_argument(f.model);
+  f.load.path = resolved.path;
+  f.registry_id = resolved.registry_id;
   f.load.mmap = !f.no_mmap;
 }
 

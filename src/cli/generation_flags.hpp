@@ -12,7 +12,8 @@
 namespace rmm::cli {
 
 struct GenerationFlags {
-  std::string model;
+  std::string model;        // a file, or a name in the model registry
+  int64_t registry_id = 0;  // the registry's model the name resolved to (0: a file path was given)
   engine::LoadParams load;
   engine::ContextParams context;
   engine::SamplingParams sampling;

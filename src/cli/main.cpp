@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
   cli::add_chat_command(app, action);
   cli::add_serve_command(app, action);
   cli::add_prompt_command(app, action);
+  cli::add_pull_command(app, action);
+  cli::add_search_command(app, action);
+  cli::add_models_command(app, action);
+  cli::add_rm_command(app, action);
+  cli::add_alias_command(app, action);
   cli::add_info_command(app, action);
   cli::add_forge_command(app, action);
   cli::add_version_command(app, action);

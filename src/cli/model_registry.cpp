@@ -1,0 +1,56 @@
+#include "cli/model_registry.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "cli/database.hpp"
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/paths.hpp"
+#include "models/short_name.hpp"
+
+namespace rmm::cli {
+
+LocalRegistry open_local_registry(const std::string& database, bool hash) {
+  const Config cfg = Config::load(Config::default_path());
+  const std::string location =
+      database.empty() ? cfg.get_string("serve", "database", store::default_store_location()) : database;
+  LocalRegistry r;
+  r.store = open_database(location);
+  models::RegistryOptions opts;
+  opts.dirs = models::model_dirs(cfg, cfg.get_string("serve", "models_dir", paths::models_dir().string()));
+  opts.hash_in_background = hash;
+  r.registry = std::make_unique<models::Registry>(*r.store, std::move(opts));
+  return r;
+}
+
+ResolvedModel resolve_model_argument(const std::string& arg) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(arg, ec)) return {arg, 0};
+  // A path that is no file is a usage error, as before the registry existed.
+  if (models::looks_like_path(arg))
+    throw Error(ErrorKind::InvalidArgument,
+                std::filesystem::exists(arg, ec) ? arg + " is not a regular file" : "no such file: " + arg);
+  LocalRegistry r = open_local_registry();
+  r.registry->scan();
+  const store::ModelRecord m = r.registry->resolve(arg);
+  if (m.kind == "needs-conversion" || m.kind == "invalid") {
+    const std::string why =
+        m.kind == "invalid" ? "is not a usable GGUF file" : "needs conversion to GGUF first";
+    throw Error(ErrorKind::BadFile, "model '" + m.short_name + "' (" + m.path + ") " + why);
+  }
+  return {m.path, m.id};
+}
+
+void record_model_use(int64_t registry_id, const std::optional<store::ModelSpeed>& speed) {
+  if (registry_id == 0) return;
+  try {
+    LocalRegistry r = open_local_registry();
+    r.registry->record_use(registry_id, speed);
+  } catch (const std::exception& e) {
+    spdlog::warn("model registry: could not record the use: {}", e.what());
+  }
+}
+
+}  // namespace rmm::cli

@@ -1,0 +1,349 @@
+#include "models/registry.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.hpp"
+#include "gguf/model_info.hpp"
+#include "models/model_files.hpp"
+#include "models/model_kind.hpp"
+#include "models/short_name.hpp"
+
+namespace rmm::models {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using store::ModelRecord;
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+json parse_metadata(const ModelRecord& m) {
+  json j = json::parse(m.metadata_json, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+// Kind, metadata and short-name candidate of the files as they are now.
+struct Description {
+  ModelKind kind = ModelKind::Chat;
+  json metadata = json::object();
+  std::string candidate;
+};
+
+Description describe(const FoundModel& found) {
+  Description d;
+  const fs::path& first = found.parts.front();
+  const std::string stem = stem_without_split(first);
+  if (found.parts.size() > 1 || found.split_count > 1) {
+    json parts = json::array();
+    for (const auto& p : found.parts) parts.push_back(p.string());
+    d.metadata["parts"] = std::move(parts);
+    d.metadata["split_count"] = found.split_count;
+  }
+  if (auto format = conversion_format(first)) {
+    d.kind = ModelKind::NeedsConversion;
+    d.metadata["format"] = *format;
+    d.metadata["error"] =
+        *format + " weights: convert them to GGUF (llama.cpp's convert_hf_to_gguf.py) to run them";
+    d.candidate = short_name_candidate("", stem, *format);
+    return d;
+  }
+  if (!found.missing_parts.empty()) {
+    std::string missing;
+    for (uint32_t no : found.missing_parts) missing += (missing.empty() ? "" : ", ") + std::to_string(no);
+    d.kind = ModelKind::Invalid;
+    d.metadata["error"] =
+        "split model is missing part(s) " + missing + " of " + std::to_string(found.split_count);
+    d.candidate = short_name_candidate("", stem, "");
+    return d;
+  }
+  try {
+    const gguf::GgufFile file = gguf::read_file(first);
+    gguf::ModelInfo info = gguf::derive_model_info(file);
+    // The other parts of a split model hold more tensors (and parameters).
+    for (size_t i = 1; i < found.parts.size(); ++i) {
+      const auto more = gguf::derive_model_info(gguf::read_file(found.parts[i]));
+      info.n_params += more.n_params;
+      info.tensor_bytes += more.tensor_bytes;
+    }
+    d.kind = detect_kind(file);
+    d.metadata["architecture"] = info.architecture;
+    d.metadata["name"] = info.name;
+    d.metadata["parameters"] = info.n_params;
+    d.metadata["quantization"] = info.file_type;
+    d.metadata["context_length"] = info.context_length;
+    d.metadata["embedding_length"] = info.embedding_length;
+    d.metadata["layers"] = info.n_layer;
+    d.metadata["chat_template"] = info.has_chat_template;
+    d.metadata["tensor_bytes"] = info.tensor_bytes;
+    const char* suffix = d.kind == ModelKind::VisionProjector ? "mmproj"
+                         : d.kind == ModelKind::Reranker      ? "reranker"
+                                                              : "";
+    d.candidate = short_name_candidate(info.name, stem, info.file_type, suffix);
+  } catch (const Error& e) {
+    d.kind = ModelKind::Invalid;
+    d.metadata["error"] = e.what();
+    d.candidate = short_name_candidate("", stem, "");
+  }
+  return d;
+}
+
+}  // namespace
+
+Registry::Registry(store::Store& store, RegistryOptions options)
+    : store_(store), options_(std::move(options)) {
+  if (options_.hash_in_background) hasher_ = std::make_unique<FileHasher>(store_);
+}
+
+Registry::~Registry() = default;
+
+std::vector<fs::path> Registry::parts_of(const ModelRecord& model) {
+  const json meta = parse_metadata(model);
+  std::vector<fs::path> parts;
+  if (meta.contains("parts") && meta["parts"].is_array()) {
+    for (const auto& p : meta["parts"])
+      if (p.is_string()) parts.emplace_back(p.get<std::string>());
+  }
+  if (parts.empty()) parts.emplace_back(model.path);
+  return parts;
+}
+
+void Registry::queue_hash(const ModelRecord& model) {
+  if (!hasher_ || !model.sha256.empty() || model.kind == kind_name(ModelKind::Invalid)) return;
+  hasher_->enqueue(model, parts_of(model));
+}
+
+ScanReport Registry::scan(bool force) {
+  std::lock_guard lock(mutex_);
+  ScanReport report;
+  const std::vector<FoundModel> found = find_models(options_.dirs);
+  std::vector<ModelRecord> known = store_.list_models();
+  std::map<std::string, size_t> by_path;
+  std::set<std::string> taken;
+  for (size_t i = 0; i < known.size(); ++i) {
+    by_path[known[i].path] = i;
+    taken.insert(known[i].short_name);
+    for (const auto& a : known[i].aliases) taken.insert(a);
+  }
+  auto is_taken = [&](const std::string& n) { return taken.count(n) > 0; };
+
+  std::set<std::string> seen;
+  for (const FoundModel& f : found) {
+    const std::string path = f.parts.front().string();
+    seen.insert(path);
+    auto it = by_path.find(path);
+    const ModelRecord* old = it == by_path.end() ? nullptr : &known[it->second];
+    if (old && !force && old->size == f.stamp.size && old->mtime == f.stamp.mtime &&
+        parts_of(*old).size() == f.parts.size()) {
+      ++report.unchanged;
+      queue_hash(*old);
+      continue;
+    }
+    Description d = describe(f);
+    ModelRecord m = old ? *old : ModelRecord{};
+    m.path = path;
+    m.size = f.stamp.size;
+    m.mtime = f.stamp.mtime;
+    m.kind = kind_name(d.kind);
+    m.split_group = f.split_group;
+    // A file that became unreadable (or lost a part) keeps its name: it is
+    // still the same model to its aliases and scripts.
+    const std::string old_candidate = old ? parse_metadata(*old).value("name_candidate", "") : "";
+    if (old && d.kind == ModelKind::Invalid) d.candidate = old_candidate;
+    if (!old || old_candidate != d.candidate) {
+      if (old) taken.erase(old->short_name);
+      m.short_name = unique_short_name(d.candidate, is_taken);
+      taken.insert(m.short_name);
+    }
+    d.metadata["name_candidate"] = d.candidate;
+    m.metadata_json = d.metadata.dump();
+    // Same size and mtime after a forced rescan: the file did not change, nor its hash.
+    if (old && (old->size != m.size || old->mtime != m.mtime)) m.sha256.clear();
+    try {
+      ModelRecord stored = store_.put_model(m);
+      ++(old ? report.updated : report.added);
+      queue_hash(stored);
+    } catch (const Error& e) {
+      spdlog::warn("model registry: {}: {}", path, e.what());
+    }
+  }
+
+  for (const ModelRecord& m : known) {
+    if (seen.count(m.path)) continue;
+    const bool under_scanned_dir = std::any_of(options_.dirs.begin(), options_.dirs.end(),
+                                               [&](const fs::path& d) { return is_inside(m.path, d); });
+    if (under_scanned_dir || !stamp_of_parts(parts_of(m))) {
+      store_.delete_model(m.id);
+      ++report.removed;
+    }
+  }
+  return report;
+}
+
+std::vector<ModelRecord> Registry::list() { return store_.list_models(); }
+
+std::optional<ModelRecord> Registry::find_locked(const std::string& name) {
+  check_name(name, "model name");
+  const std::vector<ModelRecord> all = store_.list_models();
+  auto pick = [&](auto&& match) -> std::optional<ModelRecord> {
+    std::vector<const ModelRecord*> hits;
+    for (const auto& m : all)
+      if (match(m)) hits.push_back(&m);
+    if (hits.empty()) return std::nullopt;
+    if (hits.size() > 1) {
+      std::string names;
+      for (const auto* m : hits) names += (names.empty() ? "" : ", ") + m->short_name;
+      throw Error(ErrorKind::InvalidArgument, "model name '" + name + "' is ambiguous: it matches " + names);
+    }
+    return *hits.front();
+  };
+  const std::string lname = lower(name);
+  if (auto m = pick([&](const ModelRecord& r) { return r.short_name == name; })) return m;
+  if (auto m = pick([&](const ModelRecord& r) {
+        return std::find(r.aliases.begin(), r.aliases.end(), name) != r.aliases.end();
+      }))
+    return m;
+  if (auto m = pick([&](const ModelRecord& r) {
+        const fs::path p(r.path);
+        return lower(p.filename().string()) == lname || lower(p.stem().string()) == lname ||
+               lower(stem_without_split(p)) == lname;
+      }))
+    return m;
+  if (auto m = pick([&](const ModelRecord& r) { return lower(r.short_name) == lname; })) return m;
+  return pick(
+      [&](const ModelRecord& r) { return lower(r.short_name.substr(0, r.short_name.find(':'))) == lname; });
+}
+
+std::optional<ModelRecord> Registry::find(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto m = find_locked(name);
+  if (!m) return std::nullopt;
+  return refresh_locked(*m);
+}
+
+ModelRecord Registry::resolve(const std::string& name) {
+  if (auto m = find(name)) return *m;
+  throw Error(ErrorKind::NotFound,
+              "no model named '" + name + "' (not a file, and not in the registry: see `rmm models`)");
+}
+
+ModelRecord Registry::refresh_locked(const ModelRecord& model) {
+  const auto parts = parts_of(model);
+  const auto stamp = stamp_of_parts(parts);
+  if (!stamp)
+    throw Error(ErrorKind::NotFound, "model '" + model.short_name + "' is indexed at " + model.path +
+                                         " but its file is gone (deleted or moved); `rmm models` rescans");
+  if (stamp->size == model.size && stamp->mtime == model.mtime) return model;
+  // Replaced on disk since it was indexed: read it again before anyone loads it.
+  spdlog::info("model registry: {} changed on disk, re-reading it", model.path);
+  FoundModel f;
+  f.parts = parts;
+  f.split_group = model.split_group;
+  f.split_count = model.split_group.empty() ? 0 : static_cast<uint32_t>(parts.size());
+  f.stamp = *stamp;
+  Description d = describe(f);
+  ModelRecord m = model;
+  m.size = stamp->size;
+  m.mtime = stamp->mtime;
+  m.sha256.clear();
+  m.kind = kind_name(d.kind);
+  d.metadata["name_candidate"] = parse_metadata(model).value("name_candidate", d.candidate);
+  m.metadata_json = d.metadata.dump();
+  ModelRecord stored = store_.put_model(m);
+  queue_hash(stored);
+  return stored;
+}
+
+std::optional<ModelRecord> Registry::find_by_path(const fs::path& path) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(path, ec).lexically_normal();
+  for (auto& m : store_.list_models()) {
+    for (const auto& p : parts_of(m))
+      if (p == abs) return m;
+  }
+  return std::nullopt;
+}
+
+ModelRecord Registry::set_alias(const std::string& name, const std::string& alias) {
+  check_name(alias, "alias");
+  std::lock_guard lock(mutex_);
+  auto model = find_locked(name);
+  if (!model) throw Error(ErrorKind::NotFound, "no model named '" + name + "' (see `rmm models`)");
+  for (const auto& m : store_.list_models()) {
+    if (m.short_name == alias)
+      throw Error(ErrorKind::InvalidArgument, "alias '" + alias + "' is the name of " +
+                                                  (m.id == model->id ? "this" : "another") + " model");
+  }
+  store_.set_model_alias(alias, model->id);
+  return *store_.get_model(model->id);
+}
+
+bool Registry::remove_alias(const std::string& alias) {
+  check_name(alias, "alias");
+  return store_.remove_model_alias(alias);
+}
+
+store::ModelRecord Registry::add_tag(const std::string& name, const std::string& tag) {
+  check_name(tag, "tag");
+  std::lock_guard lock(mutex_);
+  auto model = find_locked(name);
+  if (!model) throw Error(ErrorKind::NotFound, "no model named '" + name + "' (see `rmm models`)");
+  store_.add_model_tag(model->id, tag);
+  return *store_.get_model(model->id);
+}
+
+bool Registry::remove_tag(const std::string& name, const std::string& tag) {
+  std::lock_guard lock(mutex_);
+  auto model = find_locked(name);
+  if (!model) throw Error(ErrorKind::NotFound, "no model named '" + name + "' (see `rmm models`)");
+  return store_.remove_model_tag(model->id, tag);
+}
+
+std::vector<fs::path> Registry::remove(const ModelRecord& model) {
+  std::lock_guard lock(mutex_);
+  std::vector<fs::path> deleted;
+  for (const auto& p : parts_of(model)) {
+    std::error_code ec;
+    if (fs::remove(p, ec)) {
+      deleted.push_back(p);
+    } else if (ec) {
+      throw Error(ErrorKind::Internal, "cannot delete " + p.string() + ": " + ec.message());
+    }
+  }
+  store_.delete_model(model.id);
+  return deleted;
+}
+
+void Registry::record_use(int64_t id, const std::optional<store::ModelSpeed>& speed) {
+  store_.record_model_use(id, speed);
+}
+
+void Registry::wait_for_hashes() {
+  if (hasher_) hasher_->wait_idle();
+}
+
+size_t Registry::hashes_pending() { return hasher_ ? hasher_->pending() : 0; }
+
+std::vector<fs::path> model_dirs(const Config& config, const fs::path& main_dir) {
+  std::vector<fs::path> dirs{main_dir};
+  const std::string extra = config.get_string("models", "extra_dirs", "");
+  size_t start = 0;
+  while (start <= extra.size()) {
+    size_t end = extra.find(':', start);
+    if (end == std::string::npos) end = extra.size();
+    if (end > start) dirs.emplace_back(extra.substr(start, end - start));
+    start = end + 1;
+  }
+  return dirs;
+}
+
+}  // namespace rmm::models

@@ -1,0 +1,89 @@
+#pragma once
+// The model registry: the models dirs indexed into the store (path, size,
+// mtime, sha256, kind, GGUF metadata, split groups, a unique short name,
+// aliases, tags, use counts and measured speeds), and name resolution for
+// every front end. scan() brings the index up to date by (path, size,
+// mtime); resolve() turns a short name, alias or file name into a model.
+// Thread-safe: one mutex serializes scans and resolutions.
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "models/file_hasher.hpp"
+#include "store/store.hpp"
+
+namespace rmm::models {
+
+struct ScanReport {
+  int added = 0;
+  int updated = 0;
+  int removed = 0;
+  int unchanged = 0;
+};
+
+struct RegistryOptions {
+  std::vector<std::filesystem::path> dirs;  // the first is the main models dir
+  bool hash_in_background = true;           // sha256 of new and changed files on a thread
+};
+
+class Registry {
+ public:
+  Registry(store::Store& store, RegistryOptions options);
+  ~Registry();
+
+  // Adds new files, re-reads changed ones (size or mtime differ; `force`:
+  // all of them), and drops models whose files are gone: those under a
+  // scanned dir, and any whose files no longer exist at all.
+  ScanReport scan(bool force = false);
+  std::vector<store::ModelRecord> list();
+
+  // The model named `name`: its short name, an alias, its file name (with or
+  // without extension), its short name in another case, or its short name
+  // without the ":quant" part when only one model has that base. Names with
+  // '/', '\\' or ".." are InvalidArgument (paths are the front end's
+  // business); several matches are InvalidArgument listing them; none is
+  // NotFound. A match whose file is gone is NotFound saying so; one whose
+  // file changed is re-read first.
+  store::ModelRecord resolve(const std::string& name);
+  // Like resolve, but nullopt instead of NotFound for an unknown name.
+  std::optional<store::ModelRecord> find(const std::string& name);
+  std::optional<store::ModelRecord> find_by_path(const std::filesystem::path& path);
+
+  // Points `alias` at the model named `name`. An alias may not be another
+  // model's short name; one that points elsewhere is moved. Returns the model.
+  store::ModelRecord set_alias(const std::string& name, const std::string& alias);
+  bool remove_alias(const std::string& alias);
+  store::ModelRecord add_tag(const std::string& name, const std::string& tag);
+  bool remove_tag(const std::string& name, const std::string& tag);
+  // Deletes the model's files (every part) and its row; returns the files deleted.
+  std::vector<std::filesystem::path> remove(const store::ModelRecord& model);
+  void record_use(int64_t id, const std::optional<store::ModelSpeed>& speed = std::nullopt);
+
+  // The parts of a model (one path for a single file).
+  static std::vector<std::filesystem::path> parts_of(const store::ModelRecord& model);
+  // Waits for background hashing to finish (tests, `rmm models --hash`).
+  void wait_for_hashes();
+  size_t hashes_pending();
+  const RegistryOptions& options() const { return options_; }
+
+ private:
+  std::optional<store::ModelRecord> find_locked(const std::string& name);
+  store::ModelRecord refresh_locked(const store::ModelRecord& model);
+  void queue_hash(const store::ModelRecord& model);
+
+  store::Store& store_;
+  RegistryOptions options_;
+  std::mutex mutex_;
+  std::unique_ptr<FileHasher> hasher_;  // last: its thread stops first
+};
+
+// The models dirs: `main_dir` (normally $RMM_HOME/models), then the extra
+// dirs from [models] extra_dirs in config.toml or RMM_EXTRA_DIRS, separated
+// by ':'.
+std::vector<std::filesystem::path> model_dirs(const Config& config, const std::filesystem::path& main_dir);
+
+}  // namespace rmm::models
