@@ -24,10 +24,12 @@ nlohmann::json cache_stats_json(const cache::ResponseCache* cache) {
 }
 
 void add_cache_routes(Router& router, ModelHost& host) {
-  router.add(http::verb::get, "/api/cache/stats", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::get, "/api/cache/stats",
+             guarded_blocking([&host](const std::shared_ptr<Exchange>& ex) {
                ex->send_json(http::status::ok, cache_stats_json(host.options().cache));
              }));
-  router.add(http::verb::delete_, "/api/cache", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::delete_, "/api/cache",
+             guarded_blocking([&host](const std::shared_ptr<Exchange>& ex) {
                if (auto* c = host.options().cache) c->clear();
                ex->send_json(http::status::ok, cache_stats_json(host.options().cache));
              }));

@@ -1,6 +1,9 @@
 #include "server/exchange.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "server/cors.hpp"
+#include "server/http_server.hpp"
 #include "server/session.hpp"
 
 namespace rmm::server {
@@ -102,6 +105,10 @@ void Exchange::on_disconnect(std::function<void()> callback) {
   session_->post([self, callback = std::move(callback)]() mutable {
     self->session_->add_disconnect_callback(std::move(callback));
   });
+}
+
+void Exchange::run_blocking(std::function<void()> work) {
+  boost::asio::post(session_->server().blocking_pool(), std::move(work));
 }
 
 }  // namespace rmm::server

@@ -46,6 +46,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void on_disconnect(std::function<void()> callback);
   bool finished() const { return finished_.load(); }
 
+  // Runs `work` on the server's pool for blocking work (database calls), off
+  // the I/O thread; it may answer through this exchange from there.
+  void run_blocking(std::function<void()> work);
+
   // Counted in the request log line (generated tokens).
   void add_tokens(int n) { tokens_ += n; }
 

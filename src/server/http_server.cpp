@@ -75,7 +75,7 @@ const std::vector<std::string>& Session::cors_origins() const { return server_.o
 HttpServer::HttpServer(ServerOptions options, Router router)
     : options_(std::move(options)), router_(std::move(router)), acceptor_(io_), stop_timer_(io_) {}
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() { blocking_.join(); }
 
 unsigned short HttpServer::listen() {
   boost::system::error_code ec;
@@ -122,7 +122,11 @@ void HttpServer::track(const std::shared_ptr<LongConnection>& c) {
   long_connections_.push_back(c);
 }
 
-void HttpServer::run() { io_.run(); }
+void HttpServer::run() {
+  io_.run();
+  // Work still running cannot answer any more; it only has to end before the server does.
+  blocking_.join();
+}
 
 void HttpServer::wait_for_sessions() {
   bool any = false;

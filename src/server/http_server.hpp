@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <functional>
 #include <memory>
@@ -75,6 +76,9 @@ class HttpServer {
 
   const ServerOptions& options() const { return options_; }
   const Router& router() const { return router_; }
+  // Threads for work that may block (database calls): the I/O thread serves
+  // every connection and the engine thread every slot, so neither waits on it.
+  boost::asio::thread_pool& blocking_pool() { return blocking_; }
   bool stopping() const { return stopping_.load(); }
   boost::asio::io_context& io() { return io_; }
 
@@ -88,6 +92,7 @@ class HttpServer {
   ServerOptions options_;
   Router router_;
   boost::asio::io_context io_;
+  boost::asio::thread_pool blocking_{4};  // joined in run(), before the I/O objects go
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
   boost::asio::steady_timer stop_timer_;

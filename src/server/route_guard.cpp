@@ -21,4 +21,10 @@ Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
   };
 }
 
+Handler guarded_blocking(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
+  return [inner = guarded(std::move(fn))](const std::shared_ptr<Exchange>& ex) {
+    ex->run_blocking([inner, ex] { inner(ex); });
+  };
+}
+
 }  // namespace rmm::server

@@ -8,4 +8,9 @@ namespace rmm::server {
 
 Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn);
 
+// As guarded, run on the server's pool for blocking work: for routes that talk
+// to the database, so that a slow query (PostgreSQL over a network) never
+// holds up the I/O thread and with it every other connection.
+Handler guarded_blocking(std::function<void(const std::shared_ptr<Exchange>&)> fn);
+
 }  // namespace rmm::server

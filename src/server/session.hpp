@@ -18,6 +18,7 @@ class HttpServer;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(boost::asio::ip::tcp::socket socket, HttpServer& server);
+  HttpServer& server() { return server_; }
   void start();
   // Runs `fn` on this connection's executor.
   void post(std::function<void()> fn);

@@ -212,7 +212,8 @@ void export_conversation(const std::shared_ptr<Exchange>& ex, store::Store& stor
 void add_chat_routes(Router& router, store::Store& store) {
   auto route = [&router, &store](http::verb verb, const std::string& pattern,
                                  void (*fn)(const std::shared_ptr<Exchange>&, store::Store&)) {
-    router.add(verb, pattern, guarded([&store, fn](const std::shared_ptr<Exchange>& ex) { fn(ex, store); }));
+    router.add(verb, pattern,
+               guarded_blocking([&store, fn](const std::shared_ptr<Exchange>& ex) { fn(ex, store); }));
   };
   route(http::verb::get, "/api/chat/history", list);
   route(http::verb::post, "/api/chat/history", create);

@@ -130,27 +130,29 @@ void add_prompt_routes(Router& router, ModelHost& host, store::Store& s) {
   if (const int n = prompts::seed_starters(s)) spdlog::debug("prompt templates: added {} starters", n);
 
   const std::string base = "/api/prompts/templates";
-  router.add(http::verb::get, base, guarded([&s](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::get, base, guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) {
                json list = json::array();
                for (const auto& v : s.list_templates()) list.push_back(template_json(v));
                ex->send_json(status::ok, {{"templates", std::move(list)}});
              }));
-  router.add(http::verb::post, base, guarded([&s](const std::shared_ptr<Exchange>& ex) { create(ex, s); }));
-  router.add(http::verb::get, base + "/{id}", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::post, base,
+             guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) { create(ex, s); }));
+  router.add(http::verb::get, base + "/{id}", guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) {
                const std::string id = path_id(*ex);
                const QueryString q(ex->request().target());
                ex->send_json(status::ok, template_json(stored(s, id, version_param(q, "version"))));
              }));
   router.add(http::verb::put, base + "/{id}",
-             guarded([&s](const std::shared_ptr<Exchange>& ex) { update(ex, s); }));
-  router.add(http::verb::delete_, base + "/{id}", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+             guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) { update(ex, s); }));
+  router.add(http::verb::delete_, base + "/{id}", guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) {
                const std::string id = path_id(*ex);
                if (!s.delete_template(id))
                  throw ApiError(status::not_found, "no template '" + id + "'", "id", "invalid_request_error",
                                 "not_found");
                ex->send_json(status::ok, {{"deleted", id}});
              }));
-  router.add(http::verb::get, base + "/{id}/versions", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::get, base + "/{id}/versions",
+             guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) {
                const std::string id = path_id(*ex);
                json list = json::array();
                for (const auto& v : s.template_versions(id)) {
@@ -165,7 +167,8 @@ void add_prompt_routes(Router& router, ModelHost& host, store::Store& s) {
                                 "not_found");
                ex->send_json(status::ok, {{"id", id}, {"versions", std::move(list)}});
              }));
-  router.add(http::verb::get, base + "/{id}/diff", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::get, base + "/{id}/diff",
+             guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) {
                const std::string id = path_id(*ex);
                const QueryString q(ex->request().target());
                const auto latest = stored(s, id);
@@ -175,7 +178,8 @@ void add_prompt_routes(Router& router, ModelHost& host, store::Store& s) {
                const auto b = prompts::from_stored(stored(s, id, to));
                ex->send_json(status::ok, prompts::diff(a, b));
              }));
-  router.add(http::verb::post, "/api/prompts/build", guarded([&s](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::post, "/api/prompts/build",
+             guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) {
                const json body = openai::parse_body(*ex);
                const auto [t, r] = build(s, body);
                json out = prompts::to_json(r);

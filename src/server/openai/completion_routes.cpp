@@ -233,7 +233,17 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   auto cancel = start_generation(
       host, m, std::move(plan), std::move(p.generate),
       [run](const engine::TokenEvent& ev) { on_token(*run, ev); },
-      [run](const engine::GenerationResult& r) { on_done(*run, r); });
+      [run](const engine::GenerationResult& r) {
+        // Storing the conversation talks to the database: never on the engine thread, which
+        // serves every slot. The answer still goes out only once it is stored.
+        const bool stores = run->record && r.stop_reason != engine::StopReason::Cancelled &&
+                            r.stop_reason != engine::StopReason::Error;
+        if (stores) {
+          run->ex->run_blocking([run, r] { on_done(*run, r); });
+        } else {
+          on_done(*run, r);
+        }
+      });
   ex->on_disconnect(std::move(cancel));
 }
 
