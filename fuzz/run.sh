@@ -2,7 +2,7 @@
 # Builds the libFuzzer target with clang in its own build directory and runs
 # it. Usage: fuzz/run.sh [SECONDS] [more libFuzzer flags...]
 #   SECONDS          how long to fuzz (default 60)
-#   RMM_FUZZ_TARGET  fuzz_gguf (default), fuzz_openai_request or fuzz_prompt_template
+#   RMM_FUZZ_TARGET  fuzz_gguf (default), fuzz_openai_request, fuzz_prompt_template or fuzz_hub_names
 #   RMM_FUZZ_BUILD   build directory (default build-fuzz at the repository root)
 #   RMM_LLAMA_DIR    llama.cpp source (default: what scripts/fetch-llama.sh prints)
 #   RMM_SHARED_MODELS  seed models (default ../shared/models beside the repository)
@@ -40,6 +40,17 @@ if [ "$target" = fuzz_prompt_template ]; then
   corpus=$build/corpus-prompts
   mkdir -p "$corpus" "$build/artifacts"
   printf '%s' '{"template":{"name":"T","blocks":[{"type":"system","text":"Be {{tone}}."},{"type":"examples","pairs":[{"user":"u","assistant":"a"}]},{"type":"user","text":"{{q}} in {{lang}}"},{"type":"parameters","temperature":0.2,"max_tokens":64,"stop":["x"]}],"variables":[{"name":"tone","type":"select","options":["kind","terse"],"default":"kind"},{"name":"q","type":"multiline","required":true},{"name":"lang","type":"text","default":"{{tone}} English"},{"name":"n","type":"number","min":1,"max":5,"default":2},{"name":"b","type":"boolean","default":false}]},"values":{"q":"hi","n":3}}' >"$corpus/template.json"
+  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+fi
+
+if [ "$target" = fuzz_hub_names ]; then
+  # Seeds: a pull spec and a listing with quants, a split set, an mmproj and hostile paths.
+  corpus=$build/corpus-hub
+  mkdir -p "$corpus" "$build/artifacts"
+  printf '%s\n' 'owner/Model-GGUF:q4_k_m' 'model-Q4_K_M.gguf' 'model-Q8_0.gguf' \
+    'big/model-Q4_K_M-00001-of-00002.gguf' 'big/model-Q4_K_M-00002-of-00002.gguf' 'mmproj-model-f16.gguf' \
+    '../etc/passwd' 'a/../../b.gguf' '/abs.gguf' >"$corpus/listing.txt"
   exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
 fi
