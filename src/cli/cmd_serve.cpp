@@ -13,6 +13,9 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/paths.hpp"
+#include "core/units.hpp"
+#include "engine/backend.hpp"
+#include "models/memory_planner.hpp"
 #include "models/registry.hpp"
 #include "server/cache_routes.hpp"
 #include "server/http_server.hpp"
@@ -21,6 +24,7 @@
 #include "server/native/hub_routes.hpp"
 #include "server/native/prompt_routes.hpp"
 #include "server/native/routes.hpp"
+#include "server/native/system_routes.hpp"
 #include "server/native/token_routes.hpp"
 #include "server/openai/completion_routes.hpp"
 #include "server/ws/ws_routes.hpp"
@@ -29,7 +33,8 @@ namespace rmm::cli {
 namespace {
 
 struct ServeFlags {
-  std::string host, models_dir, model, chat_template, max_body, flash_attn, database, cache_ttl, cache_size;
+  std::string host, models_dir, model, chat_template, max_body, flash_attn, database, cache_ttl, cache_size,
+      max_memory, keep_alive;
   std::vector<std::string> cors;
   int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
   bool kv_unified = false, no_cache = false;
@@ -73,6 +78,12 @@ int serve(ServeFlags& f) {
   ho.gpu_layers = num("gpu-layers", "gpu_layers", f.gpu_layers, -1, -1, 100000);
   ho.chat_template = str("chat-template", "chat_template", f.chat_template, "");
   ho.max_queue = static_cast<size_t>(num("queue", "queue", f.queue, 64, 0, 1 << 20));
+  // Several models stay loaded within these budgets (default: free memory minus a margin).
+  const std::string max_memory = str("max-memory", "max_memory", f.max_memory, "");
+  const auto devices = engine::devices();
+  ho.budgets =
+      max_memory.empty() ? models::default_budgets(devices) : models::parse_max_memory(max_memory, devices);
+  ho.keep_alive_ms = server::parse_keep_alive_ms(str("keep-alive", "keep_alive", f.keep_alive, "5m"));
   // n_ctx 0 means the model's; with several slots each gets its share unless unified.
   const std::string model = str("model", "model", f.model, "");
   const std::string database = str("database", "database", f.database, store::default_store_location());
@@ -113,6 +124,7 @@ int serve(ServeFlags& f) {
     return std::filesystem::path(m->path);
   };
 
+  models::ResourceMonitor monitor;  // CPU, RAM and VRAM samples each second; outlives the server
   server::ModelHost host(ho);
   server::Router router;
   server::openai::add_routes(router, host, db.get());
@@ -120,6 +132,7 @@ int serve(ServeFlags& f) {
   server::native::add_routes(router, host);
   server::add_cache_routes(router, host);
   server::native::add_token_routes(router, host);
+  server::native::add_system_routes(router, monitor);
   server::native::add_chat_routes(router, *db);
   server::native::add_prompt_routes(router, host, *db);
   server::ws::add_websocket_routes(router, host, so.cors_origins);
@@ -144,6 +157,7 @@ int serve(ServeFlags& f) {
     spdlog::info("loaded {} ({}), {} slots x {} tokens", m->id, m->model->description(),
                  m->engine->engine().n_seq(), m->engine->engine().n_ctx_seq());
   }
+  for (const auto& b : ho.budgets) spdlog::info("memory budget {}: {}", b.device, format_bytes(b.bytes));
   std::cerr << "rmm serve: listening on http://" << so.host << ":" << port << std::endl;
   http.run();
   host.shutdown();  // background loads end before the server they report to goes away
@@ -204,6 +218,12 @@ void add_serve_command(CLI::App& app, Action& action) {
                       "How long cached responses live: 90s, 30m, 24h, 7d; 0 for ever (default 24h)");
   o["cache-size"] =
       cmd->add_option("--cache-size", f->cache_size, "Response cache bound (default 256MiB; 0: none)");
+  o["max-memory"] = cmd->add_option("--max-memory", f->max_memory,
+                                    "Memory models may use: 8GiB for each device, or cpu=8GiB,cuda0=20GiB "
+                                    "(default: free memory minus 1 GiB per device)");
+  o["keep-alive"] = cmd->add_option("--keep-alive", f->keep_alive,
+                                    "How long an idle model stays loaded: 90s, 5m, 1h; 0 unloads at once, -1 "
+                                    "never (default 5m)");
   o["no-cache"] = cmd->add_flag("--no-cache", f->no_cache, "Turn the response cache off");
   cmd->callback([f, &action] { action = [f] { return serve(*f); }; });
 }

@@ -4,9 +4,37 @@
 #include <chrono>
 
 #include "cache/response_cache.hpp"
+#include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/units.hpp"
+#include "engine/backend.hpp"
+#include "gguf/model_info.hpp"
+#include "gguf/reader.hpp"
 
 namespace rmm::server {
+
+namespace {
+
+constexpr auto kReaperTick = std::chrono::milliseconds(200);
+
+// The engine's context settings as the estimate takes them (BatchEngine's defaults applied).
+gguf::MemoryParams memory_params(const engine::ContextParams& c, uint32_t n_ctx_train) {
+  gguf::MemoryParams p;
+  p.n_ctx = c.n_ctx > 0 ? static_cast<uint32_t>(c.n_ctx) : std::min<uint32_t>(n_ctx_train, 4096);
+  p.n_seq = static_cast<uint32_t>(std::max(c.n_seq, 1));
+  p.n_batch = static_cast<uint32_t>(std::max(c.n_batch, 1));
+  p.n_ubatch = static_cast<uint32_t>(std::max(c.n_ubatch, 1));
+  p.flash_attn = c.flash_attn != 0;  // llama.cpp's auto turns it on where supported
+  p.kv_unified = c.kv_unified;
+  return p;
+}
+
+bool names(const HostedModel& m, const std::string& id) {
+  return id == m.id || id == m.path.filename().string() || id == m.path.string();
+}
+
+}  // namespace
 
 std::string model_id_for(const std::filesystem::path& path) {
   auto name = path.filename().string();
@@ -14,7 +42,35 @@ std::string model_id_for(const std::filesystem::path& path) {
   return name;
 }
 
-ModelHost::ModelHost(HostOptions options) : options_(std::move(options)) {}
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t parse_keep_alive_ms(const std::string& text) {
+  if (!text.empty() && text[0] == '-') {
+    parse_duration_ms(text.substr(1), "keep_alive");  // still a duration, just negative
+    return kKeepForever;
+  }
+  return parse_duration_ms(text, "keep_alive");
+}
+
+int64_t keep_alive_seconds_ms(double seconds) {
+  if (seconds < 0) return kKeepForever;
+  if (seconds > 1e12) throw Error(ErrorKind::InvalidArgument, "keep_alive is too large");
+  return static_cast<int64_t>(seconds * 1000);
+}
+
+int64_t HostedModel::expires_at_ms() const {
+  if (pinned || keep_alive_ms < 0) return kKeepForever;
+  return last_use_ms + keep_alive_ms;
+}
+
+ModelHost::ModelHost(HostOptions options) : options_(std::move(options)) {
+  budgets_ = options_.budgets.empty() ? models::default_budgets(engine::devices()) : options_.budgets;
+  reaper_ = std::thread([this] { reap(); });
+}
 
 ModelHost::~ModelHost() {
   shutdown();
@@ -22,20 +78,36 @@ ModelHost::~ModelHost() {
 }
 
 void ModelHost::run_in_background(std::function<void()> work) {
-  std::lock_guard lock(background_mutex_);
-  if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
-  background_.emplace_back(std::move(work));
+  std::vector<Background> finished;
+  {
+    std::lock_guard lock(background_mutex_);
+    if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
+    // Threads whose work ended are joined here, so that they do not pile up.
+    auto keep =
+        std::partition(background_.begin(), background_.end(), [](const auto& b) { return !*b.done; });
+    std::move(keep, background_.end(), std::back_inserter(finished));
+    background_.erase(keep, background_.end());
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    background_.push_back({std::thread([work = std::move(work), done] {
+                             work();
+                             *done = true;
+                           }),
+                           done});
+  }
+  for (auto& b : finished) b.thread.join();
 }
 
 void ModelHost::shutdown() {
   stopping_ = true;
+  reaper_wake_.notify_all();
   cancel_all();
-  std::vector<std::thread> threads;
+  std::vector<Background> threads;
   {
     std::lock_guard lock(background_mutex_);
     threads.swap(background_);
   }
-  for (auto& t : threads) t.join();
+  for (auto& b : threads) b.thread.join();
+  if (reaper_.joinable()) reaper_.join();
 }
 
 std::filesystem::path ModelHost::resolve(const std::string& path_or_id) const {
@@ -58,75 +130,265 @@ std::filesystem::path ModelHost::resolve(const std::string& path_or_id) const {
                                        options_.models_dir.string() + ")");
 }
 
-std::shared_ptr<HostedModel> ModelHost::load(const std::string& path_or_id,
-                                             const std::function<void(float)>& progress) {
-  std::lock_guard load_lock(load_mutex_);
-  if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
-  const auto path = resolve(path_or_id);
-  loading_ = true;
-  struct Reset {
-    std::atomic<bool>& flag;
-    ~Reset() { flag = false; }
-  } reset{loading_};
-  // The old model goes first: two at once may not fit (the planner comes later).
-  unload();
-  engine::LoadParams lp;
-  lp.path = path;
-  lp.gpu_layers = options_.gpu_layers;
-  lp.cancel = &stopping_;
-  if (progress) {
-    lp.progress = [&progress](float p) {
-      progress(p);
-      return true;
-    };
-  }
-  auto hosted = std::make_shared<HostedModel>();
-  hosted->id = model_id_for(path);
-  hosted->path = path;
-  hosted->model = engine::Model::load(lp);
-  hosted->chat = std::make_unique<engine::ChatFormatter>(*hosted->model, options_.chat_template);
-  hosted->engine = std::make_unique<engine::EngineThread>(
-      std::make_unique<engine::BatchEngine>(hosted->model, options_.context));
-  hosted->created =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  if (options_.cache) options_.cache->model_loaded(path);  // hashed in the background
+std::vector<models::DeviceBudget> ModelHost::available_locked() const {
+  auto out = budgets_;
+  auto take = [&out](const models::MemoryPlan& plan) {
+    for (const auto& d : plan.devices) {
+      for (auto& b : out) {
+        if (b.device == d.device) b.bytes -= std::min(b.bytes, d.need.total());
+      }
+    }
+  };
+  for (const auto& [path, m] : models_) take(m->plan);
+  for (const auto& [path, p] : pending_) take(p.plan);
+  return out;
+}
+
+std::vector<models::DeviceBudget> ModelHost::available() const {
   std::lock_guard lock(mutex_);
-  current_ = hosted;
-  return hosted;
+  return available_locked();
+}
+
+void ModelHost::touch(HostedModel& m, const UseOptions& use) const {
+  m.last_use_ms = now_ms();
+  if (use.keep_alive_ms) m.keep_alive_ms = *use.keep_alive_ms;
+  if (use.pin) m.pinned = *use.pin;
+}
+
+std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, const UseOptions& use,
+                                                const std::function<void(float)>& progress) {
+  if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
+  if (auto m = find(path_or_id)) {
+    touch(*m, use);
+    return m;
+  }
+  std::error_code ec;
+  auto path = std::filesystem::weakly_canonical(resolve(path_or_id), ec);
+  if (ec) path = resolve(path_or_id);
+  std::promise<std::shared_ptr<HostedModel>> promise;
+  {
+    std::unique_lock lock(mutex_);
+    if (auto it = models_.find(path); it != models_.end()) {
+      auto m = it->second;
+      lock.unlock();
+      touch(*m, use);
+      return m;
+    }
+    if (auto it = pending_.find(path); it != pending_.end()) {
+      // Someone is loading it: wait for that load rather than load it twice.
+      auto result = it->second.result;
+      lock.unlock();
+      auto m = result.get();  // rethrows that load's error
+      touch(*m, use);
+      return m;
+    }
+    pending_[path].result = promise.get_future().share();
+  }
+  ++loads_started_;
+  std::vector<std::shared_ptr<HostedModel>> evicted;  // released outside the lock
+  try {
+    const auto file = gguf::read_file(path);
+    const auto info = gguf::derive_model_info(file);
+    models::PlanRequest req;
+    req.params = memory_params(options_.context, info.context_length);
+    req.gpu_layers = options_.gpu_layers;
+    models::MemoryPlan plan;
+    {
+      std::lock_guard lock(mutex_);
+      // First against all that eviction could free: a model that cannot fit
+      // even then is refused without unloading anything.
+      auto room = available_locked();
+      std::vector<std::shared_ptr<HostedModel>> candidates;
+      for (const auto& [p, m] : models_) {
+        if (m->pinned || !m->idle()) continue;
+        candidates.push_back(m);
+        for (const auto& d : m->plan.devices) {
+          for (auto& b : room) {
+            if (b.device == d.device) b.bytes += d.need.total();
+          }
+        }
+      }
+      plan = models::plan_memory(file, info, req, room);
+      if (!plan.fits) {
+        std::string busy;
+        for (const auto& [p, m] : models_) {
+          if (m->pinned || !m->idle())
+            busy += (busy.empty() ? "" : ", ") + m->id + (m->pinned ? " (pinned)" : " (busy)");
+        }
+        throw Error(ErrorKind::OutOfMemory, plan.message + (busy.empty() ? "" : "; kept loaded: " + busy));
+      }
+      // Then the least recently used idle models go until it fits.
+      std::sort(candidates.begin(), candidates.end(),
+                [](const auto& a, const auto& b) { return a->last_use_ms < b->last_use_ms; });
+      plan = models::plan_memory(file, info, req, available_locked());
+      for (size_t i = 0; !plan.fits && i < candidates.size(); ++i) {
+        spdlog::info("evicting {} (last used {} s ago) to load {}", candidates[i]->id,
+                     (now_ms() - candidates[i]->last_use_ms) / 1000, model_id_for(path));
+        models_.erase(candidates[i]->path);
+        evicted.push_back(candidates[i]);
+        plan = models::plan_memory(file, info, req, available_locked());
+      }
+      if (!plan.fits) throw Error(ErrorKind::OutOfMemory, plan.message);
+      pending_[path].plan = plan;
+    }
+    evicted.clear();  // idle: their memory goes now
+    spdlog::info("loading {}: {} planned ({} of {} layers on the GPU)", model_id_for(path),
+                 format_bytes(plan.total()), plan.gpu_layers, plan.max_layers);
+
+    engine::LoadParams lp;
+    lp.path = path;
+    const bool has_gpu = std::any_of(budgets_.begin(), budgets_.end(), [](const auto& b) { return b.gpu; });
+    lp.gpu_layers = has_gpu ? plan.gpu_layers : options_.gpu_layers;
+    lp.cancel = &stopping_;
+    if (progress) {
+      lp.progress = [&progress](float p) {
+        progress(p);
+        return true;
+      };
+    }
+    auto hosted = std::make_shared<HostedModel>();
+    hosted->id = model_id_for(path);
+    hosted->path = path;
+    hosted->plan = plan;
+    hosted->model = engine::Model::load(lp);
+    hosted->chat = std::make_unique<engine::ChatFormatter>(*hosted->model, options_.chat_template);
+    hosted->engine = std::make_unique<engine::EngineThread>(
+        std::make_unique<engine::BatchEngine>(hosted->model, options_.context));
+    hosted->created = now_ms() / 1000;
+    hosted->keep_alive_ms = options_.keep_alive_ms;
+    touch(*hosted, use);
+    if (options_.cache) options_.cache->model_loaded(path);  // hashed in the background
+    {
+      std::lock_guard lock(mutex_);
+      models_[path] = hosted;
+      pending_.erase(path);
+    }
+    promise.set_value(hosted);
+    return hosted;
+  } catch (...) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.erase(path);
+    }
+    promise.set_exception(std::current_exception());
+    throw;
+  }
 }
 
 void ModelHost::unload() {
-  std::shared_ptr<HostedModel> old;
+  std::map<std::filesystem::path, std::shared_ptr<HostedModel>> old;
   {
     std::lock_guard lock(mutex_);
-    old = std::move(current_);
+    old.swap(models_);
   }
-  // Requests holding the model keep it alive until they end; cancel them so that is soon.
-  if (old) old->engine->cancel_all();
+  // Requests holding a model keep it alive until they end; cancel them so that is soon.
+  for (auto& [path, m] : old) m->engine->cancel_all();
+}
+
+bool ModelHost::unload(const std::string& id) {
+  auto m = find(id);
+  if (!m || id.empty()) return false;
+  {
+    std::lock_guard lock(mutex_);
+    models_.erase(m->path);
+  }
+  m->engine->cancel_all();
+  return true;
+}
+
+bool ModelHost::pin(const std::string& id, bool pinned) {
+  auto m = find(id);
+  if (!m || id.empty()) return false;
+  m->pinned = pinned;
+  return true;
+}
+
+std::vector<std::shared_ptr<HostedModel>> ModelHost::loaded() const {
+  std::vector<std::shared_ptr<HostedModel>> out;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [path, m] : models_) out.push_back(m);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a->last_use_ms > b->last_use_ms; });
+  return out;
 }
 
 std::shared_ptr<HostedModel> ModelHost::current() const {
+  auto all = loaded();
+  return all.empty() ? nullptr : all.front();
+}
+
+bool ModelHost::loading() const {
   std::lock_guard lock(mutex_);
-  return current_;
+  return !pending_.empty();
+}
+
+bool ModelHost::loading(const std::string& path_or_id) const {
+  std::filesystem::path path;
+  try {
+    std::error_code ec;
+    path = std::filesystem::weakly_canonical(resolve(path_or_id), ec);
+  } catch (const Error&) {
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  return pending_.count(path) > 0;
 }
 
 std::shared_ptr<HostedModel> ModelHost::find(const std::string& id) const {
-  auto m = current();
-  if (!m) return nullptr;
-  if (id.empty() || id == m->id || id == m->path.filename().string() || id == m->path.string()) return m;
+  const auto all = loaded();
+  if (all.empty()) return nullptr;
+  if (id.empty()) return all.front();
+  for (const auto& m : all) {
+    if (names(*m, id)) return m;
+  }
   if (options_.resolve_name) {
     try {
-      if (auto path = options_.resolve_name(id); path && *path == m->path) return m;
+      if (auto path = options_.resolve_name(id)) {
+        for (const auto& m : all) {
+          if (*path == m->path) return m;
+        }
+      }
     } catch (const Error&) {
-      // an ambiguous or path-like name is no name of the loaded model
+      // an ambiguous or path-like name is no name of a loaded model
     }
   }
   return nullptr;
 }
 
 void ModelHost::cancel_all() {
-  if (auto m = current()) m->engine->cancel_all();
+  for (const auto& m : loaded()) m->engine->cancel_all();
+}
+
+void ModelHost::reap() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    reaper_wake_.wait_for(lock, kReaperTick, [this] { return stopping_.load(); });
+    if (stopping_) break;
+    const int64_t now = now_ms();
+    std::vector<std::shared_ptr<HostedModel>> expired;
+    for (auto it = models_.begin(); it != models_.end();) {
+      auto& m = *it->second;
+      if (!m.idle()) {
+        m.last_use_ms = now;  // the keep-alive counts from the end of the last request
+        ++it;
+        continue;
+      }
+      const int64_t at = m.expires_at_ms();
+      if (at != kKeepForever && now >= at) {
+        expired.push_back(it->second);
+        it = models_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (expired.empty()) continue;
+    lock.unlock();
+    for (const auto& m : expired) spdlog::info("unloading {}: keep_alive expired", m->id);
+    expired.clear();  // freed here, without the lock
+    lock.lock();
+  }
 }
 
 std::vector<ModelFile> ModelHost::list_files() const {

@@ -1,10 +1,17 @@
 #pragma once
-// Owns the model the server serves and the engine thread decoding for it.
-// One model at a time for now; routes only see this interface, so several
-// models with a memory planner can come in behind it.
+// Owns the models the server serves, each with the engine thread decoding for
+// it. Any number stay loaded within per-device memory budgets: the memory
+// planner decides before each load whether it fits, least recently used idle
+// models are evicted to make room, and a reaper unloads models whose
+// keep-alive ran out. Loads run without the host's lock, so requests to
+// other models go on; concurrent requests for a model that is loading wait
+// for that one load.
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +23,7 @@
 #include "engine/chat_format.hpp"
 #include "engine/engine_thread.hpp"
 #include "engine/model.hpp"
+#include "models/memory_planner.hpp"
 
 namespace rmm::cache {
 class ResponseCache;
@@ -23,17 +31,24 @@ class ResponseCache;
 
 namespace rmm::server {
 
+inline constexpr int64_t kKeepForever = -1;
+
 struct HostOptions {
   std::filesystem::path models_dir;
   engine::ContextParams context;  // n_seq = --parallel
-  int gpu_layers = -1;
-  std::string chat_template;  // "" : the model's own (chatml when it has none)
-  size_t max_queue = 64;      // waiting requests past the busy slots; more get 503
+  int gpu_layers = -1;            // -1: as many as fit
+  std::string chat_template;      // "" : the model's own (chatml when it has none)
+  size_t max_queue = 64;          // waiting requests past the busy slots; more get 503
   // Generations go through this response cache when set (not owned; outlives the host).
   cache::ResponseCache* cache = nullptr;
   // Model registry names (short names, aliases) → files; nullopt for an
   // unknown name, rmm::Error for an ambiguous one or a file that is gone. Optional.
   std::function<std::optional<std::filesystem::path>(const std::string&)> resolve_name;
+  // What loaded models may use per device; empty: models::default_budgets of
+  // the devices at start (free memory minus a safety margin).
+  std::vector<models::DeviceBudget> budgets;
+  // How long a model stays loaded after its last request (ms); kKeepForever: always.
+  int64_t keep_alive_ms = 5 * 60 * 1000;
 };
 
 struct HostedModel {
@@ -43,6 +58,14 @@ struct HostedModel {
   std::unique_ptr<engine::ChatFormatter> chat;
   std::unique_ptr<engine::EngineThread> engine;
   int64_t created = 0;  // unix time of the load
+  models::MemoryPlan plan;
+  // Updated on each use and while requests run (unix ms), and from requests' keep_alive.
+  std::atomic<int64_t> last_use_ms{0};
+  std::atomic<int64_t> keep_alive_ms{0};
+  std::atomic<bool> pinned{false};
+  bool idle() const { return engine->running() == 0 && engine->queued() == 0; }
+  // Unix ms when the reaper unloads it (when idle by then); kKeepForever: never.
+  int64_t expires_at_ms() const;
 };
 
 struct ModelFile {
@@ -51,20 +74,47 @@ struct ModelFile {
   uintmax_t size = 0;
 };
 
+// Per request: how long to keep the model after it (nullopt: the model's
+// current setting, the server default for a new load) and whether to pin it.
+struct UseOptions {
+  std::optional<int64_t> keep_alive_ms;
+  std::optional<bool> pin;
+};
+
 class ModelHost {
  public:
   explicit ModelHost(HostOptions options);
   ~ModelHost();
 
-  // Loads `path_or_id` (a path, or a name in the models dir), replacing the
-  // current model. `progress` gets 0..1. Throws rmm::Error.
+  // The model `path_or_id` (a path, or a name), loading it when needed (the
+  // planner decides; least recently used idle unpinned models are evicted to
+  // make room). Blocks for the load: never call it on the I/O thread.
+  // `progress` gets 0..1 when this call does the load. Throws rmm::Error:
+  // NotFound, BadFile, OutOfMemory (message: needed vs free), Cancelled.
+  std::shared_ptr<HostedModel> acquire(const std::string& path_or_id, const UseOptions& use = {},
+                                       const std::function<void(float)>& progress = {});
+  // acquire() under its older name.
   std::shared_ptr<HostedModel> load(const std::string& path_or_id,
-                                    const std::function<void(float)>& progress = {});
-  void unload();
-  // The loaded model if its id is `id` (or any loaded model when `id` is empty).
+                                    const std::function<void(float)>& progress = {},
+                                    const UseOptions& use = {}) {
+    return acquire(path_or_id, use, progress);
+  }
+  void unload();                       // every model
+  bool unload(const std::string& id);  // false when no loaded model has that name
+  bool pin(const std::string& id, bool pinned);
+  // A loaded model named `id` (any name acquire accepts; the most recently
+  // used one when `id` is empty), or nullptr. Never loads.
   std::shared_ptr<HostedModel> find(const std::string& id) const;
-  std::shared_ptr<HostedModel> current() const;
-  bool loading() const { return loading_.load(); }
+  // Marks a use: last use now, and the request's keep_alive / pin.
+  void touch(HostedModel& m, const UseOptions& use = {}) const;
+  std::shared_ptr<HostedModel> current() const;              // the most recently used model
+  std::vector<std::shared_ptr<HostedModel>> loaded() const;  // most recently used first
+  bool loading() const;
+  bool loading(const std::string& path_or_id) const;
+  int64_t loads_started() const { return loads_started_.load(); }
+  std::vector<models::DeviceBudget> budgets() const { return budgets_; }
+  std::vector<models::DeviceBudget> available() const;  // budgets minus what loaded and loading models hold
+
   std::vector<ModelFile> list_files() const;
   std::filesystem::path resolve(const std::string& path_or_id) const;  // throws NotFound
   const HostOptions& options() const { return options_; }
@@ -78,16 +128,40 @@ class ModelHost {
   void shutdown();
 
  private:
+  struct Pending {
+    std::shared_future<std::shared_ptr<HostedModel>> result;
+    models::MemoryPlan plan;  // reserved while it loads (empty until planned)
+  };
+  std::vector<models::DeviceBudget> available_locked() const;
+  void reap();
+
   HostOptions options_;
+  std::vector<models::DeviceBudget> budgets_;
   mutable std::mutex mutex_;
-  std::shared_ptr<HostedModel> current_;
-  std::atomic<bool> loading_{false};
-  std::mutex load_mutex_;              // one load at a time
+  std::map<std::filesystem::path, std::shared_ptr<HostedModel>> models_;  // by file
+  std::map<std::filesystem::path, Pending> pending_;                      // loads in progress
+  std::atomic<int64_t> loads_started_{0};
   std::atomic<bool> stopping_{false};  // cancels loads (llama.cpp checks it between tensors)
+  std::condition_variable reaper_wake_;
+  std::thread reaper_;
   std::mutex background_mutex_;
-  std::vector<std::thread> background_;
+  struct Background {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Background> background_;
 };
 
 std::string model_id_for(const std::filesystem::path& path);
+
+int64_t now_ms();  // unix time in ms
+
+// Ollama's keep_alive as text: a duration ("5m", "1h30m" is not needed:
+// "90s", "1500ms", "300" seconds), "0" to unload after the request, a
+// negative value ("-1", "-1m") to keep it forever. Throws
+// rmm::Error(InvalidArgument).
+int64_t parse_keep_alive_ms(const std::string& text);
+// keep_alive as a number of seconds (negative: forever).
+int64_t keep_alive_seconds_ms(double seconds);
 
 }  // namespace rmm::server

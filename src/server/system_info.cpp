@@ -1,86 +1,89 @@
 #include "server/system_info.hpp"
 
-#include <fstream>
-#include <sstream>
-#include <thread>
+#include <atomic>
+#include <cmath>
 
 #include "engine/backend.hpp"
 
 namespace rmm::server {
 namespace {
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
-}
+std::atomic<const models::ResourceMonitor*> g_monitor{nullptr};
 
-// /proc/meminfo values in bytes (MemTotal, MemAvailable).
-std::pair<uint64_t, uint64_t> memory() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  uint64_t value = 0, total = 0, available = 0;
-  std::string unit;
-  while (in >> key >> value >> unit) {
-    if (key == "MemTotal:") total = value * 1024;
-    if (key == "MemAvailable:") available = value * 1024;
-  }
-  return {total, available};
-}
-
-std::vector<std::string> cpu_features() {
-  // llama.cpp's summary reads "AVX = 1 | AVX2 = 1 | ..."; keep the ones that are on.
-  std::vector<std::string> out;
-  std::istringstream in(engine::cpu_features());
-  std::string part;
-  while (std::getline(in, part, '|')) {
-    const auto eq = part.find('=');
-    if (eq == std::string::npos) continue;
-    auto name = part.substr(0, eq);
-    auto val = part.substr(eq + 1);
-    name.erase(0, name.find_first_not_of(' '));
-    name.erase(name.find_last_not_of(' ') + 1);
-    if (const auto colon = name.find(':'); colon != std::string::npos)
-      name = name.substr(name.find_first_not_of(' ', colon + 1));
-    if (val.find('1') != std::string::npos) out.push_back(name);
-  }
-  return out;
-}
+// Percentages to one decimal: the dashboard needs no more, and the JSON stays short.
+double tenth(double v) { return std::round(v * 10.0) / 10.0; }
 
 }  // namespace
 
-nlohmann::json system_info(const std::filesystem::path& home) {
-  const auto [total, available] = memory();
+void set_usage_monitor(const models::ResourceMonitor* monitor) { g_monitor.store(monitor); }
+
+nlohmann::json hardware_json(const models::Hardware& hw) {
   nlohmann::json gpus = nlohmann::json::array();
-  for (const auto& d : engine::devices()) {
-    if (d.type == "cpu") continue;
-    gpus.push_back({{"name", d.name},
-                    {"description", d.description},
-                    {"type", d.type},
-                    {"memory_total", d.memory_total},
-                    {"memory_free", d.memory_free}});
+  for (const auto& g : hw.gpus) {
+    gpus.push_back({{"name", g.name},
+                    {"description", g.description},
+                    {"type", g.type},
+                    {"memory_total", g.memory_total},
+                    {"memory_free", g.memory_free},
+                    {"memory_used", g.memory_total > g.memory_free ? g.memory_total - g.memory_free : 0}});
   }
+  return {
+      {"cpu",
+       {{"model", hw.cpu.model},
+        {"threads", hw.cpu.logical_threads},
+        {"physical_cores", hw.cpu.physical_cores},
+        {"logical_threads", hw.cpu.logical_threads},
+        {"usable_threads", hw.cpu.usable_threads},
+        {"features", hw.cpu.features}}},
+      {"memory",
+       {{"total", hw.ram.total}, {"available", hw.ram.available}, {"used", hw.ram.total - hw.ram.available}}},
+      {"gpus", std::move(gpus)},
+      {"backends", hw.backends}};
+}
+
+nlohmann::json usage_json(const models::UsageSample& s) {
+  nlohmann::json per_core = nlohmann::json::array();
+  for (double c : s.system_cpu_per_core) per_core.push_back(tenth(c));
+  nlohmann::json gpus = nlohmann::json::array();
+  for (const auto& g : s.gpus) {
+    gpus.push_back({{"name", g.name},
+                    {"memory_total", g.memory_total},
+                    {"memory_free", g.memory_free},
+                    {"memory_used", g.memory_used}});
+  }
+  return {{"time_ms", s.unix_ms},
+          {"interval_ms", static_cast<int64_t>(std::llround(s.interval_ms))},
+          {"cpus", s.cpus},
+          {"process",
+           {{"cpu_percent", tenth(s.process_cpu)},
+            {"cpu_percent_total", tenth(s.process_cpu_total)},
+            {"rss", s.process_rss}}},
+          {"system",
+           {{"cpu_percent", tenth(s.system_cpu)},
+            {"cpu_percent_per_core", std::move(per_core)},
+            {"ram_total", s.ram_total},
+            {"ram_available", s.ram_available},
+            {"ram_used", s.ram_used}}},
+          {"gpus", std::move(gpus)}};
+}
+
+nlohmann::json system_info(const std::filesystem::path& home) {
+  auto info = hardware_json(models::probe());
+  info["llama_cpp"] = engine::llama_cpp_version();
+
   std::error_code ec;
   auto probe = home;
   while (!probe.empty() && !std::filesystem::exists(probe, ec)) probe = probe.parent_path();
   const auto space = std::filesystem::space(probe.empty() ? std::filesystem::path("/") : probe, ec);
-  return {
-      {"cpu",
-       {{"model", cpu_model()},
-        {"threads", std::thread::hardware_concurrency()},
-        {"features", cpu_features()}}},
-      {"memory", {{"total", total}, {"available", available}}},
-      {"gpus", std::move(gpus)},
-      {"backends", engine::compiled_backends()},
-      {"llama_cpp", engine::llama_cpp_version()},
-      {"disk",
-       {{"path", home.string()}, {"free", ec ? 0 : space.available}, {"total", ec ? 0 : space.capacity}}}};
+  info["disk"] = {
+      {"path", home.string()}, {"free", ec ? 0 : space.available}, {"total", ec ? 0 : space.capacity}};
+
+  nlohmann::json usage = nullptr;
+  if (const auto* m = g_monitor.load()) {
+    if (auto s = m->latest()) usage = usage_json(*s);
+  }
+  info["usage"] = std::move(usage);
+  return info;
 }
 
 }  // namespace rmm::server

@@ -45,15 +45,6 @@ class ChatHistory : public ServerSuite {
   static std::string create(const json& body) { return ok(send("POST", kHistory, body), 201).at("id"); }
 };
 
-// Restores an environment variable when the test ends.
-struct EnvVar {
-  std::string name;
-  EnvVar(std::string n, const std::string& value) : name(std::move(n)) {
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  ~EnvVar() { ::unsetenv(name.c_str()); }
-};
-
 }  // namespace
 
 TEST_F(ChatHistory, BodyFieldStoresTheConversationAndTheNextTurnAppends) {
@@ -388,7 +379,7 @@ TEST_F(ChatHistory, BadConversationIdsOnChatCompletionsFailBeforeGenerating) {
 TEST(ServerDatabase, LocationFollowsFlagEnvironmentFileDefault) {
   RMM_REQUIRE_SHARED_MODEL(model, kModelFile);
   const auto home = temp_dir("chat-db-home");
-  EnvVar rmm_home("RMM_HOME", home.string());
+  ScopedEnv rmm_home("RMM_HOME", home.string());
   const auto count_in = [&](const std::vector<std::string>& extra) {
     std::vector<std::string> args{"--model", model.string(), "--port", "0", "-t", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -404,7 +395,7 @@ TEST(ServerDatabase, LocationFollowsFlagEnvironmentFileDefault) {
   EXPECT_EQ(count_in({}), 1);
   EXPECT_TRUE(std::filesystem::exists(home / "file.db"));
   {
-    EnvVar db("RMM_DATABASE", (home / "env.db").string());
+    ScopedEnv db("RMM_DATABASE", (home / "env.db").string());
     EXPECT_EQ(count_in({}), 1);
     EXPECT_TRUE(std::filesystem::exists(home / "env.db"));
     EXPECT_EQ(count_in({"--database", (home / "flag.db").string()}), 1);

@@ -14,15 +14,6 @@ using namespace rmm::test;
 
 namespace {
 
-// Restores an environment variable when the test ends.
-struct EnvVar {
-  std::string name;
-  EnvVar(std::string n, const std::string& value) : name(std::move(n)) {
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  ~EnvVar() { ::unsetenv(name.c_str()); }
-};
-
 nlohmann::json loaded(const ServerProcess& s) {
   const auto r = http_get(s.port(), "/api/models/loaded");
   EXPECT_EQ(r.status, 200) << r.body;
@@ -36,7 +27,7 @@ TEST(ServerConfig, FlagOverEnvironmentOverFileOverDefault) {
   const auto home = temp_dir("serve-config");
   std::ofstream(home / "config.toml")
       << "[serve]\nparallel = 2\nctx_size = 1024\nmodel = \"" << model.string() << "\"\n";
-  EnvVar rmm_home("RMM_HOME", home.string());
+  ScopedEnv rmm_home("RMM_HOME", home.string());
   {
     // File only: the model, 2 slots and 1024 tokens come from config.toml.
     ServerProcess s({"--port", "0", "-t", "1"});
@@ -45,7 +36,7 @@ TEST(ServerConfig, FlagOverEnvironmentOverFileOverDefault) {
     EXPECT_EQ(m.at("slots"), 2);
     EXPECT_EQ(m.at("context_size"), 1024);
   }
-  EnvVar parallel("RMM_PARALLEL", "4");
+  ScopedEnv parallel("RMM_PARALLEL", "4");
   {
     ServerProcess s({"--port", "0", "-t", "1"});
     EXPECT_EQ(loaded(s).at("slots"), 4);  // the environment beats the file
@@ -59,8 +50,8 @@ TEST(ServerConfig, FlagOverEnvironmentOverFileOverDefault) {
 TEST(ServerConfig, BadSettingsNameTheirSource) {
   RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
   const auto home = temp_dir("serve-config-bad");
-  EnvVar rmm_home("RMM_HOME", home.string());
-  EnvVar port("RMM_PORT", "99999");
+  ScopedEnv rmm_home("RMM_HOME", home.string());
+  ScopedEnv port("RMM_PORT", "99999");
   const auto r = rmm::run_process({rmm_binary().string(), "serve", "--model", model.string()}, "", 20);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("RMM_PORT"), std::string::npos) << r.err;

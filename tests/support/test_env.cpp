@@ -38,4 +38,10 @@ std::filesystem::path temp_dir(const std::string& tag) {
   return base;
 }
 
+ScopedEnv::ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
+  ::setenv(name_.c_str(), value.c_str(), 1);
+}
+
+ScopedEnv::~ScopedEnv() { ::unsetenv(name_.c_str()); }
+
 }  // namespace rmm::test

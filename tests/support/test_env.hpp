@@ -14,6 +14,18 @@ std::filesystem::path llama_source_dir();
 // A fresh, empty directory under the build's temp area, removed at exit.
 std::filesystem::path temp_dir(const std::string& tag);
 
+// Sets an environment variable for the life of the object (child processes see it), then unsets it.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::string name, const std::string& value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+};
+
 }  // namespace rmm::test
 
 // Skips the current test, visibly, when a shared model is missing.

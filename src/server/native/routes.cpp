@@ -8,6 +8,7 @@
 #include "gguf/reader.hpp"
 #include "server/api_error.hpp"
 #include "server/cache_routes.hpp"
+#include "server/keep_alive.hpp"
 #include "server/openai/request.hpp"
 #include "server/route_guard.hpp"
 #include "server/system_info.hpp"
@@ -36,8 +37,24 @@ json model_summary(const std::filesystem::path& path) {
   return j;
 }
 
+json memory_json(const gguf::DeviceMemory& d) {
+  return {{"weights", d.weights},
+          {"kv_cache", d.kv_cache},
+          {"compute", d.compute},
+          {"output", d.output},
+          {"total", d.total()}};
+}
+
 json loaded_json(const HostedModel& m) {
   const auto& e = m.engine->engine();
+  json devices = json::array();
+  for (const auto& d : m.plan.devices) {
+    json j = memory_json(d.need);
+    j["device"] = d.device;
+    devices.push_back(std::move(j));
+  }
+  const int64_t expires = m.expires_at_ms();
+  const int64_t keep = m.keep_alive_ms;
   return {{"id", m.id},
           {"path", m.path.string()},
           {"description", m.model->description()},
@@ -46,25 +63,52 @@ json loaded_json(const HostedModel& m) {
           {"slots", e.n_seq()},
           {"running", m.engine->running()},
           {"queued", m.engine->queued()},
-          {"loaded_at", m.created}};
+          {"loaded_at", m.created},
+          {"memory", {{"total", m.plan.total()}, {"gpu_layers", m.plan.gpu_layers}, {"devices", devices}}},
+          {"last_use", m.last_use_ms / 1000.0},
+          {"pinned", m.pinned.load()},
+          {"keep_alive", keep < 0 ? json(-1) : json(keep / 1000.0)},
+          {"expires_at", expires == kKeepForever ? json(nullptr) : json(expires / 1000.0)}};
+}
+
+json budgets_json(const std::vector<models::DeviceBudget>& budgets,
+                  const std::vector<models::DeviceBudget>& free) {
+  json out = json::array();
+  for (size_t i = 0; i < budgets.size(); ++i) {
+    out.push_back({{"device", budgets[i].device},
+                   {"gpu", budgets[i].gpu},
+                   {"budget", budgets[i].bytes},
+                   {"available", i < free.size() ? free[i].bytes : 0}});
+  }
+  return out;
+}
+
+// The body's model name ("" when absent); 400 when it is not a string.
+std::string model_field(const json& body) {
+  for (const char* key : {"model", "path", "name"}) {
+    if (const auto it = body.find(key); it != body.end() && !it->is_null()) {
+      if (!it->is_string())
+        throw ApiError(status::bad_request, std::string("'") + key + "' must be a string", key);
+      return it->get<std::string>();
+    }
+  }
+  return "";
 }
 
 void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   const json body = openai::parse_body(*ex);
-  std::string target;
-  for (const char* key : {"model", "path", "name"}) {
-    if (body.contains(key) && body[key].is_string()) target = body[key].get<std::string>();
-  }
+  const std::string target = model_field(body);
+  const UseOptions use = use_options_from(body);
   if (target.empty())
     throw ApiError(status::bad_request, "name the model to load in 'model' (a path or a name)", "model");
   const bool stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
   host.resolve(target);  // 404 now rather than after the stream began
   // Loading takes a while: it runs off the I/O thread; progress streams as SSE when asked.
   if (stream) ex->begin_stream();
-  host.run_in_background([ex, &host, target, stream] {
+  host.run_in_background([ex, &host, target, stream, use] {
     try {
       int last = -1;
-      auto m = host.load(target, [&](float p) {
+      auto m = host.acquire(target, use, [&](float p) {
         const int pct = static_cast<int>(p * 100);
         if (stream && pct != last) {
           last = pct;
@@ -73,6 +117,11 @@ void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
               "\n\n");
         }
       });
+      if (stream && last < 0) {  // already loaded, or loaded by another request that this one waited for
+        ex->write_chunk(
+            "data: " + json{{"type", "load_progress"}, {"progress", 1.0}, {"stage", "weights"}}.dump() +
+            "\n\n");
+      }
       const json done = {{"type", "load_complete"}, {"model", loaded_json(*m)}};
       if (stream) {
         ex->write_chunk("data: " + done.dump() + "\n\n");
@@ -96,7 +145,7 @@ void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
 
 void add_routes(Router& router, ModelHost& host) {
   auto health = guarded([&host](const std::shared_ptr<Exchange>& ex) {
-    if (host.loading()) {
+    if (host.loading() && !host.current()) {
       ex->send_json(status::service_unavailable, {{"status", "loading"}});
     } else {
       ex->send_json(status::ok,
@@ -113,30 +162,60 @@ void add_routes(Router& router, ModelHost& host) {
   router.add(http::verb::get, "/api/models", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                json data = json::array();
                for (const auto& f : host.list_files()) data.push_back(model_summary(f.path));
-               auto cur = host.current();
-               if (cur && std::none_of(data.begin(), data.end(),
-                                       [&](const json& j) { return j["path"] == cur->path.string(); }))
-                 data.push_back(model_summary(cur->path));
+               for (const auto& cur : host.loaded()) {
+                 if (std::none_of(data.begin(), data.end(),
+                                  [&](const json& j) { return j["path"] == cur->path.string(); }))
+                   data.push_back(model_summary(cur->path));
+               }
                ex->send_json(status::ok, {{"models", std::move(data)}});
              }));
   router.add(http::verb::get, "/api/models/loaded", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                json data = json::array();
-               if (auto m = host.current()) data.push_back(loaded_json(*m));
-               ex->send_json(status::ok, {{"models", std::move(data)}});
+               for (const auto& m : host.loaded()) data.push_back(loaded_json(*m));
+               ex->send_json(status::ok, {{"models", std::move(data)},
+                                          {"loading", host.loading()},
+                                          {"loads_started", host.loads_started()},
+                                          {"devices", budgets_json(host.budgets(), host.available())}});
              }));
   router.add(http::verb::post, "/api/models/load",
              guarded([&host](const std::shared_ptr<Exchange>& ex) { load(ex, host); }));
   router.add(http::verb::post, "/api/models/unload", guarded([&host](const std::shared_ptr<Exchange>& ex) {
-               auto m = host.current();
-               if (!m) throw ApiError(status::not_found, "no model is loaded", "model");
-               host.unload();
+               // {"model": name} unloads that one; no name unloads every model.
+               const json body = ex->request().body().empty() ? json::object() : openai::parse_body(*ex);
+               const std::string name = model_field(body);
+               if (name.empty()) {
+                 json ids = json::array();
+                 for (const auto& m : host.loaded()) ids.push_back(m->id);
+                 if (ids.empty()) throw ApiError(status::not_found, "no model is loaded", "model");
+                 host.unload();
+                 ex->send_json(status::ok, {{"unloaded", ids.size() == 1 ? ids[0] : ids}});
+                 return;
+               }
+               auto m = host.find(name);
+               if (!m || !host.unload(name))
+                 throw ApiError(status::not_found, "model '" + name + "' is not loaded", "model",
+                                "invalid_request_error", "model_not_found");
                ex->send_json(status::ok, {{"unloaded", m->id}});
+             }));
+  router.add(http::verb::post, "/api/models/pin", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+               const json body = openai::parse_body(*ex);
+               const std::string name = model_field(body);
+               if (name.empty()) throw ApiError(status::bad_request, "name the model in 'model'", "model");
+               const UseOptions use = use_options_from(body);
+               auto m = host.find(name);
+               if (!m)
+                 throw ApiError(status::not_found, "model '" + name + "' is not loaded", "model",
+                                "invalid_request_error", "model_not_found");
+               // Not a use: the model's place in the eviction order stays.
+               m->pinned = use.pin.value_or(true);
+               if (use.keep_alive_ms) m->keep_alive_ms = *use.keep_alive_ms;
+               ex->send_json(status::ok, {{"model", loaded_json(*m)}});
              }));
   router.add(http::verb::get, "/api/models/{id}/info", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                // Names only (a file in the models dir, or the loaded model): a URL must not reach other
                // paths.
                const auto& id = ex->path_params().at(0);
-               if (auto m = host.current(); m && m->id == id) {
+               if (auto m = host.find(id); m && m->id == id) {
                  ex->send_json(status::ok, model_summary(m->path));
                  return;
                }

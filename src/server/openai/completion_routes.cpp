@@ -7,6 +7,7 @@
 #include "server/api_error.hpp"
 #include "server/cached_generation.hpp"
 #include "server/chat_recording.hpp"
+#include "server/keep_alive.hpp"
 #include "server/openai/request.hpp"
 #include "server/openai/responses.hpp"
 #include "server/route_guard.hpp"
@@ -26,12 +27,39 @@ std::string requested_model(const nlohmann::json& body) {
 std::shared_ptr<HostedModel> model_for(ModelHost& host, const std::string& requested) {
   auto m = host.find(requested);
   if (m) return m;
-  const auto cur = host.current();
-  if (host.loading() && !cur)
+  if (host.loading() && !host.current())
     throw ApiError(status::service_unavailable, "the model is still loading", "", "server_error");
-  throw ApiError(status::not_found,
-                 "model '" + requested + "' is not loaded" + (cur ? " (loaded: " + cur->id + ")" : ""),
-                 "model", "invalid_request_error", "model_not_found");
+  throw ApiError(status::not_found, "model '" + requested + "' is not loaded", "model",
+                 "invalid_request_error", "model_not_found");
+}
+
+// The requested model when it is loaded (marked as used, with the body's
+// keep_alive). Otherwise, for a model that exists, nullptr: it is loaded off
+// the I/O thread (requests to other models go on meanwhile) and `retry` runs
+// the handler again from there; errors of that load answer the request.
+std::shared_ptr<HostedModel> model_or_load(const std::shared_ptr<Exchange>& ex, ModelHost& host,
+                                           const nlohmann::json& body, std::function<void()> retry) {
+  const std::string requested = requested_model(body);
+  const UseOptions use = use_options_from(body);
+  if (auto m = host.find(requested)) {
+    host.touch(*m, use);
+    return m;
+  }
+  if (requested.empty()) return model_for(host, requested);  // nothing loaded: 503 or 404
+  try {
+    host.resolve(requested);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::NotFound) throw;
+    throw ApiError(status::not_found, "model '" + requested + "' is not loaded and " + e.what(), "model",
+                   "invalid_request_error", "model_not_found");
+  }
+  host.run_in_background([ex, &host, requested, use, retry = std::move(retry)] {
+    guarded([&](const std::shared_ptr<Exchange>&) {
+      host.acquire(requested, use);
+      retry();
+    })(ex);
+  });
+  return nullptr;
 }
 
 // Everything one generation needs after submit; shared by the engine callbacks.
@@ -289,7 +317,9 @@ bool parse_tools(const json& body, engine::ChatOptions& opts) {
 
 void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host, const json& body,
                       store::Store* store = nullptr) {
-  auto model = model_for(host, requested_model(body));
+  auto model =
+      model_or_load(ex, host, body, [ex, &host, body, store] { chat_completions(ex, host, body, store); });
+  if (!model) return;
   ParsedRequest p = parse_common(body, model->model->n_vocab());
   p.logprobs = body.contains("logprobs") && body["logprobs"].is_boolean() && body["logprobs"].get<bool>();
   if (body.contains("logprobs") && !body["logprobs"].is_boolean() && !body["logprobs"].is_null())
@@ -339,7 +369,8 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host, cons
 
 void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   const json body = parse_body(*ex);
-  auto model = model_for(host, requested_model(body));
+  auto model = model_or_load(ex, host, body, [ex, &host] { completions(ex, host); });
+  if (!model) return;
   ParsedRequest p = parse_common(body, model->model->n_vocab());
   if (body.contains("logprobs") && !body["logprobs"].is_null()) {
     const auto& l = body["logprobs"];
@@ -378,7 +409,7 @@ void add_routes(Router& router, ModelHost& host, store::Store* store) {
   router.add(
       http::verb::get, "/v1/models", guarded([&host](const std::shared_ptr<Exchange>& ex) {
         json data = json::array();
-        if (auto m = host.current()) {
+        for (const auto& m : host.loaded()) {
           data.push_back({{"id", m->id}, {"object", "model"}, {"created", m->created}, {"owned_by", "rmm"}});
         }
         ex->send_ordered_json(status::ok, json{{"object", "list"}, {"data", std::move(data)}});

@@ -172,6 +172,8 @@ void WsSession::handle_load(LoadCommand cmd) {
         last_pct = pct;
         post(load_progress_message(p, cmd.id), false);
       });
+      // Already loaded (or loaded by a request this one waited for): progress is complete.
+      if (last_pct < 0) post(load_progress_message(1.0f, cmd.id), false);
       spdlog::info("ws: loaded {} ({})", m->id, m->model->description());
       reply = load_complete_message(*m, cmd.id);
     } catch (const Error& e) {

@@ -1,0 +1,36 @@
+#pragma once
+// A request's "keep_alive" (Ollama's semantics) and "pin" fields.
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "server/api_error.hpp"
+#include "server/model_host.hpp"
+
+namespace rmm::server {
+
+// "5m", "90s", 300 (seconds), 0 (unload after the request), -1 (forever);
+// nullopt when absent or null. Throws ApiError 400 for anything else.
+inline UseOptions use_options_from(const nlohmann::json& body) {
+  UseOptions use;
+  if (const auto it = body.find("keep_alive"); it != body.end() && !it->is_null()) {
+    try {
+      if (it->is_number()) {
+        use.keep_alive_ms = keep_alive_seconds_ms(it->get<double>());
+      } else if (it->is_string()) {
+        use.keep_alive_ms = parse_keep_alive_ms(it->get<std::string>());
+      } else {
+        throw Error(ErrorKind::InvalidArgument, "'keep_alive' must be a duration (\"5m\") or seconds");
+      }
+    } catch (const Error& e) {
+      throw ApiError(boost::beast::http::status::bad_request, e.what(), "keep_alive");
+    }
+  }
+  if (const auto it = body.find("pin"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean())
+      throw ApiError(boost::beast::http::status::bad_request, "'pin' must be true or false", "pin");
+    use.pin = it->get<bool>();
+  }
+  return use;
+}
+
+}  // namespace rmm::server
