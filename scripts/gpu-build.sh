@@ -4,6 +4,7 @@
 # travel in .device/ (made by `scripts/fetch-llama.sh --bundle-to .device` and
 # `apt-get download` of the packages named in bench/README.md). Warnings are
 # not errors there: its Ubuntu GCC 13 has false positives that Debian GCC 12 lacks.
+# PostgreSQL is left out there (no libpq on that host); libcurl comes from its own system.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,6 +14,6 @@ for f in .device/debs/*.deb; do dpkg -x "$f" "$deps"; done
 llama_dir=$(./scripts/fetch-llama.sh --bundle-from "$root/.device/llama.bundle")
 export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DRMM_LLAMA_DIR="$llama_dir" \
-  -DRMM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DRMM_TESTS=OFF -DRMM_WERROR=OFF \
+  -DRMM_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DRMM_TESTS=OFF -DRMM_WERROR=OFF -DRMM_POSTGRES=OFF \
   -DCMAKE_PREFIX_PATH="$deps/usr" >/dev/null
 cmake --build build-cuda -j "$(nproc)" --target rmm rmm-bench-engine rmm-bench-serve peer-tools

@@ -5,15 +5,22 @@
 #include "core/error.hpp"
 #include "core/paths.hpp"
 #include "store/migrations.hpp"
+#ifdef RMM_HAVE_POSTGRES
 #include "store/postgres_store.hpp"
+#endif
 #include "store/sqlite_store.hpp"
 
 namespace rmm::store {
 
 std::unique_ptr<Store> open_store(const std::string& location) {
   if (location.empty()) throw Error(ErrorKind::InvalidArgument, "store location is empty");
-  if (location.rfind("postgres://", 0) == 0 || location.rfind("postgresql://", 0) == 0)
+  if (location.rfind("postgres://", 0) == 0 || location.rfind("postgresql://", 0) == 0) {
+#ifdef RMM_HAVE_POSTGRES
     return std::make_unique<PostgresStore>(location);
+#else
+    throw Error(ErrorKind::InvalidArgument, "this rmm was built without PostgreSQL (-DRMM_POSTGRES=OFF)");
+#endif
+  }
   // A fresh $RMM_HOME may not exist yet.
   std::filesystem::path parent = std::filesystem::path(location).parent_path();
   std::error_code ec;
