@@ -14,6 +14,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_registry.hpp"
+#include "cli/text_table.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "models/short_name.hpp"
@@ -108,17 +109,7 @@ void print_table(const std::vector<store::ModelRecord>& models) {
                     aliases.empty() ? "-" : aliases});
     if (rows.back()[3].empty()) rows.back()[3] = "-";
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    std::cout << line << "\n";
-  }
+  write_table(std::cout, rows);
   for (const auto& m : models) {
     if (m.kind == "needs-conversion" || m.kind == "invalid") {
       json meta = json::parse(m.metadata_json, nullptr, false);

@@ -1,6 +1,9 @@
-// rmm serve: the OpenAI-compatible and native HTTP API over one loaded model.
+// rmm serve: the OpenAI-compatible and native HTTP API over the models it loads.
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -31,6 +34,18 @@
 
 namespace rmm::cli {
 namespace {
+
+// The backend a model's speeds are filed under: its GPU's (device name
+// without the index, "CUDA") when layers run there, else "CPU".
+std::string speed_backend(const models::MemoryPlan& plan) {
+  for (const auto& d : plan.devices) {
+    if (!d.gpu || plan.gpu_layers <= 0) continue;
+    std::string name = d.device;
+    while (!name.empty() && std::isdigit(static_cast<unsigned char>(name.back()))) name.pop_back();
+    return name.empty() ? "GPU" : name;
+  }
+  return "CPU";
+}
 
 struct ServeFlags {
   std::string host, models_dir, model, chat_template, max_body, flash_attn, database, cache_ttl, cache_size,
@@ -124,12 +139,40 @@ int serve(ServeFlags& f) {
     return std::filesystem::path(m->path);
   };
 
+  // Each finished generation counts as a use of its model, with its speeds;
+  // written on this pool, off the engine thread. Declared before the host so
+  // that it outlives the engine threads that post to it.
+  boost::asio::thread_pool registry_writes(1);
+  ho.on_generation_done = [&registry, &registry_writes](const server::HostedModel& m,
+                                                        const engine::GenerationResult& r) {
+    if (r.stop_reason == engine::StopReason::Error) return;
+    std::optional<store::ModelSpeed> speed;
+    if (r.timings.generated_tokens >= 2) {
+      speed = store::ModelSpeed{speed_backend(m.plan), r.timings.prompt_tokens_per_second(),
+                                r.timings.generation_tokens_per_second(), server::now_ms()};
+    }
+    boost::asio::post(registry_writes, [&registry, path = m.path, speed] {
+      try {
+        auto rec = registry.find_by_path(path);
+        if (!rec) {  // the host keeps canonical paths; the registry's may go through a symlink
+          for (const auto& r : registry.list()) {
+            std::error_code ec;
+            if (std::filesystem::weakly_canonical(r.path, ec) == path) rec = r;
+          }
+        }
+        if (rec) registry.record_use(rec->id, speed);
+      } catch (const std::exception& e) {
+        spdlog::warn("recording a use of {}: {}", path.string(), e.what());
+      }
+    });
+  };
+
   models::ResourceMonitor monitor;  // CPU, RAM and VRAM samples each second; outlives the server
   server::ModelHost host(ho);
   server::Router router;
   server::openai::add_routes(router, host, db.get());
   server::native::add_hub_routes(router, ho.models_dir);
-  server::native::add_routes(router, host);
+  server::native::add_routes(router, host, &registry);
   server::add_cache_routes(router, host);
   server::native::add_token_routes(router, host);
   server::native::add_system_routes(router, monitor);
@@ -163,6 +206,7 @@ int serve(ServeFlags& f) {
   host.shutdown();  // background loads end before the server they report to goes away
   host.unload();
   response_cache.flush();  // replays still queued reach their connections while the server object lives
+  registry_writes.join();
   return 0;
 }
 

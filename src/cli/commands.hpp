@@ -23,6 +23,7 @@ void add_search_command(CLI::App& app, Action& action);
 void add_models_command(CLI::App& app, Action& action);
 void add_rm_command(CLI::App& app, Action& action);
 void add_alias_command(CLI::App& app, Action& action);
+void add_ps_command(CLI::App& app, Action& action);
 
 // Whether --log-level was given (commands with chattier defaults respect it).
 extern bool log_level_explicit;

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::add_models_command(app, action);
   cli::add_rm_command(app, action);
   cli::add_alias_command(app, action);
+  cli::add_ps_command(app, action);
   cli::add_info_command(app, action);
   cli::add_forge_command(app, action);
   cli::add_version_command(app, action);

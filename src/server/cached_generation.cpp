@@ -51,8 +51,15 @@ cache::Canceller start_generation(ModelHost& host, const std::shared_ptr<HostedM
                                   engine::TokenCallback on_token, engine::DoneCallback on_done) {
   std::weak_ptr<HostedModel> weak = model;
   HostedModel* m = model.get();  // `fresh` runs inside this call, while `model` holds it
-  const cache::Generator fresh = [m, weak](engine::GenerateRequest r, engine::TokenCallback t,
-                                           engine::DoneCallback d) -> cache::Canceller {
+  const cache::Generator fresh = [&host, m, weak](engine::GenerateRequest r, engine::TokenCallback t,
+                                                  engine::DoneCallback d) -> cache::Canceller {
+    if (const auto& hook = host.options().on_generation_done) {
+      // The model outlives its engine thread, where this runs.
+      d = [hook, m, d = std::move(d)](const engine::GenerationResult& result) {
+        hook(*m, result);
+        d(result);
+      };
+    }
     const auto id = m->engine->submit(std::move(r), std::move(t), std::move(d));
     return [weak, id] {
       if (auto alive = weak.lock()) alive->engine->cancel(id);

@@ -33,6 +33,8 @@ namespace rmm::server {
 
 inline constexpr int64_t kKeepForever = -1;
 
+struct HostedModel;
+
 struct HostOptions {
   std::filesystem::path models_dir;
   engine::ContextParams context;  // n_seq = --parallel
@@ -49,6 +51,9 @@ struct HostOptions {
   std::vector<models::DeviceBudget> budgets;
   // How long a model stays loaded after its last request (ms); kKeepForever: always.
   int64_t keep_alive_ms = 5 * 60 * 1000;
+  // Called on the engine thread when a generation of a model ends (not for
+  // cache replays), to record the use and its speeds; it must not block. Optional.
+  std::function<void(const HostedModel&, const engine::GenerationResult&)> on_generation_done;
 };
 
 struct HostedModel {

@@ -1,8 +1,10 @@
 #include "server/native/routes.hpp"
 
+#include <set>
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/paths.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
@@ -10,6 +12,7 @@
 #include "server/cache_routes.hpp"
 #include "server/keep_alive.hpp"
 #include "server/openai/request.hpp"
+#include "server/query_string.hpp"
 #include "server/route_guard.hpp"
 #include "server/system_info.hpp"
 
@@ -83,6 +86,90 @@ json budgets_json(const std::vector<models::DeviceBudget>& budgets,
   return out;
 }
 
+std::filesystem::path canonical_or_same(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto c = std::filesystem::weakly_canonical(p, ec);
+  return ec ? p : c;
+}
+
+std::shared_ptr<HostedModel> loaded_at(const std::vector<std::shared_ptr<HostedModel>>& loaded,
+                                       const std::filesystem::path& path) {
+  for (const auto& m : loaded) {
+    if (canonical_or_same(m->path) == path) return m;
+  }
+  return nullptr;
+}
+
+bool is_loaded(const std::vector<std::shared_ptr<HostedModel>>& loaded, const std::filesystem::path& path) {
+  return loaded_at(loaded, path) != nullptr;
+}
+
+// A registry entry as `rmm models --json` shows it, plus the file id and whether it is loaded.
+json registry_model_json(const store::ModelRecord& r, bool loaded) {
+  json meta = json::parse(r.metadata_json, nullptr, false);
+  if (!meta.is_object()) meta = json::object();
+  json j = {{"id", model_id_for(r.path)},
+            {"name", r.short_name},
+            {"aliases", r.aliases},
+            {"tags", r.tags},
+            {"path", r.path},
+            {"size", r.size},
+            {"kind", r.kind},
+            {"use_count", r.use_count},
+            {"last_used", r.last_used ? json(r.last_used) : json(nullptr)},
+            {"loaded", loaded}};
+  for (const char* key : {"architecture", "parameters", "quantization", "context_length", "chat_template"}) {
+    if (meta.contains(key)) j[key] = meta[key];
+  }
+  if (meta.contains("name")) j["model_name"] = meta["name"];
+  return j;
+}
+
+// DELETE /api/models/{name}: a busy model is refused (409); an idle loaded
+// one is unloaded first; then its files go (with the registry entry).
+void remove_model(const std::shared_ptr<Exchange>& ex, ModelHost& host, models::Registry* registry) {
+  // Percent escapes decoded (a browser sends "qwen%3Aq4_k_m"); '+' is no space in a path.
+  std::string raw = ex->path_params().at(0);
+  for (size_t i = 0; (i = raw.find('+', i)) != std::string::npos; i += 3) raw.replace(i, 1, "%2B");
+  const std::string name = percent_decode(raw);
+  if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
+      name.find("..") != std::string::npos)
+    throw ApiError(status::bad_request, "'" + name + "' is not a model name (paths are not accepted)",
+                   "name");
+  std::optional<store::ModelRecord> record;
+  std::filesystem::path path;
+  if (registry) {
+    if ((record = registry->find(name))) path = record->path;
+  } else {
+    for (const auto& f : host.list_files()) {
+      if (f.id == name || f.path.filename() == name) path = f.path;
+    }
+  }
+  if (path.empty())
+    throw ApiError(status::not_found, "no model named '" + name + "'", "name", "invalid_request_error",
+                   "model_not_found");
+  if (auto m = loaded_at(host.loaded(), canonical_or_same(path))) {
+    if (!m->idle())
+      throw ApiError(status::conflict,
+                     "model '" + m->id + "' is in use (" + std::to_string(m->engine->running()) +
+                         " running, " + std::to_string(m->engine->queued()) + " queued); try again when idle",
+                     "name", "invalid_request_error", "conflict");
+    host.unload(m->path.string());
+  }
+  json files = json::array();
+  if (record) {
+    for (const auto& f : registry->remove(*record)) files.push_back(f.string());
+  } else {
+    std::error_code ec;
+    if (!std::filesystem::remove(path, ec) || ec)
+      throw Error(ErrorKind::Internal, "cannot delete " + path.string() + ": " + ec.message());
+    files.push_back(path.string());
+  }
+  spdlog::info("deleted model {} ({} files)", name, files.size());
+  ex->send_json(status::ok,
+                {{"deleted", record ? record->short_name : model_id_for(path)}, {"files", files}});
+}
+
 // The body's model name ("" when absent); 400 when it is not a string.
 std::string model_field(const json& body) {
   for (const char* key : {"model", "path", "name"}) {
@@ -143,7 +230,7 @@ void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
 
 }  // namespace
 
-void add_routes(Router& router, ModelHost& host) {
+void add_routes(Router& router, ModelHost& host, models::Registry* registry) {
   auto health = guarded([&host](const std::shared_ptr<Exchange>& ex) {
     if (host.loading() && !host.current()) {
       ex->send_json(status::service_unavailable, {{"status", "loading"}});
@@ -159,15 +246,37 @@ void add_routes(Router& router, ModelHost& host) {
                info["cache"] = cache_stats_json(host.options().cache);
                ex->send_json(status::ok, info);
              }));
-  router.add(http::verb::get, "/api/models", guarded([&host](const std::shared_ptr<Exchange>& ex) {
+  router.add(http::verb::get, "/api/models",
+             guarded_blocking([&host, registry](const std::shared_ptr<Exchange>& ex) {
                json data = json::array();
-               for (const auto& f : host.list_files()) data.push_back(model_summary(f.path));
-               for (const auto& cur : host.loaded()) {
-                 if (std::none_of(data.begin(), data.end(),
-                                  [&](const json& j) { return j["path"] == cur->path.string(); }))
-                   data.push_back(model_summary(cur->path));
+               const auto loaded = host.loaded();
+               std::set<std::filesystem::path> listed;
+               if (registry) {
+                 for (const auto& r : registry->list()) {
+                   const auto path = canonical_or_same(r.path);
+                   listed.insert(path);
+                   data.push_back(registry_model_json(r, is_loaded(loaded, path)));
+                 }
+               } else {
+                 for (const auto& f : host.list_files()) {
+                   const auto path = canonical_or_same(f.path);
+                   listed.insert(path);
+                   json j = model_summary(f.path);
+                   j["loaded"] = is_loaded(loaded, path);
+                   data.push_back(std::move(j));
+                 }
+               }
+               for (const auto& cur : loaded) {  // loaded by path from outside the models dirs
+                 if (listed.count(canonical_or_same(cur->path))) continue;
+                 json j = model_summary(cur->path);
+                 j["loaded"] = true;
+                 data.push_back(std::move(j));
                }
                ex->send_json(status::ok, {{"models", std::move(data)}});
+             }));
+  router.add(http::verb::delete_, "/api/models/{name}",
+             guarded_blocking([&host, registry](const std::shared_ptr<Exchange>& ex) {
+               remove_model(ex, host, registry);
              }));
   router.add(http::verb::get, "/api/models/loaded", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                json data = json::array();
