@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <stdexcept>
 #include <system_error>
+
+#include "core/subprocess.hpp"
 
 namespace rmm::test {
 namespace {
@@ -43,5 +46,15 @@ ScopedEnv::ScopedEnv(std::string name, const std::string& value) : name_(std::mo
 }
 
 ScopedEnv::~ScopedEnv() { ::unsetenv(name_.c_str()); }
+
+std::filesystem::path forge_model(const std::filesystem::path& dir, const std::string& name,
+                                  const std::vector<std::string>& args) {
+  const auto out = dir / (name + ".gguf");
+  std::vector<std::string> argv = {rmm_binary().string(), "forge", out.string(), "--threads", "1", "-q"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = run_process(argv);
+  if (r.exit_code != 0) throw std::runtime_error("rmm forge failed: " + r.err);
+  return out;
+}
 
 }  // namespace rmm::test

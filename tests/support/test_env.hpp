@@ -2,6 +2,7 @@
 // Where the tests find models, binaries and llama.cpp's peer tools.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace rmm::test {
 
@@ -13,6 +14,11 @@ std::filesystem::path peer_tool(const std::string& name);  // e.g. "llama-comple
 std::filesystem::path llama_source_dir();
 // A fresh, empty directory under the build's temp area, removed at exit.
 std::filesystem::path temp_dir(const std::string& tag);
+
+// Writes DIR/NAME.gguf with `rmm forge` (--threads 1 -q, then ARGS); throws
+// std::runtime_error with forge's message when it fails.
+std::filesystem::path forge_model(const std::filesystem::path& dir, const std::string& name,
+                                  const std::vector<std::string>& args);
 
 // Sets an environment variable for the life of the object (child processes see it), then unsets it.
 class ScopedEnv {

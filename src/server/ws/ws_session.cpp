@@ -146,19 +146,26 @@ void WsSession::handle(const std::string& text) {
 }
 
 void WsSession::handle_load(LoadCommand cmd) {
-  if (loading_ || host_.loading()) return send_error("busy", "a model is already loading", cmd.id);
+  // Loads of other models go on side by side, and a load of a model that is
+  // already loading joins that load (ModelHost::acquire); the bound only keeps
+  // one connection from tying up threads.
+  if (loads_in_flight_ >= kMaxLoadsInFlight)
+    return send_error("busy",
+                      std::to_string(loads_in_flight_) +
+                          " loads sent on this connection are still running; wait for one to complete",
+                      cmd.id);
   try {
     host_.resolve(cmd.model);  // a missing model is answered now rather than from the loader thread
   } catch (const Error& e) {
     return send_error(error_type_for(e.kind()), e.what(), cmd.id);
   }
-  loading_ = true;
+  ++loads_in_flight_;
   // Loading blocks for seconds: it runs on its own thread and reports through the strand.
   auto work = [weak = weak_from_this(), ex = ws_.get_executor(), &host = host_, cmd] {
     auto post = [&](std::string msg, bool last) {
       net::post(ex, [weak, msg = std::move(msg), last]() mutable {
         if (auto self = weak.lock()) {
-          if (last) self->loading_ = false;
+          if (last) --self->loads_in_flight_;
           self->send(std::move(msg));
         }
       });
@@ -186,7 +193,7 @@ void WsSession::handle_load(LoadCommand cmd) {
   try {
     host_.run_in_background(std::move(work));
   } catch (const Error& e) {
-    loading_ = false;
+    --loads_in_flight_;
     send_error(error_type_for(e.kind()), e.what(), cmd.id);
   }
 }
@@ -201,9 +208,14 @@ void WsSession::handle_generate(GenerateCommand cmd) {
   }
   auto m = host_.find(cmd.model);
   if (!m) {
-    const auto cur = host_.current();
-    if (!cmd.model.empty() && cur)
-      return send_error("not_found", "model '" + cmd.model + "' is not loaded (loaded: " + cur->id + ")", id);
+    if (!cmd.model.empty() && host_.loading(cmd.model))
+      return send_error("no_model", "model '" + cmd.model + "' is still loading", id);
+    const auto all = host_.loaded();
+    if (!cmd.model.empty() && !all.empty()) {
+      std::string ids;
+      for (const auto& l : all) ids += (ids.empty() ? "" : ", ") + l->id;
+      return send_error("not_found", "model '" + cmd.model + "' is not loaded (loaded: " + ids + ")", id);
+    }
     if (host_.loading()) return send_error("no_model", "the model is still loading", id);
     return send_error("no_model", R"(no model is loaded: send {"type":"load","model":...} first)", id);
   }

@@ -23,6 +23,9 @@
 
 namespace rmm::server::ws {
 
+// Loads one connection may have running at once (each waits on a thread of its own).
+inline constexpr size_t kMaxLoadsInFlight = 4;
+
 struct SessionLimits {
   size_t max_message_bytes = kMaxMessageBytes;   // larger messages get an error and are skipped
   size_t hard_message_bytes = 64 * 1024 * 1024;  // larger still: Beast closes the socket (1009)
@@ -85,7 +88,7 @@ class WsSession : public LongConnection, public std::enable_shared_from_this<WsS
   bool writing_ = false;
   bool closing_ = false;  // no more replies; a close handshake may be under way
   bool ended_ = false;
-  bool loading_ = false;  // a load started by this connection is running
+  size_t loads_in_flight_ = 0;  // loads started by this connection and not yet answered
   size_t held_bytes_ = 0;
   std::unordered_map<std::string, std::shared_ptr<Generation>> generations_;
   boost::asio::steady_timer close_timer_;
