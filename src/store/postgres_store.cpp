@@ -285,12 +285,7 @@ bool PostgresStore::delete_template(const std::string& id) {
 // ---- conversations -------------------------------------------------------------
 
 Conversation PostgresStore::create_conversation(const Conversation& c) {
-  util::check_conversation(c);
-  Conversation out = c;
-  if (out.id.empty()) out.id = util::random_id();
-  out.created_at = out.updated_at = util::now_ms();
-  out.message_count = 0;
-  out.messages.clear();
+  Conversation out = util::new_conversation(c);
   return in_transaction("create_conversation", [&](pqxx::work& w) {
     pqxx::result r = w.exec_params(
         "INSERT INTO conversations (id, title, model, params_json, created_at, updated_at, touch_seq) "

@@ -266,12 +266,7 @@ ChatMessage SqliteStore::insert_message(const std::string& conversation_id, cons
 }
 
 Conversation SqliteStore::create_conversation(const Conversation& c) {
-  util::check_conversation(c);
-  Conversation out = c;
-  if (out.id.empty()) out.id = util::random_id();
-  out.created_at = out.updated_at = util::now_ms();
-  out.message_count = 0;
-  out.messages.clear();
+  Conversation out = util::new_conversation(c);
   std::lock_guard lock(mutex_);
   Transaction tx(db_, true);
   {

@@ -56,6 +56,16 @@ void check_template(const TemplateVersion& t) {
   check_text("template body_json", t.body_json);
 }
 
+Conversation new_conversation(const Conversation& c) {
+  check_conversation(c);
+  Conversation out = c;
+  if (out.id.empty()) out.id = random_id();
+  out.created_at = out.updated_at = now_ms();
+  out.message_count = 0;
+  out.messages.clear();
+  return out;
+}
+
 void check_conversation(const Conversation& c) {
   check_text("conversation id", c.id);
   check_text("conversation title", c.title);

@@ -22,6 +22,9 @@ void check_nonempty_text(std::string_view field, std::string_view value);
 
 void check_template(const TemplateVersion& t);
 void check_conversation(const Conversation& c);
+// `c` checked, with an id (when it has none), both times set to now and no messages:
+// the row every back end inserts for create_conversation (messages are added after).
+Conversation new_conversation(const Conversation& c);
 void check_message(const ChatMessage& m, std::string_view field = "message");
 void check_query(const ConversationQuery& q);
 void check_cache_limits(const CacheLimits& limits);

@@ -3,22 +3,16 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "error_text.hpp"
 #include "hub/fake_hub.hpp"
 #include "models/hub/hub_client.hpp"
 
 using namespace rmm;
 using namespace rmm::hub;
 
-namespace {
+using rmm::test::error_of;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+namespace {
 
 class HubClient : public ::testing::Test {
  protected:

@@ -2,25 +2,19 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "error_text.hpp"
 #include "models/hub/names.hpp"
 #include "models/hub/quant_select.hpp"
 
 using namespace rmm;
 using namespace rmm::hub;
 
+using rmm::test::error_of;
+
 namespace {
 
 RepoFile file(const std::string& path, uint64_t size = 10) {
   return RepoFile{path, size, std::string(64, 'a'), ""};
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
