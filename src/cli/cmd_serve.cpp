@@ -31,6 +31,7 @@
 #include "server/native/token_routes.hpp"
 #include "server/openai/completion_routes.hpp"
 #include "server/ws/ws_routes.hpp"
+#include "worker/worker_client.hpp"
 
 namespace rmm::cli {
 namespace {
@@ -52,7 +53,7 @@ struct ServeFlags {
       max_memory, keep_alive;
   std::vector<std::string> cors;
   int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
-  bool kv_unified = false, no_cache = false;
+  bool kv_unified = false, no_cache = false, in_process = false;
   std::map<std::string, CLI::Option*> opts;  // to tell a given flag from its default
   bool given(const std::string& name) const { return opts.at(name)->count() > 0; }
 };
@@ -98,6 +99,14 @@ int serve(ServeFlags& f) {
   const auto devices = engine::devices();
   ho.budgets =
       max_memory.empty() ? models::default_budgets(devices) : models::parse_max_memory(max_memory, devices);
+  // Each model in a worker process of this same binary, unless --in-process.
+  const bool in_process = f.given("in-process") ? f.in_process : cfg.get_bool("serve", "in_process", false);
+  if (!in_process) {
+    std::error_code ec;
+    ho.worker_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) throw Error(ErrorKind::Internal, "cannot find the rmm binary for model workers: " + ec.message());
+    ho.worker_log_level = log::level_name(log::level());
+  }
   ho.keep_alive_ms = server::parse_keep_alive_ms(str("keep-alive", "keep_alive", f.keep_alive, "5m"));
   // n_ctx 0 means the model's; with several slots each gets its share unless unified.
   const std::string model = str("model", "model", f.model, "");
@@ -197,8 +206,9 @@ int serve(ServeFlags& f) {
   if (!model.empty()) {
     // Loaded before the listening line so that clients starting on it find the model ready.
     auto m = host.load(model);
-    spdlog::info("loaded {} ({}), {} slots x {} tokens", m->id, m->model->description(),
-                 m->engine->engine().n_seq(), m->engine->engine().n_ctx_seq());
+    spdlog::info("loaded {} ({}), {} slots x {} tokens{}", m->id, m->description, m->engine->shape().n_seq,
+                 m->engine->shape().n_ctx_seq,
+                 m->worker ? " in worker pid " + std::to_string(m->worker->pid()) : std::string());
   }
   for (const auto& b : ho.budgets) spdlog::info("memory budget {}: {}", b.device, format_bytes(b.bytes));
   std::cerr << "rmm serve: listening on http://" << so.host << ":" << port << std::endl;
@@ -269,6 +279,9 @@ void add_serve_command(CLI::App& app, Action& action) {
                                     "How long an idle model stays loaded: 90s, 5m, 1h; 0 unloads at once, -1 "
                                     "never (default 5m)");
   o["no-cache"] = cmd->add_flag("--no-cache", f->no_cache, "Turn the response cache off");
+  o["in-process"] = cmd->add_flag("--in-process", f->in_process,
+                                  "Run models in this process instead of one supervised worker process each "
+                                  "(a crash in llama.cpp then stops the server)");
   cmd->callback([f, &action] { action = [f] { return serve(*f); }; });
 }
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::add_run_command(app, action);
   cli::add_chat_command(app, action);
   cli::add_serve_command(app, action);
+  cli::add_worker_command(app, action);
   cli::add_prompt_command(app, action);
   cli::add_pull_command(app, action);
   cli::add_search_command(app, action);

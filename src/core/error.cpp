@@ -9,6 +9,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::BadFile: return "bad_file";
     case ErrorKind::OutOfMemory: return "out_of_memory";
     case ErrorKind::Cancelled: return "cancelled";
+    case ErrorKind::Unavailable: return "unavailable";
     case ErrorKind::Internal: return "internal";
   }
   return "internal";

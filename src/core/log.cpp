@@ -52,6 +52,17 @@ void route_llama_log() { llama_log_set(llama_log_to_spdlog, nullptr); }
 
 Level level() { return g_level.load(); }
 
+const char* level_name(Level level) {
+  switch (level) {
+    case Level::Debug: return "debug";
+    case Level::Info: return "info";
+    case Level::Warn: return "warn";
+    case Level::Error: return "error";
+    case Level::Off: return "off";
+  }
+  return "warn";
+}
+
 Level parse_level(const std::string& name) {
   if (name == "debug") return Level::Debug;
   if (name == "info") return Level::Info;

@@ -15,5 +15,6 @@ Level level();
 void route_llama_log();
 // Parses "debug", "info", "warn", "error", "off"; throws rmm::Error otherwise.
 Level parse_level(const std::string& name);
+const char* level_name(Level level);  // the inverse
 
 }  // namespace rmm::log

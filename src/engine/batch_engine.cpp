@@ -174,20 +174,22 @@ bool BatchEngine::abort_requested(void* self) {
   return std::all_of(e->batch_flags_.begin(), e->batch_flags_.end(), [](const auto* f) { return f->load(); });
 }
 
-void BatchEngine::validate(const GenerateRequest& request) const {
+void validate_request(const GenerateRequest& request, int n_vocab, int n_ctx_seq) {
   auto bad = [](const std::string& m) { throw Error(ErrorKind::InvalidArgument, m); };
   if (request.prompt.empty()) bad("the prompt is empty");
-  const int n_vocab = model_->n_vocab();
   for (Token t : request.prompt) {
     if (t < 0 || t >= n_vocab) bad("prompt token id " + std::to_string(t) + " is outside the vocabulary");
   }
-  const int limit = n_ctx_seq();
-  if (static_cast<int>(request.prompt.size()) >= limit)
+  if (static_cast<int>(request.prompt.size()) >= n_ctx_seq)
     bad("the prompt has " + std::to_string(request.prompt.size()) + " tokens but the context holds " +
-        std::to_string(limit) + " per sequence");
+        std::to_string(n_ctx_seq) + " per sequence");
   if (request.max_tokens < -1) bad("max_tokens must be -1 (no limit) or at least 0");
   if (request.top_logprobs < 0 || request.top_logprobs > 20) bad("top_logprobs must be between 0 and 20");
   engine::validate(request.sampling, n_vocab);
+}
+
+void BatchEngine::validate(const GenerateRequest& request) const {
+  validate_request(request, model_->n_vocab(), n_ctx_seq());
 }
 
 RequestId BatchEngine::submit(GenerateRequest request, TokenCallback on_token, DoneCallback on_done) {

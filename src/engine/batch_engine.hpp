@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/generation.hpp"
+#include "engine/generator.hpp"
 #include "engine/model.hpp"
 
 struct llama_context;
@@ -31,8 +32,6 @@ struct ContextParams {
   bool kv_unified = false;  // one KV buffer shared by all sequences (n_ctx per sequence) or n_ctx/n_seq each
   int flash_attn = -1;      // -1 auto, 0 off, 1 on
 };
-
-using RequestId = uint64_t;
 
 class BatchEngine {
  public:

@@ -11,20 +11,22 @@
 
 namespace rmm::engine {
 
-class EngineThread {
+class EngineThread : public Generator {
  public:
   explicit EngineThread(std::unique_ptr<BatchEngine> engine);
-  ~EngineThread();  // cancels everything, lets each request finish (callbacks run), joins
+  ~EngineThread() override;  // cancels everything, lets each request finish (callbacks run), joins
   EngineThread(const EngineThread&) = delete;
   EngineThread& operator=(const EngineThread&) = delete;
 
   // As BatchEngine::submit (throws rmm::Error(InvalidArgument)); callbacks run on the engine thread.
-  RequestId submit(GenerateRequest request, TokenCallback on_token, DoneCallback on_done);
-  void cancel(RequestId id);
-  void cancel_all();
+  RequestId submit(GenerateRequest request, TokenCallback on_token, DoneCallback on_done) override;
+  void validate(const GenerateRequest& request) const override { engine_->validate(request); }
+  void cancel(RequestId id) override;
+  void cancel_all() override;
 
-  size_t queued() const { return engine_->queued(); }
-  size_t running() const { return engine_->running(); }
+  size_t queued() const override { return engine_->queued(); }
+  size_t running() const override { return engine_->running(); }
+  ContextShape shape() const override { return {engine_->n_ctx(), engine_->n_ctx_seq(), engine_->n_seq()}; }
   const BatchEngine& engine() const { return *engine_; }
 
  private:

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "engine/model.hpp"
 #include "engine/sampling.hpp"
 
@@ -66,6 +67,9 @@ struct GenerationResult {
   Timings timings;
   uint32_t seed = 0;
   std::string error;        // set when stop_reason == Error
+  // With stop_reason == Error: Unavailable when the worker serving the model
+  // died (a front end answers 503: retry), Internal otherwise.
+  ErrorKind error_kind = ErrorKind::Internal;
   std::string stop_string;  // the stop string that matched, if any
 };
 

@@ -41,6 +41,7 @@ std::shared_ptr<Model> Model::load(const LoadParams& params) {
   check_file(params.path);
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = params.gpu_layers;
+  mp.vocab_only = params.vocab_only;
   mp.load_mode = params.mmap ? (params.mlock ? LLAMA_LOAD_MODE_MMAP_MLOCK : LLAMA_LOAD_MODE_MMAP)
                              : (params.mlock ? LLAMA_LOAD_MODE_MLOCK : LLAMA_LOAD_MODE_NONE);
   ProgressState st{&params};

@@ -21,6 +21,10 @@ struct LoadParams {
   int gpu_layers = -1;  // -1: as many as the backend takes (all on GPU builds, none on CPU)
   bool mmap = true;
   bool mlock = false;
+  // Only the vocabulary and chat template, no weights (fast): for a server
+  // that tokenizes and formats while a worker process holds the weights.
+  // Such a model answers no questions about layers or size.
+  bool vocab_only = false;
   // Called with 0..1 during loading; return false to cancel.
   std::function<bool(float)> progress;
   // Another way to cancel: set from any thread.

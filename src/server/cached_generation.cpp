@@ -43,7 +43,7 @@ cache::Plan plan_generation(ModelHost& host, const HostedModel& model, const eng
                             cache::Policy policy) {
   auto* c = host.options().cache;
   if (!c) return {};
-  return c->plan(model.path, model.engine->engine().n_ctx_seq(), request, policy);
+  return c->plan(model.path, model.engine->shape().n_ctx_seq, request, policy);
 }
 
 cache::Canceller start_generation(ModelHost& host, const std::shared_ptr<HostedModel>& model,

@@ -9,8 +9,10 @@
 #include "core/log.hpp"
 #include "core/units.hpp"
 #include "engine/backend.hpp"
+#include "engine/engine_thread.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
+#include "worker/worker_client.hpp"
 
 namespace rmm::server {
 
@@ -61,6 +63,13 @@ int64_t keep_alive_seconds_ms(double seconds) {
   if (seconds > 1e12) throw Error(ErrorKind::InvalidArgument, "keep_alive is too large");
   return static_cast<int64_t>(seconds * 1000);
 }
+
+int64_t reload_delay_ms(int crashes) {
+  if (crashes <= 1) return 0;
+  return std::min<int64_t>(int64_t{1000} << std::min(crashes - 2, 8), 30'000);
+}
+
+bool HostedModel::lost() const { return worker && !worker->alive(); }
 
 int64_t HostedModel::expires_at_ms() const {
   if (pinned || keep_alive_ms < 0) return kKeepForever;
@@ -158,6 +167,7 @@ void ModelHost::touch(HostedModel& m, const UseOptions& use) const {
 std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, const UseOptions& use,
                                                 const std::function<void(float)>& progress) {
   if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
+  collect_lost();
   if (auto m = find(path_or_id)) {
     touch(*m, use);
     return m;
@@ -181,6 +191,17 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
       auto m = result.get();  // rethrows that load's error
       touch(*m, use);
       return m;
+    }
+    if (auto it = crashes_.find(path); it != crashes_.end()) {
+      const int64_t wait = it->second.last_ms + reload_delay_ms(it->second.count) - now_ms();
+      if (wait > 0) {
+        const int seconds = static_cast<int>((wait + 999) / 1000);
+        throw Error(ErrorKind::Unavailable,
+                    "model '" + model_id_for(path) + "' crashed " + std::to_string(it->second.count) +
+                        " times within 5 minutes (last: its worker " + it->second.cause + "); it reloads in " +
+                        std::to_string(seconds) + " s",
+                    seconds);
+      }
     }
     pending_[path].result = promise.get_future().share();
   }
@@ -235,25 +256,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     spdlog::info("loading {}: {} planned ({} of {} layers on the GPU)", model_id_for(path),
                  format_bytes(plan.total()), plan.gpu_layers, plan.max_layers);
 
-    engine::LoadParams lp;
-    lp.path = path;
-    const bool has_gpu = std::any_of(budgets_.begin(), budgets_.end(), [](const auto& b) { return b.gpu; });
-    lp.gpu_layers = has_gpu ? plan.gpu_layers : options_.gpu_layers;
-    lp.cancel = &stopping_;
-    if (progress) {
-      lp.progress = [&progress](float p) {
-        progress(p);
-        return true;
-      };
-    }
-    auto hosted = std::make_shared<HostedModel>();
-    hosted->id = model_id_for(path);
-    hosted->path = path;
-    hosted->plan = plan;
-    hosted->model = engine::Model::load(lp);
-    hosted->chat = std::make_unique<engine::ChatFormatter>(*hosted->model, options_.chat_template);
-    hosted->engine = std::make_unique<engine::EngineThread>(
-        std::make_unique<engine::BatchEngine>(hosted->model, options_.context));
+    auto hosted = load_model(path, plan, progress);
     hosted->created = now_ms() / 1000;
     hosted->keep_alive_ms = options_.keep_alive_ms;
     touch(*hosted, use);
@@ -272,6 +275,79 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     }
     promise.set_exception(std::current_exception());
     throw;
+  }
+}
+
+std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& path,
+                                                   const models::MemoryPlan& plan,
+                                                   const std::function<void(float)>& progress) const {
+  engine::LoadParams lp;
+  lp.path = path;
+  const bool has_gpu = std::any_of(budgets_.begin(), budgets_.end(), [](const auto& b) { return b.gpu; });
+  lp.gpu_layers = has_gpu ? plan.gpu_layers : options_.gpu_layers;
+  lp.cancel = &stopping_;
+  auto hosted = std::make_shared<HostedModel>();
+  hosted->id = model_id_for(path);
+  hosted->path = path;
+  hosted->plan = plan;
+  if (options_.worker_exe.empty()) {
+    if (progress) {
+      lp.progress = [&progress](float p) {
+        progress(p);
+        return true;
+      };
+    }
+    hosted->model = engine::Model::load(lp);
+    hosted->engine = std::make_unique<engine::EngineThread>(
+        std::make_unique<engine::BatchEngine>(hosted->model, options_.context));
+    hosted->description = hosted->model->description();
+  } else {
+    // The weights go to the worker; this process keeps what tokenizing and
+    // chat formatting need, so requests are checked before they travel.
+    engine::LoadParams vocab = lp;
+    vocab.vocab_only = true;
+    hosted->model = engine::Model::load(vocab);
+    worker::WorkerOptions wo;
+    wo.exe = options_.worker_exe;
+    wo.log_level = options_.worker_log_level;
+    wo.load.model_id = hosted->id;
+    wo.load.path = path.string();
+    wo.load.gpu_layers = lp.gpu_layers;
+    wo.load.mmap = lp.mmap;
+    wo.load.context = options_.context;
+    wo.n_vocab = hosted->model->n_vocab();
+    wo.progress = progress;
+    wo.cancel = &stopping_;
+    auto client = worker::WorkerClient::start(std::move(wo));
+    hosted->worker = client.get();
+    hosted->description = client->info().description;
+    hosted->engine = std::move(client);
+  }
+  hosted->chat = std::make_unique<engine::ChatFormatter>(*hosted->model, options_.chat_template);
+  return hosted;
+}
+
+void ModelHost::collect_lost() const {
+  std::vector<std::shared_ptr<HostedModel>> lost;  // released outside the lock
+  {
+    std::lock_guard lock(mutex_);
+    const int64_t now = now_ms();
+    for (auto it = models_.begin(); it != models_.end();) {
+      if (!it->second->lost()) {
+        ++it;
+        continue;
+      }
+      auto& c = crashes_[it->first];
+      c.count = now - c.last_ms > kCrashWindowMs ? 1 : c.count + 1;
+      c.last_ms = now;
+      c.cause = it->second->worker->exit_cause();
+      spdlog::warn("model {} is gone: its worker {} (crash {} in a row; next load {})", it->second->id, c.cause,
+                   c.count,
+                   reload_delay_ms(c.count) ? "in " + std::to_string(reload_delay_ms(c.count) / 1000) + " s"
+                                            : std::string("on the next request"));
+      lost.push_back(it->second);
+      it = models_.erase(it);
+    }
   }
 }
 
@@ -304,6 +380,7 @@ bool ModelHost::pin(const std::string& id, bool pinned) {
 }
 
 std::vector<std::shared_ptr<HostedModel>> ModelHost::loaded() const {
+  collect_lost();
   std::vector<std::shared_ptr<HostedModel>> out;
   {
     std::lock_guard lock(mutex_);
@@ -366,6 +443,9 @@ void ModelHost::reap() {
   while (!stopping_) {
     reaper_wake_.wait_for(lock, kReaperTick, [this] { return stopping_.load(); });
     if (stopping_) break;
+    lock.unlock();
+    collect_lost();  // logs the crash soon, not only when the model is next asked for
+    lock.lock();
     const int64_t now = now_ms();
     std::vector<std::shared_ptr<HostedModel>> expired;
     for (auto it = models_.begin(); it != models_.end();) {

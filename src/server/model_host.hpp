@@ -1,6 +1,10 @@
 #pragma once
-// Owns the models the server serves, each with the engine thread decoding for
-// it. Any number stay loaded within per-device memory budgets: the memory
+// Owns the models the server serves. Each runs in a supervised worker process
+// (the `rmm` binary in worker mode) so that a crash in llama.cpp or a GPU
+// driver takes down only that model: its requests end with 503, and it
+// reloads on the next request (with backoff while it keeps crashing). The
+// server keeps a vocabulary-only copy of each model for tokenizing and chat
+// formatting. With no worker binary set, models run in this process. Any number stay loaded within per-device memory budgets: the memory
 // planner decides before each load whether it fits, least recently used idle
 // models are evicted to make room, and a reaper unloads models whose
 // keep-alive ran out. Loads run without the host's lock, so requests to
@@ -21,12 +25,15 @@
 
 #include "engine/batch_engine.hpp"
 #include "engine/chat_format.hpp"
-#include "engine/engine_thread.hpp"
+#include "engine/generator.hpp"
 #include "engine/model.hpp"
 #include "models/memory_planner.hpp"
 
 namespace rmm::cache {
 class ResponseCache;
+}
+namespace rmm::worker {
+class WorkerClient;
 }
 
 namespace rmm::server {
@@ -54,14 +61,26 @@ struct HostOptions {
   // Called on the engine thread when a generation of a model ends (not for
   // cache replays), to record the use and its speeds; it must not block. Optional.
   std::function<void(const HostedModel&, const engine::GenerationResult&)> on_generation_done;
+  // The rmm binary that runs models as workers (`rmm worker`); empty: each
+  // model runs on an engine thread of this process.
+  std::string worker_exe;
+  std::string worker_log_level = "warn";
 };
+
+// Reloads after a crash wait this long (ms) once a model crashed `crashes`
+// times within kCrashWindowMs: none after the first, then 1 s doubling to 30 s.
+int64_t reload_delay_ms(int crashes);
+inline constexpr int64_t kCrashWindowMs = 5 * 60 * 1000;
 
 struct HostedModel {
   std::string id;  // file name without .gguf
   std::filesystem::path path;
+  // The whole model in-process; vocabulary and chat template only when a worker holds the weights.
   std::shared_ptr<engine::Model> model;
   std::unique_ptr<engine::ChatFormatter> chat;
-  std::unique_ptr<engine::EngineThread> engine;
+  std::unique_ptr<engine::Generator> engine;
+  worker::WorkerClient* worker = nullptr;  // `engine`, when it is a worker process
+  std::string description;                 // llama.cpp's, e.g. "llama 8B Q4_K - Medium"
   int64_t created = 0;  // unix time of the load
   models::MemoryPlan plan;
   // Updated on each use and while requests run (unix ms), and from requests' keep_alive.
@@ -69,6 +88,7 @@ struct HostedModel {
   std::atomic<int64_t> keep_alive_ms{0};
   std::atomic<bool> pinned{false};
   bool idle() const { return engine->running() == 0 && engine->queued() == 0; }
+  bool lost() const;  // its worker died
   // Unix ms when the reaper unloads it (when idle by then); kKeepForever: never.
   int64_t expires_at_ms() const;
 };
@@ -139,11 +159,21 @@ class ModelHost {
   };
   std::vector<models::DeviceBudget> available_locked() const;
   void reap();
+  // Takes models whose worker died out of the loaded set and files their crash.
+  void collect_lost() const;
+  std::shared_ptr<HostedModel> load_model(const std::filesystem::path& path, const models::MemoryPlan& plan,
+                                          const std::function<void(float)>& progress) const;
 
   HostOptions options_;
   std::vector<models::DeviceBudget> budgets_;
   mutable std::mutex mutex_;
-  std::map<std::filesystem::path, std::shared_ptr<HostedModel>> models_;  // by file
+  mutable std::map<std::filesystem::path, std::shared_ptr<HostedModel>> models_;  // by file
+  struct Crashes {
+    int count = 0;  // within kCrashWindowMs of each other
+    int64_t last_ms = 0;
+    std::string cause;
+  };
+  mutable std::map<std::filesystem::path, Crashes> crashes_;
   std::map<std::filesystem::path, Pending> pending_;                      // loads in progress
   std::atomic<int64_t> loads_started_{0};
   std::atomic<bool> stopping_{false};  // cancels loads (llama.cpp checks it between tensors)

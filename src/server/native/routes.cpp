@@ -15,6 +15,7 @@
 #include "server/query_string.hpp"
 #include "server/route_guard.hpp"
 #include "server/system_info.hpp"
+#include "worker/worker_client.hpp"
 
 namespace rmm::server::native {
 namespace {
@@ -49,7 +50,7 @@ json memory_json(const gguf::DeviceMemory& d) {
 }
 
 json loaded_json(const HostedModel& m) {
-  const auto& e = m.engine->engine();
+  const auto e = m.engine->shape();
   json devices = json::array();
   for (const auto& d : m.plan.devices) {
     json j = memory_json(d.need);
@@ -60,10 +61,11 @@ json loaded_json(const HostedModel& m) {
   const int64_t keep = m.keep_alive_ms;
   return {{"id", m.id},
           {"path", m.path.string()},
-          {"description", m.model->description()},
-          {"context_size", e.n_ctx()},
-          {"context_per_slot", e.n_ctx_seq()},
-          {"slots", e.n_seq()},
+          {"description", m.description},
+          {"context_size", e.n_ctx},
+          {"context_per_slot", e.n_ctx_seq},
+          {"slots", e.n_seq},
+          {"worker", m.worker ? json{{"pid", m.worker->pid()}} : json(nullptr)},
           {"running", m.engine->running()},
           {"queued", m.engine->queued()},
           {"loaded_at", m.created},

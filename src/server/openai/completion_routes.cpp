@@ -140,12 +140,16 @@ void on_done(Run& run, const engine::GenerationResult& r) {
     return;
   }
   if (r.stop_reason == engine::StopReason::Error) {
-    const json err = api_error_json(r.error, "server_error");
+    // Unavailable (the model's worker died) is a 503: the request may simply be sent again.
+    const json err = api_error_json(r.error, "server_error", "", error_kind_name(r.error_kind));
     if (run.stream) {
       run.ex->write_chunk(sse(err));
       run.ex->end_stream();
     } else {
-      run.ex->send_ordered_json(status::internal_server_error, err);
+      run.ex->send_ordered_json(status_for(r.error_kind), err,
+                                r.error_kind == ErrorKind::Unavailable
+                                    ? std::vector<std::pair<std::string, std::string>>{{"Retry-After", "1"}}
+                                    : std::vector<std::pair<std::string, std::string>>{});
     }
     return;
   }
@@ -234,7 +238,7 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   // Handlers run on the one I/O thread, so this check and the submit below are
   // not interleaved with another request's.
   const size_t busy = eng.queued() + eng.running() + 1;
-  const size_t slots = static_cast<size_t>(eng.engine().n_seq());
+  const size_t slots = static_cast<size_t>(eng.shape().n_seq);
   const size_t would_wait = busy > slots ? busy - slots : 0;
   if (would_wait > host.options().max_queue) {
     throw ApiError(status::service_unavailable,
@@ -256,7 +260,7 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   if (run->record) run->headers.emplace_back(kConversationHeader, run->record->conversation_id());
   // Errors (prompt vs context, sampling values) must be 400s before any byte is
   // sent, and the stream's head must go out before the first token.
-  eng.engine().validate(p.generate);
+  eng.validate(p.generate);
   if (p.stream) ex->begin_stream("text/event-stream", run->headers);
   auto cancel = start_generation(
       host, m, std::move(plan), std::move(p.generate),

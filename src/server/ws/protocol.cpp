@@ -246,7 +246,10 @@ std::string complete_message(const std::string& id, const engine::GenerationResu
             {"seed", r.seed}};
   if (r.stop_reason == engine::StopReason::StopString && !r.stop_string.empty())
     j["stop_string"] = r.stop_string;
-  if (r.stop_reason == engine::StopReason::Error) j["message"] = r.error;
+  if (r.stop_reason == engine::StopReason::Error) {
+    j["message"] = r.error;
+    j["code"] = error_type_for(r.error_kind);  // "unavailable": the model's worker died; send it again
+  }
   if (!note.empty()) j["message"] = note;
   return dump(j);
 }
@@ -258,15 +261,15 @@ std::string load_progress_message(float progress, const std::string& id) {
 }
 
 std::string load_complete_message(const HostedModel& m, const std::string& id) {
-  const auto& e = m.engine->engine();
+  const auto e = m.engine->shape();
   json j = {{"type", "load_complete"},
             {"metadata",
              {{"id", m.id},
               {"path", m.path.string()},
-              {"description", m.model->description()},
-              {"context_size", e.n_ctx()},
-              {"context_per_slot", e.n_ctx_seq()},
-              {"slots", e.n_seq()}}}};
+              {"description", m.description},
+              {"context_size", e.n_ctx},
+              {"context_per_slot", e.n_ctx_seq},
+              {"slots", e.n_seq}}}};
   if (!id.empty()) j["id"] = id;
   return dump(j);
 }
@@ -295,6 +298,7 @@ const char* error_type_for(ErrorKind kind) {
     case ErrorKind::BadFile: return "bad_model";
     case ErrorKind::OutOfMemory: return "out_of_memory";
     case ErrorKind::Cancelled: return "cancelled";
+    case ErrorKind::Unavailable: return "unavailable";
     case ErrorKind::Internal: return "server_error";
   }
   return "server_error";

@@ -181,7 +181,7 @@ void WsSession::handle_load(LoadCommand cmd) {
       });
       // Already loaded (or loaded by a request this one waited for): progress is complete.
       if (last_pct < 0) post(load_progress_message(1.0f, cmd.id), false);
-      spdlog::info("ws: loaded {} ({})", m->id, m->model->description());
+      spdlog::info("ws: loaded {} ({})", m->id, m->description);
       reply = load_complete_message(*m, cmd.id);
     } catch (const Error& e) {
       reply = error_message(error_type_for(e.kind()), e.what(), cmd.id);
