@@ -2,7 +2,8 @@
 # Builds the libFuzzer target with clang in its own build directory and runs
 # it. Usage: fuzz/run.sh [SECONDS] [more libFuzzer flags...]
 #   SECONDS          how long to fuzz (default 60)
-#   RMM_FUZZ_TARGET  fuzz_gguf (default), fuzz_openai_request, fuzz_prompt_template or fuzz_hub_names
+#   RMM_FUZZ_TARGET  fuzz_gguf (default), fuzz_openai_request, fuzz_prompt_template, fuzz_hub_names
+#                    or fuzz_worker_wire
 #   RMM_FUZZ_BUILD   build directory (default build-fuzz at the repository root)
 #   RMM_LLAMA_DIR    llama.cpp source (default: what scripts/fetch-llama.sh prints)
 #   RMM_SHARED_MODELS  seed models (default ../shared/models beside the repository)
@@ -51,6 +52,31 @@ if [ "$target" = fuzz_hub_names ]; then
   printf '%s\n' 'owner/Model-GGUF:q4_k_m' 'model-Q4_K_M.gguf' 'model-Q8_0.gguf' \
     'big/model-Q4_K_M-00001-of-00002.gguf' 'big/model-Q4_K_M-00002-of-00002.gguf' 'mmproj-model-f16.gguf' \
     '../etc/passwd' 'a/../../b.gguf' '/abs.gguf' >"$corpus/listing.txt"
+  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+fi
+
+if [ "$target" = fuzz_worker_wire ]; then
+  # Seeds: a stream of a submit, a token with alternatives and a result, in
+  # src/worker/wire.hpp's layout (first byte: the chunk size of the stream).
+  corpus=$build/corpus-worker
+  mkdir -p "$corpus" "$build/artifacts"
+  python3 - "$corpus/stream.bin" <<'PY'
+import struct, sys
+def s(b): return struct.pack("<I", len(b)) + b
+def toks(t): return struct.pack("<I", len(t)) + b"".join(struct.pack("<i", x) for x in t)
+def frame(kind, p): return struct.pack("<IB", len(p), kind) + p
+submit = (struct.pack("<Q", 7) + toks([1, 2, 3]) + struct.pack("<i", 16) + struct.pack("<I", 1) + s(b"\n")
+          + b"\x01" + toks([]) + b"\x01" + struct.pack("<i", 2) + struct.pack("<7f", 0.8, .95, .05, 1, 1, 0, 0)
+          + struct.pack("<iiq", 40, 64, -1) + struct.pack("<I", 1) + struct.pack("<if", 5, -1.5)
+          + s(b"root ::= \"a\"") + s(b"") + b"\x00" + struct.pack("<I", 0) + toks([]) + s(b""))
+token = (struct.pack("<Qii", 7, 0, 403) + s(b" Once") + s(b" Once") + struct.pack("<fd", -0.1, 1.5)
+         + struct.pack("<I", 2) + struct.pack("<i", 403) + s(b" Once") + struct.pack("<f", -0.1)
+         + struct.pack("<i", 2) + s(b"") + struct.pack("<f", -4))
+done = (struct.pack("<QB", 7, 0) + s(b" Once") + toks([403]) + struct.pack("<iii", 3, 0, 1)
+        + struct.pack("<ddd", 0, 1, 2) + struct.pack("<I", 9) + s(b"") + s(b"") + b"\x06")
+open(sys.argv[1], "wb").write(b"\x05" + frame(2, submit) + frame(23, token) + frame(24, done) + frame(4, b""))
+PY
   exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
 fi

@@ -55,6 +55,7 @@ std::string Writer::finish() && {
 
 void Reader::raw(void* out, size_t n) {
   if (p_.size() - at_ < n) bad("cut short");
+  if (n == 0) return;  // an empty list's data() may be null
   std::memcpy(out, p_.data() + at_, n);
   at_ += n;
 }

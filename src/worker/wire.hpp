@@ -62,7 +62,9 @@ class Writer {
   std::string finish() &&;
 
  private:
-  void raw(const void* p, size_t n) { bytes_.append(static_cast<const char*>(p), n); }
+  void raw(const void* p, size_t n) {
+    if (n) bytes_.append(static_cast<const char*>(p), n);  // an empty list's data() may be null
+  }
   std::string bytes_;
 };
 

@@ -211,7 +211,7 @@ void WorkerClient::State::read_loop() {
   }
   cv.notify_all();
   if (!asked && ready) {
-    spdlog::error("the worker serving {} (pid {}) {}; {} request(s) in flight end with 503, the model reloads "
+    spdlog::error("the worker serving {} (pid {}) {}; {} request(s) in flight end as unavailable, the model reloads "
                   "on the next request",
                   opt.load.model_id, pid, cause, orphans.size());
   }

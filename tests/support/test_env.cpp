@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -55,6 +56,15 @@ std::filesystem::path forge_model(const std::filesystem::path& dir, const std::s
   const auto r = run_process(argv);
   if (r.exit_code != 0) throw std::runtime_error("rmm forge failed: " + r.err);
   return out;
+}
+
+bool process_ended(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, the state follows the last ')'.
+  const auto close = line.rfind(')');
+  return close == std::string::npos || line.size() < close + 3 || line[close + 2] == 'Z';
 }
 
 }  // namespace rmm::test

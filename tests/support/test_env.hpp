@@ -20,6 +20,10 @@ std::filesystem::path temp_dir(const std::string& tag);
 std::filesystem::path forge_model(const std::filesystem::path& dir, const std::string& name,
                                   const std::vector<std::string>& args);
 
+// True when process `pid` has ended: gone, or a zombie nobody has reaped yet
+// (an orphaned worker waits for init, which may take its time).
+bool process_ended(int pid);
+
 // Sets an environment variable for the life of the object (child processes see it), then unsets it.
 class ScopedEnv {
  public:
