@@ -60,6 +60,9 @@ struct Options {
   std::string llama_server = LLAMA_SERVER_DEFAULT;
   std::string peer_dir = RMM_PEER_BIN_DIR_DEFAULT;
   std::string only;
+  // The other side: llama-server, or rmm serve itself with --in-process (the
+  // cost of running each model in a worker process).
+  std::string peer = "llama-server";
   bool batched_bench = false;
   int history_tokens = 1000;
   int turn_reps = 3;
@@ -631,11 +634,14 @@ int ctx_per_slot(const Options& o) {
 
 std::string str(int v) { return std::to_string(v); }
 
+bool peer_is_rmm(const Options& o) { return o.peer == "in-process"; }
+std::string peer_name(const Options& o) { return peer_is_rmm(o) ? "rmm in-process" : "llama-server"; }
+
 std::vector<std::string> server_argv(const Options& o, bool rmm, unsigned short port) {
   const int n = max_clients(o);
   const int ctx = ctx_per_slot(o) * n;
   std::vector<std::string> a;
-  if (rmm) {
+  if (rmm || peer_is_rmm(o)) {
     a = {o.rmm,          "serve",        "--model",      o.model,
          "--host",       "127.0.0.1",    "--port",       "0",
          "--parallel",   str(n),         "--ctx-size",   str(ctx),
@@ -644,6 +650,7 @@ std::vector<std::string> server_argv(const Options& o, bool rmm, unsigned short 
     if (o.kv_unified) a.push_back("--kv-unified");
     if (!o.chat_template.empty()) a.insert(a.end(), {"--chat-template", o.chat_template});
     a.insert(a.end(), o.rmm_args.begin(), o.rmm_args.end());
+    if (!rmm) a.push_back("--in-process");
   } else {
     a = {o.llama_server, "--model",      o.model,
          "--host",       "127.0.0.1",    "--port",
@@ -710,18 +717,21 @@ Calibration calibrate(const Options& o, const Target& t, double& first_request_m
 
 SideResult run_side(const Options& o, bool rmm, Plan& plan, const fs::path& log_dir, int round) {
   SideResult side;
-  side.name = rmm ? "rmm" : "llama-server";
+  side.name = rmm ? "rmm" : peer_name(o);
   side.ran = true;
-  const unsigned short chosen = rmm ? 0 : free_port();
+  const bool rmm_like = rmm || peer_is_rmm(o);  // started alike, port from the listening line
+  const unsigned short chosen = rmm_like ? 0 : free_port();
   const auto argv = server_argv(o, rmm, chosen);
   std::string cmd;
   for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
   std::printf("\n== round %d, %s: %s\n", round + 1, side.name.c_str(), cmd.c_str());
   std::fflush(stdout);
   const double t0 = now_s();
-  Server server(side.name, argv, log_dir / (side.name + "-" + str(round + 1) + ".log"));
-  const unsigned short port = rmm ? wait_rmm(server, o.start_timeout) : chosen;
-  if (!rmm) wait_health(server, port, o.start_timeout);
+  std::string file = side.name;
+  std::replace(file.begin(), file.end(), ' ', '-');
+  Server server(side.name, argv, log_dir / (file + "-" + str(round + 1) + ".log"));
+  const unsigned short port = rmm_like ? wait_rmm(server, o.start_timeout) : chosen;
+  if (!rmm_like) wait_health(server, port, o.start_timeout);
   side.start_s = now_s() - t0;
   const Target t{side.name, tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
                  "127.0.0.1:" + str(port)};
@@ -885,7 +895,8 @@ void report(const Options& o, const SideResult& a, const SideResult& b, const st
       "~%d prompt tokens, %d max tokens, %d round(s)\n\n",
       o.model.c_str(), o.threads, o.gpu_layers, o.flash_attn.c_str(), o.kv_unified ? ", kv-unified" : "",
       max_clients(o), ctx_per_slot(o), o.requests_per_client, o.prompt_tokens, o.max_tokens, o.rounds);
-  std::printf("| %-34s | %12s | %12s | %9s | %-6s |\n", "test", "rmm", "llama-server", "rmm/llama", "better");
+  std::printf("| %-34s | %12s | %12s | %9s | %-6s |\n", "test", "rmm", peer_name(o).c_str(),
+              peer_is_rmm(o) ? "rmm/in-proc" : "rmm/llama", "better");
   std::printf("| %-34s | %12s | %12s | %9s | %-6s |\n", "---", "---:", "---:", "---:", "---");
   for (size_t i = 0; i < o.clients.size(); ++i) {
     const PhaseStats none;
@@ -996,6 +1007,10 @@ int main(int argc, char** argv) {
   app.add_option("--llama-server", o.llama_server, "llama-server binary");
   app.add_option("--peer-dir", o.peer_dir, "Directory with llama-batched-bench");
   app.add_option("--only", o.only, "Run one server only")->check(CLI::IsMember({"rmm", "llama-server"}));
+  app.add_option("--peer", o.peer,
+                 "What rmm serve is compared with: llama-server, or in-process (rmm serve --in-process, the "
+                 "cost of worker processes)")
+      ->check(CLI::IsMember({"llama-server", "in-process"}));
   app.add_flag("--batched-bench", o.batched_bench,
                "Also run llama-batched-bench at the client counts (ceiling)");
   app.add_option("--history-tokens", o.history_tokens,
@@ -1022,7 +1037,7 @@ int main(int argc, char** argv) {
     const bool want_rmm = o.only != "llama-server", want_llama = o.only != "rmm";
     if (want_rmm && ::access(o.rmm.c_str(), X_OK) != 0)
       throw std::runtime_error("rmm binary not found: " + o.rmm + " (build it or pass --rmm)");
-    if (want_llama && ::access(o.llama_server.c_str(), X_OK) != 0)
+    if (want_llama && !peer_is_rmm(o) && ::access(o.llama_server.c_str(), X_OK) != 0)
       throw std::runtime_error("llama-server not found: " + o.llama_server +
                                " (build peer-tools or pass --llama-server)");
     if (o.log_dir.empty()) {

@@ -2,7 +2,8 @@
 
 namespace rmm::engine {
 
-EngineThread::EngineThread(std::unique_ptr<BatchEngine> engine) : engine_(std::move(engine)) {
+EngineThread::EngineThread(std::unique_ptr<BatchEngine> engine, std::function<void()> after_step)
+    : engine_(std::move(engine)), after_step_(std::move(after_step)) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -48,12 +49,15 @@ void EngineThread::loop() {
       seen = wakeups_;
       if (stopping_) break;
     }
-    if (engine_->step()) continue;
+    const bool worked = engine_->step();
+    if (after_step_) after_step_();
+    if (worked) continue;
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [&] { return stopping_ || wakeups_ != seen; });
   }
   // Cancelled requests still get their on_done.
   engine_->run();
+  if (after_step_) after_step_();
 }
 
 }  // namespace rmm::engine

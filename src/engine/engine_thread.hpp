@@ -3,6 +3,7 @@
 // when there is none, and wakes on submit() or cancel(). Front ends that
 // serve many callers (the HTTP server) talk to the engine through this.
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -13,7 +14,9 @@ namespace rmm::engine {
 
 class EngineThread : public Generator {
  public:
-  explicit EngineThread(std::unique_ptr<BatchEngine> engine);
+  // `after_step` runs on the engine thread after each step (a worker flushes
+  // the step's token events there, in one write); it must not block.
+  explicit EngineThread(std::unique_ptr<BatchEngine> engine, std::function<void()> after_step = {});
   ~EngineThread() override;  // cancels everything, lets each request finish (callbacks run), joins
   EngineThread(const EngineThread&) = delete;
   EngineThread& operator=(const EngineThread&) = delete;
@@ -34,6 +37,7 @@ class EngineThread : public Generator {
   void wake();
 
   std::unique_ptr<BatchEngine> engine_;
+  std::function<void()> after_step_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;

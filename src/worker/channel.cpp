@@ -28,6 +28,19 @@ bool Channel::send(const std::string& frame) {
   return true;
 }
 
+size_t Channel::send_some(const std::string& bytes) {
+  std::lock_guard lock(send_mutex_);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) return kGone;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
 size_t Channel::receive(char* buf, size_t cap) {
   for (;;) {
     const ssize_t n = ::recv(fd_, buf, cap, 0);

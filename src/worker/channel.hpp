@@ -16,6 +16,9 @@ class Channel {
 
   // Writes all of `frame`; false when the peer is gone.
   bool send(const std::string& frame);
+  // Writes what the socket takes now, without waiting: the bytes written, or kGone.
+  static constexpr size_t kGone = static_cast<size_t>(-1);
+  size_t send_some(const std::string& bytes);
   // Reads what is there (blocking); 0 at end of file or on error.
   size_t receive(char* buf, size_t cap);
   // Ends both directions, waking a receive() blocked on another thread.

@@ -18,9 +18,10 @@ namespace rmm::worker {
 
 namespace {
 
-// Frames from the engine thread go out on a thread of their own, so the
-// engine never waits on the socket, and a burst of tokens from one decode
-// step leaves in one write.
+// Frames from the engine thread wait here until the step that made them
+// ends; flush() then sends them in one write without blocking the engine.
+// What the socket cannot take at once (the server is slow to read) goes out
+// on the writer thread, in order, so the engine never waits on the socket.
 class Outbox {
  public:
   explicit Outbox(Channel& channel) : channel_(channel), thread_([this] { loop(); }) {}
@@ -32,10 +33,32 @@ class Outbox {
     cv_.notify_one();
     thread_.join();
   }
+  // Queues a frame; it leaves at the next flush().
   void put(const std::string& frame) {
+    std::lock_guard lock(mutex_);
+    pending_ += frame;
+  }
+  // Queues and sends at once (messages outside the engine's steps).
+  void send(const std::string& frame) {
+    put(frame);
+    flush();
+  }
+  void flush() {
+    std::string out;
     {
       std::lock_guard lock(mutex_);
-      pending_ += frame;
+      if (pending_.empty() || sending_) return;  // the writer thread has it
+      out.swap(pending_);
+      sending_ = true;
+    }
+    const size_t sent = channel_.send_some(out);
+    if (sent == Channel::kGone) std::_Exit(0);  // the server is gone: nothing is left to serve
+    {
+      std::lock_guard lock(mutex_);
+      sending_ = false;
+      if (sent == out.size()) return;
+      pending_.insert(0, out, sent, std::string::npos);  // before anything queued meanwhile
+      writer_turn_ = true;
     }
     cv_.notify_one();
   }
@@ -45,20 +68,25 @@ class Outbox {
     std::string out;
     std::unique_lock lock(mutex_);
     for (;;) {
-      cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // stopping, all sent
+      cv_.wait(lock, [this] { return stop_ || writer_turn_; });
+      if (!writer_turn_) return;  // stopping, nothing left over
       out.swap(pending_);
+      sending_ = true;
+      writer_turn_ = false;
       lock.unlock();
-      // The server is gone: nothing is left to serve.
       if (!channel_.send(out)) std::_Exit(0);
       out.clear();
       lock.lock();
+      sending_ = false;
+      if (!pending_.empty()) writer_turn_ = true;  // queued while it wrote
     }
   }
   Channel& channel_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::string pending_;
+  bool sending_ = false;      // one sender at a time keeps frames whole and in order
+  bool writer_turn_ = false;  // what is pending waits for the writer thread
   bool stop_ = false;
   std::thread thread_;
 };
@@ -91,12 +119,13 @@ std::unique_ptr<engine::EngineThread> load(const LoadRequest& req, Outbox& out, 
   int last = -1;
   lp.progress = [&out, &last](float p) {
     const int pct = static_cast<int>(p * 100);
-    if (pct != last) out.put(encode_progress(p));
+    if (pct != last) out.send(encode_progress(p));
     last = pct;
     return true;
   };
   auto model = engine::Model::load(lp);
-  auto engine = std::make_unique<engine::EngineThread>(std::make_unique<engine::BatchEngine>(model, req.context));
+  auto engine = std::make_unique<engine::EngineThread>(std::make_unique<engine::BatchEngine>(model, req.context),
+                                                       [&out] { out.flush(); });
   info.shape = engine->shape();
   info.description = model->description();
   return engine;
@@ -131,12 +160,12 @@ int run_worker(int fd) {
     engine = load(req, out, info);
     spdlog::info("serving {} ({}), {} slots x {} tokens", req.path, info.description, info.shape.n_seq,
                  info.shape.n_ctx_seq);
-    out.put(encode(info));
+    out.send(encode(info));
   } catch (const Error& e) {
-    out.put(encode_error(MsgType::LoadFailed, e.kind(), e.what()));
+    out.send(encode_error(MsgType::LoadFailed, e.kind(), e.what()));
     return 1;
   } catch (const std::exception& e) {
-    out.put(encode_error(MsgType::LoadFailed, ErrorKind::Internal, e.what()));
+    out.send(encode_error(MsgType::LoadFailed, ErrorKind::Internal, e.what()));
     return 1;
   }
 
@@ -168,7 +197,7 @@ int run_worker(int fd) {
             res.stop_reason = engine::StopReason::Error;
             res.error = e.what();
             res.error_kind = e.kind();
-            out.put(encode_done(id, res));
+            out.send(encode_done(id, res));
           }
           break;
         }
