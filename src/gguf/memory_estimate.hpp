@@ -28,7 +28,10 @@ struct DeviceMemory {
   uint64_t kv_cache = 0;
   uint64_t compute = 0;  // the graph's intermediate tensors
   uint64_t output = 0;   // host buffer for logits
-  uint64_t total() const { return weights + kv_cache + compute + output; }
+  // The process's own GPU context (CUDA runtime and library state), which a
+  // model in a worker process pays on its GPU; never part of an estimate.
+  uint64_t runtime = 0;
+  uint64_t total() const { return weights + kv_cache + compute + output + runtime; }
 };
 
 struct MemoryEstimate {

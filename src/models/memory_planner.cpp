@@ -86,7 +86,10 @@ MemoryPlan plan_memory(const gguf::GgufFile& file, const gguf::ModelInfo& info, 
   auto estimate = [&](int ngl) {
     gguf::MemoryParams p = request.params;
     p.n_gpu_layers = ngl;
-    return gguf::estimate_memory(file, info, p);
+    auto e = gguf::estimate_memory(file, info, p);
+    // A CUDA build sets up its context on the GPU even with no layers there.
+    if (gpu != available.end()) e.gpu.runtime = request.gpu_process_overhead;
+    return e;
   };
   auto fits = [&](const gguf::MemoryEstimate& e) {
     return e.cpu.total() <= cpu_room && (e.gpu.total() == 0 || e.gpu.total() <= gpu_room);
@@ -117,7 +120,8 @@ MemoryPlan plan_memory(const gguf::GgufFile& file, const gguf::ModelInfo& info, 
       if (d.fits()) continue;
       m += std::string(first ? "" : "; ") + d.device + " needs " + format_bytes(d.need.total()) +
            " (weights " + format_bytes(d.need.weights) + ", KV cache " + format_bytes(d.need.kv_cache) +
-           ", compute " + format_bytes(d.need.compute + d.need.output) + ") but " +
+           ", compute " + format_bytes(d.need.compute + d.need.output) +
+           (d.need.runtime ? ", worker GPU context " + format_bytes(d.need.runtime) : "") + ") but " +
            format_bytes(d.available) + " is free";
       first = false;
     }

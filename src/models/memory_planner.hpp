@@ -25,6 +25,11 @@ namespace rmm::models {
 // margin when it fits parameters to free memory (1 GiB per device).
 inline constexpr uint64_t kSafetyMargin = 1ull << 30;
 
+// What a process's CUDA context takes on a GPU it uses: 514 MiB for a worker
+// and 518 MiB for the server on the H200 (nvidia-smi per process, CUDA 12;
+// bench/README.md). A model in a worker process pays it on top of its buffers.
+inline constexpr uint64_t kGpuProcessContext = 512ull << 20;
+
 struct DeviceBudget {
   std::string device;  // "CPU", "CUDA0" (ggml's device name)
   bool gpu = false;
@@ -62,6 +67,9 @@ struct MemoryPlan {
 struct PlanRequest {
   gguf::MemoryParams params;  // context, slots, batch sizes, flash attention, KV type
   int gpu_layers = -1;        // -1: as many as fit (all when they all fit)
+  // Added on the GPU when one is planned (kGpuProcessContext for a model in
+  // its own worker process; 0 in-process, where the server's context serves).
+  uint64_t gpu_process_overhead = 0;
 };
 
 // Plans a load of `file` given what is `available` on each device now.

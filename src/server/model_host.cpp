@@ -213,6 +213,8 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     models::PlanRequest req;
     req.params = memory_params(options_.context, info.context_length);
     req.gpu_layers = options_.gpu_layers;
+    // A worker process sets up its own GPU context; in-process, the server's serves every model.
+    if (!options_.worker_exe.empty()) req.gpu_process_overhead = models::kGpuProcessContext;
     models::MemoryPlan plan;
     {
       std::lock_guard lock(mutex_);

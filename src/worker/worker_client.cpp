@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -94,6 +95,10 @@ struct WorkerClient::State {
   bool dead = false;      // the worker is gone; nothing more is accepted
   bool stopping = false;  // the end was asked for (unload, shutdown)
   std::string cause;
+  // The model file as it was at the load: a file rewritten in place under a
+  // memory map is the usual cause of a SIGBUS, worth saying so.
+  std::optional<std::pair<uintmax_t, std::filesystem::file_time_type>> file_at_load;
+  std::string file_change() const;
 
   void read_loop();
   void handle(MsgType type, const std::string& payload);
@@ -165,6 +170,16 @@ void WorkerClient::State::handle(MsgType type, const std::string& payload) {
   }
 }
 
+std::string WorkerClient::State::file_change() const {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(opt.load.path, ec);
+  if (ec) return "; the model file " + opt.load.path + " is gone from disk";
+  const auto mtime = std::filesystem::last_write_time(opt.load.path, ec);
+  if (file_at_load && (size != file_at_load->first || mtime != file_at_load->second))
+    return "; the model file " + opt.load.path + " changed on disk while it was loaded";
+  return "";
+}
+
 int WorkerClient::State::reap() {
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
@@ -205,7 +220,7 @@ void WorkerClient::State::read_loop() {
   {
     std::lock_guard lock(mutex);
     dead = true;
-    cause = describe_exit(status);
+    cause = describe_exit(status) + (stopping ? "" : file_change());
     asked = stopping;
     orphans.swap(inflight);
   }
@@ -242,6 +257,12 @@ std::unique_ptr<WorkerClient> WorkerClient::start(WorkerOptions options) {
     sv[1] = moved;
   }
   s->channel = std::make_unique<Channel>(sv[0]);
+  {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(s->opt.load.path, ec);
+    const auto mtime = std::filesystem::last_write_time(s->opt.load.path, ec);
+    if (!ec) s->file_at_load.emplace(size, mtime);
+  }
   try {
     s->pid = spawn_worker(s->opt, sv[1]);
   } catch (...) {

@@ -102,6 +102,28 @@ TEST(MemoryPlanner, RefusesWithNeededAndFreeAndPicksTheLayersThatFit) {
   EXPECT_NE(fixed.message.find("GPU0 needs"), std::string::npos) << fixed.message;
 }
 
+TEST(MemoryPlanner, AWorkersGpuContextCountsOnTheGpu) {
+  const auto path = test::shared_model("llama-2-tiny-random.gguf");
+  if (path.empty()) GTEST_SKIP();
+  PlanRequest req;
+  req.params.n_ctx = 512;
+  const std::vector<DeviceBudget> roomy = {{"CPU", false, 1ull << 40}, {"GPU0", true, 1ull << 40}};
+  const auto in_process = plan_memory(path, req, roomy);
+  req.gpu_process_overhead = kGpuProcessContext;
+  const auto worker = plan_memory(path, req, roomy);
+  EXPECT_EQ(worker.gpu_layers, in_process.gpu_layers);
+  EXPECT_EQ(worker.estimate.gpu.runtime, kGpuProcessContext);
+  EXPECT_EQ(worker.estimate.gpu.total(), in_process.estimate.gpu.total() + kGpuProcessContext);
+  EXPECT_EQ(worker.estimate.cpu.total(), in_process.estimate.cpu.total());
+  // A GPU budget that holds the model's buffers but not the context as well takes fewer layers.
+  const uint64_t tight = kGpuProcessContext + in_process.estimate.gpu.total() / 2;
+  const auto squeezed = plan_memory(path, req, {{"CPU", false, 1ull << 40}, {"GPU0", true, tight}});
+  EXPECT_LT(squeezed.gpu_layers, in_process.gpu_layers);
+  EXPECT_LE(squeezed.estimate.gpu.total(), tight);
+  // Without a GPU there is no context to pay.
+  EXPECT_EQ(plan_memory(path, req, {{"CPU", false, 1ull << 40}}).estimate.gpu.total(), 0u);
+}
+
 TEST(MemoryPlanner, ParsesMaxMemory) {
   const std::vector<engine::Device> devices = {{"CPU", "cpu", "cpu", 16ull << 30, 32ull << 30},
                                                {"CUDA0", "gpu", "gpu", 20ull << 30, 24ull << 30}};

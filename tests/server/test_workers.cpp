@@ -50,9 +50,10 @@ class Workers : public ::testing::Test {
   void TearDown() override {
     if (HasFailure() && server_) std::cerr << "server output:\n" << server_->output() << "\n";
   }
-  void start(const std::vector<std::string>& extra = {}) {
+  void start(const std::vector<std::string>& extra = {},
+             const std::filesystem::path& models = shared_models_dir()) {
     std::vector<std::string> args = {"--host",     "127.0.0.1", "--port",     "0",    "-t",
-                                     "1",          "--models-dir", shared_models_dir().string(),
+                                     "1",          "--models-dir", models.string(),
                                      "--parallel", "2",         "--ctx-size", "8192", "--no-cache"};
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(args);
@@ -203,6 +204,32 @@ TEST_F(Workers, AGracefulStopEndsEveryWorker) {
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(status->exited && status->code == 0);
   EXPECT_TRUE(wait_gone(a, 5s));
+}
+
+TEST_F(Workers, AModelFileRewrittenInPlaceWhileLoadedTakesDownOnlyItsWorker) {
+  // The model is memory-mapped: cutting the file under the map makes the next
+  // read of its weights a SIGBUS. That must end in the worker, not the server.
+  const auto dir = temp_dir("workers_rewrite");
+  const auto file = dir / "victim.gguf";
+  std::filesystem::copy_file(shared_model("stories260K.gguf"), file);
+  std::filesystem::copy_file(shared_model("TinyStories-656K-Q8_0.gguf"), dir / "other.gguf");
+  start({}, dir);
+  ASSERT_EQ(complete("victim").status, 200);
+  ASSERT_EQ(complete("other").status, 200);
+  std::filesystem::resize_file(file, 4096);  // in place: same inode, the mapping now runs past the end
+
+  const auto hit = complete("victim", 16);
+  ASSERT_EQ(hit.status, 503) << hit.body;
+  const std::string message = hit.json()["error"]["message"];
+  EXPECT_NE(message.find("SIGBUS"), std::string::npos) << message;
+  EXPECT_NE(message.find("changed on disk"), std::string::npos) << message;
+  EXPECT_TRUE(server_->running());
+  EXPECT_EQ(complete("other").status, 200);  // the other model never noticed
+  // Reloading the cut file is refused with a clear error, not another crash.
+  ASSERT_TRUE(wait_unlisted("victim"));
+  const auto reload = complete("victim");
+  EXPECT_EQ(reload.status, 422) << reload.body;
+  EXPECT_TRUE(server_->running());
 }
 
 TEST_F(Workers, InProcessModelsAnswerAsWorkersDo) {

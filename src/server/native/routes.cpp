@@ -46,6 +46,7 @@ json memory_json(const gguf::DeviceMemory& d) {
           {"kv_cache", d.kv_cache},
           {"compute", d.compute},
           {"output", d.output},
+          {"runtime", d.runtime},
           {"total", d.total()}};
 }
 
