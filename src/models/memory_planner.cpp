@@ -1,5 +1,7 @@
 #include "models/memory_planner.hpp"
 
+#include "models/hardware.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -33,6 +35,15 @@ std::vector<DeviceBudget> default_budgets(const std::vector<engine::Device>& dev
   for (const auto& d : devices) {
     const uint64_t free = d.memory_free;
     out.push_back({d.name, is_gpu(d), free > kSafetyMargin ? free - kSafetyMargin : 0});
+  }
+  return out;
+}
+
+std::vector<DeviceBudget> free_now() {
+  auto out = default_budgets(engine::devices());
+  const uint64_t ram = parse_meminfo(read_small_file("/proc/meminfo")).available;
+  for (auto& b : out) {
+    if (!b.gpu && ram > 0) b.bytes = ram > kSafetyMargin ? ram - kSafetyMargin : 0;
   }
   return out;
 }

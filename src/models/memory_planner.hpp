@@ -39,6 +39,13 @@ struct DeviceBudget {
 // The default budget: each device's free memory minus kSafetyMargin (0 when less is free).
 std::vector<DeviceBudget> default_budgets(const std::vector<engine::Device>& devices);
 
+// What could be had on each device right now, minus kSafetyMargin: RAM that
+// is available without swapping (MemAvailable; ggml reports the CPU's total)
+// and each GPU's free memory. Budgets are capped by it before every load, so
+// that other programs' use since the start (or a --max-memory above what
+// the machine has) never lets a load run the machine out of memory.
+std::vector<DeviceBudget> free_now();
+
 // --max-memory: "8GiB" (every device) or "cpu=8GiB,cuda0=20GiB" (device names
 // case-insensitive; devices not named keep the default). Throws
 // rmm::Error(InvalidArgument) naming the bad part, or an unknown device.

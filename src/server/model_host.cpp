@@ -153,6 +153,26 @@ std::vector<models::DeviceBudget> ModelHost::available_locked() const {
   return out;
 }
 
+std::vector<models::DeviceBudget> ModelHost::capped_locked(
+    std::vector<models::DeviceBudget> room, const std::vector<models::DeviceBudget>& free,
+    const std::vector<std::shared_ptr<HostedModel>>& freed) const {
+  auto on = [](const models::MemoryPlan& plan, const std::string& device) -> uint64_t {
+    for (const auto& d : plan.devices) {
+      if (d.device == device) return d.need.total();
+    }
+    return 0;
+  };
+  for (auto& b : room) {
+    const auto f = std::find_if(free.begin(), free.end(), [&](const auto& x) { return x.device == b.device; });
+    if (f == free.end()) continue;
+    uint64_t limit = f->bytes;
+    for (const auto& [path, p] : pending_) limit -= std::min(limit, on(p.plan, b.device));
+    for (const auto& m : freed) limit += on(m->plan, b.device);
+    b.bytes = std::min(b.bytes, limit);
+  }
+  return room;
+}
+
 std::vector<models::DeviceBudget> ModelHost::available() const {
   std::lock_guard lock(mutex_);
   return available_locked();
@@ -216,6 +236,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     // A worker process sets up its own GPU context; in-process, the server's serves every model.
     if (!options_.worker_exe.empty()) req.gpu_process_overhead = models::kGpuProcessContext;
     models::MemoryPlan plan;
+    const auto free = options_.free_now ? options_.free_now() : models::free_now();  // outside the lock
     {
       std::lock_guard lock(mutex_);
       // First against all that eviction could free: a model that cannot fit
@@ -231,7 +252,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
           }
         }
       }
-      plan = models::plan_memory(file, info, req, room);
+      plan = models::plan_memory(file, info, req, capped_locked(room, free, candidates));
       if (!plan.fits) {
         std::string busy;
         for (const auto& [p, m] : models_) {
@@ -243,13 +264,13 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
       // Then the least recently used idle models go until it fits.
       std::sort(candidates.begin(), candidates.end(),
                 [](const auto& a, const auto& b) { return a->last_use_ms < b->last_use_ms; });
-      plan = models::plan_memory(file, info, req, available_locked());
+      plan = models::plan_memory(file, info, req, capped_locked(available_locked(), free, evicted));
       for (size_t i = 0; !plan.fits && i < candidates.size(); ++i) {
         spdlog::info("evicting {} (last used {} s ago) to load {}", candidates[i]->id,
                      (now_ms() - candidates[i]->last_use_ms) / 1000, model_id_for(path));
         models_.erase(candidates[i]->path);
         evicted.push_back(candidates[i]);
-        plan = models::plan_memory(file, info, req, available_locked());
+        plan = models::plan_memory(file, info, req, capped_locked(available_locked(), free, evicted));
       }
       if (!plan.fits) throw Error(ErrorKind::OutOfMemory, plan.message);
       pending_[path].plan = plan;

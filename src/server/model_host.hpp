@@ -4,8 +4,11 @@
 // driver takes down only that model: its requests end with 503, and it
 // reloads on the next request (with backoff while it keeps crashing). The
 // server keeps a vocabulary-only copy of each model for tokenizing and chat
-// formatting. With no worker binary set, models run in this process. Any number stay loaded within per-device memory budgets: the memory
-// planner decides before each load whether it fits, least recently used idle
+// formatting. With no worker binary set, models run in this process.
+//
+// Any number stay loaded within per-device memory budgets, capped before each
+// load by what the devices have free then: the memory planner decides whether
+// it fits, least recently used idle
 // models are evicted to make room, and a reaper unloads models whose
 // keep-alive ran out. Loads run without the host's lock, so requests to
 // other models go on; concurrent requests for a model that is loading wait
@@ -56,6 +59,9 @@ struct HostOptions {
   // What loaded models may use per device; empty: models::default_budgets of
   // the devices at start (free memory minus a safety margin).
   std::vector<models::DeviceBudget> budgets;
+  // What the devices have free now (minus the margin), read before each load
+  // to cap the budgets; empty: models::free_now.
+  std::function<std::vector<models::DeviceBudget>()> free_now;
   // How long a model stays loaded after its last request (ms); kKeepForever: always.
   int64_t keep_alive_ms = 5 * 60 * 1000;
   // Called on the engine thread when a generation of a model ends (not for
@@ -158,6 +164,11 @@ class ModelHost {
     models::MemoryPlan plan;  // reserved while it loads (empty until planned)
   };
   std::vector<models::DeviceBudget> available_locked() const;
+  // `room` capped by what is free on the devices now: loads in progress may
+  // not have allocated theirs yet, and `freed` (models being evicted) give theirs back.
+  std::vector<models::DeviceBudget> capped_locked(std::vector<models::DeviceBudget> room,
+                                                  const std::vector<models::DeviceBudget>& free,
+                                                  const std::vector<std::shared_ptr<HostedModel>>& freed) const;
   void reap();
   // Takes models whose worker died out of the loaded set and files their crash.
   void collect_lost() const;

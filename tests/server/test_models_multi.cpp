@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -204,6 +205,48 @@ TEST_F(MultiModel, UnloadNamesOneModel) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m2"}));
   EXPECT_EQ(http_post_json(server_->port(), "/api/models/unload", {{"model", "m1"}}).status, 404);
+}
+
+}  // namespace
+}  // namespace rmm::test
+
+namespace rmm::test {
+namespace {
+
+// MemTotal from /proc/meminfo, in bytes (0 when unreadable).
+uint64_t mem_total() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  while (in >> key >> kib) {
+    if (key == "MemTotal:") return kib * 1024;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
+TEST(ModelBudgets, ABudgetAboveWhatTheMachineHasIsCappedByFreeMemory) {
+  // --max-memory 1TiB with a context whose KV cache alone is 1.5x this
+  // machine's RAM: the budget says yes, free memory says no, and the answer
+  // must be a 507 before anything is allocated. (Should the cap ever break,
+  // an allocation this far above RAM + swap is refused by the kernel's
+  // overcommit heuristic rather than letting the machine run out.)
+  const uint64_t ram = mem_total();
+  if (ram == 0) GTEST_SKIP() << "no /proc/meminfo";
+  const auto dir = temp_dir("budget_cap");
+  // 16 layers x (K + V) x 512 x f16 = 32 KiB of KV cache per token.
+  forge_model(dir, "wide", {"--layers", "16", "--embd", "512", "--heads", "8", "--kv-heads", "8", "--ffn", "512"});
+  const uint64_t ctx = std::min<uint64_t>(ram * 3 / 2 / (32 * 1024) + 1, 1u << 24);
+  ServerProcess server({"--host", "127.0.0.1", "--port", "0", "-t", "1", "--models-dir", dir.string(),
+                        "--parallel", "1", "--ctx-size", std::to_string(ctx), "--max-memory", "1TiB"});
+  const auto r = http_post_json(server.port(), "/v1/completions", {{"model", "wide"}, {"prompt", "Once"}});
+  EXPECT_EQ(r.status, 507) << r.body;
+  const std::string message = r.json()["error"]["message"];
+  EXPECT_NE(message.find("CPU needs"), std::string::npos) << message;
+  EXPECT_NE(message.find("is free"), std::string::npos) << message;
+  EXPECT_EQ(message.find("1024.00 GiB is free"), std::string::npos) << "the budget was not capped: " << message;
+  EXPECT_TRUE(server.running());
+  EXPECT_EQ(http_get(server.port(), "/api/models/loaded").json()["models"].size(), 0u);
 }
 
 }  // namespace
