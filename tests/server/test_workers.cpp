@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "../server_ws/ws_client.hpp"
 #include "http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
@@ -230,6 +231,45 @@ TEST_F(Workers, AModelFileRewrittenInPlaceWhileLoadedTakesDownOnlyItsWorker) {
   const auto reload = complete("victim");
   EXPECT_EQ(reload.status, 422) << reload.body;
   EXPECT_TRUE(server_->running());
+}
+
+TEST_F(Workers, AWebSocketGenerationEndsWithUnavailableAndTheSocketGoesOn) {
+  // The random-weight model almost never samples end of text, so its generation runs until the kill.
+  if (shared_model("llama-2-tiny-random.gguf").empty()) GTEST_SKIP() << "llama-2-tiny-random.gguf absent";
+  start();
+  WsClient ws("127.0.0.1", server_->port());
+  ws.send({{"type", "load"}, {"model", "llama-2-tiny-random"}});
+  ws.until([](const json& m) { return m.value("type", "") == "load_complete" || m.value("type", "") == "error"; },
+           30s);
+  const json gen = {{"type", "generate"},
+                    {"id", "g"},
+                    {"model", "llama-2-tiny-random"},
+                    {"prompt", "Once"},
+                    {"params", {{"temperature", 1.0}, {"seed", 3}, {"max_tokens", 4000}}}};
+  ws.send(gen);
+  int tokens = 0;
+  ws.until([&](const json& m) { return m.value("type", "") == "token" && ++tokens >= 3; }, 30s);
+  ASSERT_EQ(kill(worker_pid("llama-2-tiny-random"), SIGKILL), 0);
+  const auto msgs = ws.until([](const json& m) { return m.value("type", "") == "complete"; }, 10s);
+  const json& done = msgs.back();
+  EXPECT_EQ(done["finish_reason"], "error") << done.dump();
+  EXPECT_EQ(done["code"], "unavailable") << done.dump();
+  EXPECT_NE(done.value("message", "").find("SIGKILL"), std::string::npos) << done.dump();
+  // Same socket, next generation: the model loads again in a new worker.
+  ASSERT_TRUE(wait_unlisted("llama-2-tiny-random"));
+  ws.send({{"type", "load"}, {"model", "llama-2-tiny-random"}});
+  const auto reload =
+      ws.until([](const json& m) { return m.value("type", "") == "load_complete" || m.value("type", "") == "error"; },
+               30s);
+  ASSERT_EQ(reload.back()["type"], "load_complete") << reload.back().dump();
+  json again = gen;
+  again["id"] = "h";
+  again["params"]["max_tokens"] = 4;
+  ws.send(again);
+  const auto next = ws.until([](const json& m) { return m.value("type", "") == "complete"; }, 30s);
+  EXPECT_EQ(next.back()["id"], "h");
+  EXPECT_EQ(next.back()["finish_reason"], "length") << next.back().dump();
+  ws.close();
 }
 
 TEST_F(Workers, InProcessModelsAnswerAsWorkersDo) {
