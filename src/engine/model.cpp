@@ -1,5 +1,6 @@
 #include "engine/model.hpp"
 
+#include <ggml-backend.h>
 #include <llama.h>
 
 #include <fstream>
@@ -42,6 +43,12 @@ std::shared_ptr<Model> Model::load(const LoadParams& params) {
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = params.gpu_layers;
   mp.vocab_only = params.vocab_only;
+  ggml_backend_dev_t only[2] = {nullptr, nullptr};  // NULL-terminated, read during the load
+  if (!params.gpu_device.empty()) {
+    only[0] = ggml_backend_dev_by_name(params.gpu_device.c_str());
+    if (!only[0]) throw Error(ErrorKind::NotFound, "no GPU named " + params.gpu_device);
+    mp.devices = only;
+  }
   mp.load_mode = params.mmap ? (params.mlock ? LLAMA_LOAD_MODE_MMAP_MLOCK : LLAMA_LOAD_MODE_MMAP)
                              : (params.mlock ? LLAMA_LOAD_MODE_MLOCK : LLAMA_LOAD_MODE_NONE);
   ProgressState st{&params};

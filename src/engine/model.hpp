@@ -19,6 +19,9 @@ using Token = int32_t;
 struct LoadParams {
   std::filesystem::path path;
   int gpu_layers = -1;  // -1: as many as the backend takes (all on GPU builds, none on CPU)
+  // The one GPU (ggml device name, "CUDA1") that takes the offloaded layers;
+  // empty: llama.cpp's default, split over every GPU. NotFound when unknown.
+  std::string gpu_device;
   bool mmap = true;
   bool mlock = false;
   // Only the vocabulary and chat template, no weights (fast): for a server

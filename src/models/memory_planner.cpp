@@ -1,14 +1,14 @@
 #include "models/memory_planner.hpp"
 
-#include "models/hardware.hpp"
-
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "gguf/model_info.hpp"
+#include "models/hardware.hpp"
 #include "gguf/reader.hpp"
 
 namespace rmm::models {
@@ -84,16 +84,17 @@ std::vector<DeviceBudget> parse_max_memory(const std::string& text,
   return budgets;
 }
 
-MemoryPlan plan_memory(const gguf::GgufFile& file, const gguf::ModelInfo& info, const PlanRequest& request,
-                       const std::vector<DeviceBudget>& available) {
+namespace {
+
+// The plan with the layers on `gpu` (or none when it is end()).
+MemoryPlan plan_on(const gguf::GgufFile& file, const gguf::ModelInfo& info, const PlanRequest& request,
+                   const std::vector<DeviceBudget>& available, std::vector<DeviceBudget>::const_iterator gpu) {
   MemoryPlan plan;
   plan.model = file.name;
   plan.max_layers = static_cast<int>(info.n_layer) + 1;
   const auto cpu = std::find_if(available.begin(), available.end(), [](const auto& b) { return !b.gpu; });
-  const auto gpu = std::find_if(available.begin(), available.end(), [](const auto& b) { return b.gpu; });
   const uint64_t cpu_room = cpu == available.end() ? 0 : cpu->bytes;
   const uint64_t gpu_room = gpu == available.end() ? 0 : gpu->bytes;
-
   auto estimate = [&](int ngl) {
     gguf::MemoryParams p = request.params;
     p.n_gpu_layers = ngl;
@@ -142,6 +143,31 @@ MemoryPlan plan_memory(const gguf::GgufFile& file, const gguf::ModelInfo& info, 
     plan.message = m;
   }
   return plan;
+}
+
+}  // namespace
+
+MemoryPlan plan_memory(const gguf::GgufFile& file, const gguf::ModelInfo& info, const PlanRequest& request,
+                       const std::vector<DeviceBudget>& available) {
+  // With several GPUs a model goes to one of them (llama.cpp splits a model
+  // across GPUs only when told; one GPU per model keeps each plan exact): the
+  // one that takes the most layers, then the one with the most room, so that
+  // several models spread over the GPUs.
+  std::optional<MemoryPlan> best;
+  uint64_t best_room = 0;
+  for (auto it = available.begin(); it != available.end(); ++it) {
+    if (!it->gpu) continue;
+    auto p = plan_on(file, info, request, available, it);
+    const bool better = !best || (p.fits && !best->fits) ||
+                        (p.fits == best->fits &&
+                         (p.gpu_layers > best->gpu_layers || (p.gpu_layers == best->gpu_layers && it->bytes > best_room)));
+    if (better) {
+      best = std::move(p);
+      best_room = it->bytes;
+    }
+  }
+  if (best) return *best;
+  return plan_on(file, info, request, available, available.end());
 }
 
 MemoryPlan plan_memory(const std::filesystem::path& file, const PlanRequest& request,

@@ -66,6 +66,8 @@ struct MemoryPlan {
   int max_layers = 0;  // n_layer + 1
   bool fits = false;
   std::vector<DevicePlan> devices;  // the CPU first, then the GPU the layers go to (if any)
+  // That GPU's device name ("CUDA1"); empty without one.
+  std::string gpu_device() const { return devices.size() > 1 ? devices[1].device : std::string(); }
   gguf::MemoryEstimate estimate;
   std::string message;  // when it does not fit: needed vs free, per device
   uint64_t total() const { return estimate.total(); }
@@ -80,8 +82,9 @@ struct PlanRequest {
 };
 
 // Plans a load of `file` given what is `available` on each device now.
-// Layers go to the first GPU of `available` (one GPU: splits across several
-// are not planned). With gpu_layers -1 the most layers that fit are chosen;
+// Layers go to one GPU: of several, the one that takes the most layers, then
+// the one with the most room (load it with LoadParams::gpu_device so that
+// llama.cpp does not split it). With gpu_layers -1 the most layers that fit are chosen;
 // a fixed number is kept and only checked. Throws rmm::Error for a file that
 // cannot be read or settings estimate_memory rejects.
 MemoryPlan plan_memory(const std::filesystem::path& file, const PlanRequest& request,

@@ -308,6 +308,7 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
   lp.path = path;
   const bool has_gpu = std::any_of(budgets_.begin(), budgets_.end(), [](const auto& b) { return b.gpu; });
   lp.gpu_layers = has_gpu ? plan.gpu_layers : options_.gpu_layers;
+  if (has_gpu && plan.gpu_layers > 0) lp.gpu_device = plan.gpu_device();  // the GPU it was planned on, only
   lp.cancel = &stopping_;
   auto hosted = std::make_shared<HostedModel>();
   hosted->id = model_id_for(path);
@@ -329,6 +330,8 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
     // chat formatting need, so requests are checked before they travel.
     engine::LoadParams vocab = lp;
     vocab.vocab_only = true;
+    vocab.gpu_layers = 0;
+    vocab.gpu_device.clear();
     hosted->model = engine::Model::load(vocab);
     worker::WorkerOptions wo;
     wo.exe = options_.worker_exe;
@@ -336,6 +339,7 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
     wo.load.model_id = hosted->id;
     wo.load.path = path.string();
     wo.load.gpu_layers = lp.gpu_layers;
+    wo.load.gpu_device = lp.gpu_device;
     wo.load.mmap = lp.mmap;
     wo.load.context = options_.context;
     wo.n_vocab = hosted->model->n_vocab();

@@ -139,12 +139,13 @@ bool FrameReader::next(MsgType& type, std::string& payload) {
 // structs breaks the build here until the wire carries it.
 
 std::string encode(const LoadRequest& r) {
-  const auto& [model_id, path, gpu_layers, mmap, context] = r;
+  const auto& [model_id, path, gpu_layers, gpu_device, mmap, context] = r;
   const auto& [n_ctx, n_seq, n_batch, n_ubatch, n_threads, n_threads_batch, kv_unified, flash_attn] = context;
   Writer w(MsgType::Init);
   w.str(model_id);
   w.str(path);
   w.i32(gpu_layers);
+  w.str(gpu_device);
   w.boolean(mmap);
   for (int v : {n_ctx, n_seq, n_batch, n_ubatch, n_threads, n_threads_batch, flash_attn}) w.i32(v);
   w.boolean(kv_unified);
@@ -156,6 +157,7 @@ LoadRequest decode_load(Reader& r) {
   out.model_id = r.str();
   out.path = r.str();
   out.gpu_layers = r.i32();
+  out.gpu_device = r.str();
   out.mmap = r.boolean();
   auto& c = out.context;
   for (int* v : {&c.n_ctx, &c.n_seq, &c.n_batch, &c.n_ubatch, &c.n_threads, &c.n_threads_batch, &c.flash_attn})

@@ -35,6 +35,7 @@ struct LoadRequest {
   std::string model_id;  // for the worker's log lines
   std::string path;
   int gpu_layers = -1;
+  std::string gpu_device;  // see engine::LoadParams
   bool mmap = true;
   engine::ContextParams context;
 };

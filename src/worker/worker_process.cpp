@@ -115,6 +115,7 @@ std::unique_ptr<engine::EngineThread> load(const LoadRequest& req, Outbox& out, 
   engine::LoadParams lp;
   lp.path = req.path;
   lp.gpu_layers = req.gpu_layers;
+  lp.gpu_device = req.gpu_device;
   lp.mmap = req.mmap;
   int last = -1;
   lp.progress = [&out, &last](float p) {

@@ -124,6 +124,31 @@ TEST(MemoryPlanner, AWorkersGpuContextCountsOnTheGpu) {
   EXPECT_EQ(plan_memory(path, req, {{"CPU", false, 1ull << 40}}).estimate.gpu.total(), 0u);
 }
 
+TEST(MemoryPlanner, OfSeveralGpusAModelGoesToTheOneThatTakesMostOfIt) {
+  const auto path = test::shared_model("llama-2-tiny-random.gguf");
+  if (path.empty()) GTEST_SKIP();
+  PlanRequest req;
+  req.params.n_ctx = 512;
+  const auto whole = plan_memory(path, req, {{"CPU", false, 1ull << 40}, {"GPU0", true, 1ull << 40}});
+  const uint64_t need = whole.estimate.gpu.total();
+  const uint64_t cpu = 1ull << 40;
+  // Only the second holds it all.
+  auto p = plan_memory(path, req, {{"CPU", false, cpu}, {"GPU0", true, need / 2}, {"GPU1", true, need}});
+  EXPECT_EQ(p.gpu_device(), "GPU1");
+  EXPECT_EQ(p.gpu_layers, p.max_layers);
+  ASSERT_EQ(p.devices.size(), 2u);  // the CPU and the one GPU it is planned on
+  // Both hold it: the one with more room, so that models spread.
+  p = plan_memory(path, req, {{"CPU", false, cpu}, {"GPU0", true, need * 3}, {"GPU1", true, need * 2}});
+  EXPECT_EQ(p.gpu_device(), "GPU0");
+  // Neither holds it all: the one that takes more layers.
+  p = plan_memory(path, req, {{"CPU", false, cpu}, {"GPU0", true, need / 4}, {"GPU1", true, need * 3 / 4}});
+  EXPECT_EQ(p.gpu_device(), "GPU1");
+  EXPECT_LT(p.gpu_layers, p.max_layers);
+  EXPECT_LE(p.estimate.gpu.total(), need * 3 / 4);
+  // No GPU: none named.
+  EXPECT_EQ(plan_memory(path, req, {{"CPU", false, cpu}}).gpu_device(), "");
+}
+
 TEST(MemoryPlanner, ParsesMaxMemory) {
   const std::vector<engine::Device> devices = {{"CPU", "cpu", "cpu", 16ull << 30, 32ull << 30},
                                                {"CUDA0", "gpu", "gpu", 20ull << 30, 24ull << 30}};

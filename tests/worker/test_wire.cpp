@@ -147,6 +147,7 @@ TEST(WorkerWire, LoadRequestsInfoAndErrorsRoundTrip) {
   l.model_id = "m";
   l.path = "/models/m.gguf";
   l.gpu_layers = 17;
+  l.gpu_device = "CUDA1";
   l.mmap = false;
   l.context = {8192, 64, 1024, 256, 3, 5, true, 1};
   auto p = payload_of(encode(l), MsgType::Init);
@@ -156,6 +157,7 @@ TEST(WorkerWire, LoadRequestsInfoAndErrorsRoundTrip) {
   EXPECT_EQ(g.model_id, "m");
   EXPECT_EQ(g.path, l.path);
   EXPECT_EQ(g.gpu_layers, 17);
+  EXPECT_EQ(g.gpu_device, "CUDA1");
   EXPECT_FALSE(g.mmap);
   EXPECT_EQ(g.context.n_ctx, 8192);
   EXPECT_EQ(g.context.n_seq, 64);
@@ -266,7 +268,7 @@ TEST(WorkerWire, HostileLengthsAndValuesAreRefused) {
 
   LoadRequest l;
   auto load = payload_of(encode(l), MsgType::Init);
-  load[4 + 0 + 4 + l.path.size() + 4] = 2;  // the mmap flag, after two empty strings and gpu_layers
+  load[4 + 4 + 4 + 4] = 2;  // the mmap flag, after two empty strings, gpu_layers and an empty gpu_device
   Reader rl(load);
   EXPECT_THROW(decode_load(rl), Error);
 }
