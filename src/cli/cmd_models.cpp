@@ -52,7 +52,7 @@ std::string format_count(uint64_t n) {
 
 std::string context_text(uint64_t n) { return n ? std::to_string(n) : "-"; }
 
-json model_json(const store::ModelRecord& m, const std::vector<store::ModelSpeed>& speeds) {
+json model_json(const store::ModelRecord& m, const std::vector<models::Registry::Speed>& speeds) {
   json meta = json::parse(m.metadata_json, nullptr, false);
   if (!meta.is_object()) meta = json::object();
   json j = {{"name", m.short_name},
@@ -71,21 +71,12 @@ json model_json(const store::ModelRecord& m, const std::vector<store::ModelSpeed
                           "chat_template", "format", "error", "parts"}) {
     if (meta.contains(key)) j[std::string(key) == "name" ? "model_name" : key] = meta[key];
   }
-  // The average of the kept measurements per backend (the store keeps the last few).
-  std::map<std::string, std::vector<const store::ModelSpeed*>> by_backend;
-  for (const auto& s : speeds) by_backend[s.backend].push_back(&s);
   json sj = json::object();
-  for (const auto& [backend, list] : by_backend) {
-    double pp = 0, tg = 0;
-    for (const auto* s : list) {
-      pp += s->prompt_tokens_per_second;
-      tg += s->generation_tokens_per_second;
-    }
-    const double n = static_cast<double>(list.size());
-    sj[backend] = {{"prompt_tokens_per_second", pp / n},
-                   {"generation_tokens_per_second", tg / n},
-                   {"runs", list.size()},
-                   {"measured_at", list.front()->measured_at}};
+  for (const auto& s : speeds) {
+    sj[s.backend] = {{"prompt_tokens_per_second", s.prompt_tokens_per_second},
+                     {"generation_tokens_per_second", s.generation_tokens_per_second},
+                     {"runs", s.runs},
+                     {"measured_at", s.measured_at}};
   }
   j["speeds"] = std::move(sj);
   return j;
@@ -127,7 +118,7 @@ int models_command(const ModelsOptions& o) {
   const auto models = r.registry->list();
   if (o.json) {
     json out = json::array();
-    for (const auto& m : models) out.push_back(model_json(m, r.store->model_speeds(m.id)));
+    for (const auto& m : models) out.push_back(model_json(m, r.registry->speeds(m.id)));
     std::cout << out.dump(2) << "\n";
   } else {
     print_table(models);

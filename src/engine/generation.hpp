@@ -66,7 +66,7 @@ struct GenerationResult {
   std::vector<Token> tokens;
   Timings timings;
   uint32_t seed = 0;
-  std::string error;        // set when stop_reason == Error
+  std::string error;  // set when stop_reason == Error
   // With stop_reason == Error: Unavailable when the worker serving the model
   // died (a front end answers 503: retry), Internal otherwise.
   ErrorKind error_kind = ErrorKind::Internal;

@@ -8,8 +8,8 @@
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "gguf/model_info.hpp"
-#include "models/hardware.hpp"
 #include "gguf/reader.hpp"
+#include "models/hardware.hpp"
 
 namespace rmm::models {
 
@@ -88,7 +88,8 @@ namespace {
 
 // The plan with the layers on `gpu` (or none when it is end()).
 MemoryPlan plan_on(const gguf::GgufFile& file, const gguf::ModelInfo& info, const PlanRequest& request,
-                   const std::vector<DeviceBudget>& available, std::vector<DeviceBudget>::const_iterator gpu) {
+                   const std::vector<DeviceBudget>& available,
+                   std::vector<DeviceBudget>::const_iterator gpu) {
   MemoryPlan plan;
   plan.model = file.name;
   plan.max_layers = static_cast<int>(info.n_layer) + 1;
@@ -158,9 +159,10 @@ MemoryPlan plan_memory(const gguf::GgufFile& file, const gguf::ModelInfo& info, 
   for (auto it = available.begin(); it != available.end(); ++it) {
     if (!it->gpu) continue;
     auto p = plan_on(file, info, request, available, it);
-    const bool better = !best || (p.fits && !best->fits) ||
-                        (p.fits == best->fits &&
-                         (p.gpu_layers > best->gpu_layers || (p.gpu_layers == best->gpu_layers && it->bytes > best_room)));
+    const bool better =
+        !best || (p.fits && !best->fits) ||
+        (p.fits == best->fits &&
+         (p.gpu_layers > best->gpu_layers || (p.gpu_layers == best->gpu_layers && it->bytes > best_room)));
     if (better) {
       best = std::move(p);
       best_room = it->bytes;

@@ -346,4 +346,25 @@ std::vector<fs::path> model_dirs(const Config& config, const fs::path& main_dir)
   return dirs;
 }
 
+std::vector<Registry::Speed> Registry::speeds(int64_t id) {
+  std::map<std::string, Speed> by_backend;
+  for (const auto& s : store_.model_speeds(id)) {  // newest first
+    auto& b = by_backend[s.backend];
+    if (b.runs == 0) {
+      b.backend = s.backend;
+      b.measured_at = s.measured_at;
+    }
+    b.prompt_tokens_per_second += s.prompt_tokens_per_second;
+    b.generation_tokens_per_second += s.generation_tokens_per_second;
+    ++b.runs;
+  }
+  std::vector<Speed> out;
+  for (auto& [name, b] : by_backend) {
+    b.prompt_tokens_per_second /= static_cast<double>(b.runs);
+    b.generation_tokens_per_second /= static_cast<double>(b.runs);
+    out.push_back(b);
+  }
+  return out;
+}
+
 }  // namespace rmm::models

@@ -62,6 +62,15 @@ class Registry {
   // Deletes the model's files (every part) and its row; returns the files deleted.
   std::vector<std::filesystem::path> remove(const store::ModelRecord& model);
   void record_use(int64_t id, const std::optional<store::ModelSpeed>& speed = std::nullopt);
+  // The measured speeds per backend: the average of the kept runs (the store keeps the last few).
+  struct Speed {
+    std::string backend;  // "CPU", "CUDA"
+    double prompt_tokens_per_second = 0;
+    double generation_tokens_per_second = 0;
+    size_t runs = 0;
+    int64_t measured_at = 0;  // the newest run (unix ms)
+  };
+  std::vector<Speed> speeds(int64_t id);
 
   // The parts of a model (one path for a single file).
   static std::vector<std::filesystem::path> parts_of(const store::ModelRecord& model);

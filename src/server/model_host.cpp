@@ -163,7 +163,8 @@ std::vector<models::DeviceBudget> ModelHost::capped_locked(
     return 0;
   };
   for (auto& b : room) {
-    const auto f = std::find_if(free.begin(), free.end(), [&](const auto& x) { return x.device == b.device; });
+    const auto f =
+        std::find_if(free.begin(), free.end(), [&](const auto& x) { return x.device == b.device; });
     if (f == free.end()) continue;
     uint64_t limit = f->bytes;
     for (const auto& [path, p] : pending_) limit -= std::min(limit, on(p.plan, b.device));
@@ -218,8 +219,8 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
         const int seconds = static_cast<int>((wait + 999) / 1000);
         throw Error(ErrorKind::Unavailable,
                     "model '" + model_id_for(path) + "' crashed " + std::to_string(it->second.count) +
-                        " times within 5 minutes (last: its worker " + it->second.cause + "); it reloads in " +
-                        std::to_string(seconds) + " s",
+                        " times within 5 minutes (last: its worker " + it->second.cause +
+                        "); it reloads in " + std::to_string(seconds) + " s",
                     seconds);
       }
     }
@@ -368,8 +369,8 @@ void ModelHost::collect_lost() const {
       c.count = now - c.last_ms > kCrashWindowMs ? 1 : c.count + 1;
       c.last_ms = now;
       c.cause = it->second->worker->exit_cause();
-      spdlog::warn("model {} is gone: its worker {} (crash {} in a row; next load {})", it->second->id, c.cause,
-                   c.count,
+      spdlog::warn("model {} is gone: its worker {} (crash {} in a row; next load {})", it->second->id,
+                   c.cause, c.count,
                    reload_delay_ms(c.count) ? "in " + std::to_string(reload_delay_ms(c.count) / 1000) + " s"
                                             : std::string("on the next request"));
       lost.push_back(it->second);

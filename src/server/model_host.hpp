@@ -87,7 +87,7 @@ struct HostedModel {
   std::unique_ptr<engine::Generator> engine;
   worker::WorkerClient* worker = nullptr;  // `engine`, when it is a worker process
   std::string description;                 // llama.cpp's, e.g. "llama 8B Q4_K - Medium"
-  int64_t created = 0;  // unix time of the load
+  int64_t created = 0;                     // unix time of the load
   models::MemoryPlan plan;
   // Updated on each use and while requests run (unix ms), and from requests' keep_alive.
   std::atomic<int64_t> last_use_ms{0};
@@ -166,9 +166,9 @@ class ModelHost {
   std::vector<models::DeviceBudget> available_locked() const;
   // `room` capped by what is free on the devices now: loads in progress may
   // not have allocated theirs yet, and `freed` (models being evicted) give theirs back.
-  std::vector<models::DeviceBudget> capped_locked(std::vector<models::DeviceBudget> room,
-                                                  const std::vector<models::DeviceBudget>& free,
-                                                  const std::vector<std::shared_ptr<HostedModel>>& freed) const;
+  std::vector<models::DeviceBudget> capped_locked(
+      std::vector<models::DeviceBudget> room, const std::vector<models::DeviceBudget>& free,
+      const std::vector<std::shared_ptr<HostedModel>>& freed) const;
   void reap();
   // Takes models whose worker died out of the loaded set and files their crash.
   void collect_lost() const;
@@ -185,7 +185,7 @@ class ModelHost {
     std::string cause;
   };
   mutable std::map<std::filesystem::path, Crashes> crashes_;
-  std::map<std::filesystem::path, Pending> pending_;                      // loads in progress
+  std::map<std::filesystem::path, Pending> pending_;  // loads in progress
   std::atomic<int64_t> loads_started_{0};
   std::atomic<bool> stopping_{false};  // cancels loads (llama.cpp checks it between tensors)
   std::condition_variable reaper_wake_;

@@ -47,7 +47,8 @@ void Writer::tokens(const std::vector<engine::Token>& v) {
 std::string Writer::finish() && {
   const size_t payload = bytes_.size() - sizeof(uint32_t) - 1;  // after the type byte
   if (payload > kMaxFrame)
-    throw Error(ErrorKind::Internal, "worker message of " + std::to_string(payload) + " bytes is over the limit");
+    throw Error(ErrorKind::Internal,
+                "worker message of " + std::to_string(payload) + " bytes is over the limit");
   const auto n = static_cast<uint32_t>(payload);
   std::memcpy(bytes_.data(), &n, sizeof n);
   return std::move(bytes_);
@@ -160,7 +161,8 @@ LoadRequest decode_load(Reader& r) {
   out.gpu_device = r.str();
   out.mmap = r.boolean();
   auto& c = out.context;
-  for (int* v : {&c.n_ctx, &c.n_seq, &c.n_batch, &c.n_ubatch, &c.n_threads, &c.n_threads_batch, &c.flash_attn})
+  for (int* v :
+       {&c.n_ctx, &c.n_seq, &c.n_batch, &c.n_ubatch, &c.n_threads, &c.n_threads_batch, &c.flash_attn})
     *v = r.i32();
   c.kv_unified = r.boolean();
   return out;
@@ -187,11 +189,11 @@ WorkerInfo decode_info(Reader& r) {
 }
 
 std::string encode_submit(uint64_t id, const engine::GenerateRequest& req) {
-  const auto& [prompt, sampling, max_tokens, stop, ignore_eos, visible_special_tokens, logprobs, top_logprobs] =
-      req;
+  const auto& [prompt, sampling, max_tokens, stop, ignore_eos, visible_special_tokens, logprobs,
+               top_logprobs] = req;
   const auto& [temperature, top_k, top_p, min_p, typical_p, repeat_penalty, repeat_last_n, presence_penalty,
-               frequency_penalty, seed, logit_bias, grammar, json_schema, grammar_lazy, grammar_trigger_patterns,
-               grammar_trigger_tokens, grammar_prefill] = sampling;
+               frequency_penalty, seed, logit_bias, grammar, json_schema, grammar_lazy,
+               grammar_trigger_patterns, grammar_trigger_tokens, grammar_prefill] = sampling;
   Writer w(MsgType::Submit);
   w.u64(id);
   w.tokens(prompt);

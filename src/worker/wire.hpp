@@ -117,7 +117,7 @@ engine::GenerateRequest decode_request(Reader& r);  // after the id
 std::string encode_token(uint64_t id, const engine::TokenEvent& ev);
 engine::TokenEvent decode_token(Reader& r);  // after the id
 std::string encode_done(uint64_t id, const engine::GenerationResult& res);
-engine::GenerationResult decode_done(Reader& r);  // after the id
+engine::GenerationResult decode_done(Reader& r);   // after the id
 std::string encode_id(MsgType type, uint64_t id);  // Cancel
 std::string encode_empty(MsgType type);            // CancelAll
 std::string encode_error(MsgType type, ErrorKind kind, const std::string& message);

@@ -226,9 +226,10 @@ void WorkerClient::State::read_loop() {
   }
   cv.notify_all();
   if (!asked && ready) {
-    spdlog::error("the worker serving {} (pid {}) {}; {} request(s) in flight end as unavailable, the model reloads "
-                  "on the next request",
-                  opt.load.model_id, pid, cause, orphans.size());
+    spdlog::error(
+        "the worker serving {} (pid {}) {}; {} request(s) in flight end as unavailable, the model reloads "
+        "on the next request",
+        opt.load.model_id, pid, cause, orphans.size());
   }
   engine::GenerationResult res;
   if (asked) {

@@ -20,8 +20,8 @@ struct WorkerOptions {
   std::string exe;        // the rmm binary
   std::string log_level;  // passed to the worker's --log-level
   LoadRequest load;
-  int n_vocab = 0;  // for validating requests here, before they travel
-  std::function<void(float)> progress;   // 0..1 while loading, on the starting thread
+  int n_vocab = 0;                            // for validating requests here, before they travel
+  std::function<void(float)> progress;        // 0..1 while loading, on the starting thread
   const std::atomic<bool>* cancel = nullptr;  // stops a load in progress
 };
 

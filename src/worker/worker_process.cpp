@@ -125,8 +125,8 @@ std::unique_ptr<engine::EngineThread> load(const LoadRequest& req, Outbox& out, 
     return true;
   };
   auto model = engine::Model::load(lp);
-  auto engine = std::make_unique<engine::EngineThread>(std::make_unique<engine::BatchEngine>(model, req.context),
-                                                       [&out] { out.flush(); });
+  auto engine = std::make_unique<engine::EngineThread>(
+      std::make_unique<engine::BatchEngine>(model, req.context), [&out] { out.flush(); });
   info.shape = engine->shape();
   info.description = model->description();
   return engine;

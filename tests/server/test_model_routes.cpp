@@ -110,6 +110,13 @@ TEST_F(ModelRoutes, CountsEachCompletedRequestAsAUse) {
   EXPECT_EQ(uses, 2);
   EXPECT_FALSE(listed("m1")["last_used"].is_null());
   EXPECT_EQ(listed("nested")["use_count"], 0);
+  // Both runs generated several tokens, so each measured a speed (the CPU's: no GPU here).
+  const json speeds = listed("m1")["speeds"];
+  ASSERT_TRUE(speeds.contains("CPU")) << speeds.dump();
+  EXPECT_EQ(speeds["CPU"]["runs"], 2) << speeds.dump();
+  EXPECT_GT(speeds["CPU"]["generation_tokens_per_second"].get<double>(), 0) << speeds.dump();
+  EXPECT_GT(speeds["CPU"]["prompt_tokens_per_second"].get<double>(), 0) << speeds.dump();
+  EXPECT_TRUE(listed("nested")["speeds"].empty());
 }
 
 TEST_F(ModelRoutes, DeletesAnIdleLoadedModel) {

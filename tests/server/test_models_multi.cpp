@@ -235,7 +235,8 @@ TEST(ModelBudgets, ABudgetAboveWhatTheMachineHasIsCappedByFreeMemory) {
   if (ram == 0) GTEST_SKIP() << "no /proc/meminfo";
   const auto dir = temp_dir("budget_cap");
   // 16 layers x (K + V) x 512 x f16 = 32 KiB of KV cache per token.
-  forge_model(dir, "wide", {"--layers", "16", "--embd", "512", "--heads", "8", "--kv-heads", "8", "--ffn", "512"});
+  forge_model(dir, "wide",
+              {"--layers", "16", "--embd", "512", "--heads", "8", "--kv-heads", "8", "--ffn", "512"});
   const uint64_t ctx = std::min<uint64_t>(ram * 3 / 2 / (32 * 1024) + 1, 1u << 24);
   ServerProcess server({"--host", "127.0.0.1", "--port", "0", "-t", "1", "--models-dir", dir.string(),
                         "--parallel", "1", "--ctx-size", std::to_string(ctx), "--max-memory", "1TiB"});
@@ -244,7 +245,8 @@ TEST(ModelBudgets, ABudgetAboveWhatTheMachineHasIsCappedByFreeMemory) {
   const std::string message = r.json()["error"]["message"];
   EXPECT_NE(message.find("CPU needs"), std::string::npos) << message;
   EXPECT_NE(message.find("is free"), std::string::npos) << message;
-  EXPECT_EQ(message.find("1024.00 GiB is free"), std::string::npos) << "the budget was not capped: " << message;
+  EXPECT_EQ(message.find("1024.00 GiB is free"), std::string::npos)
+      << "the budget was not capped: " << message;
   EXPECT_TRUE(server.running());
   EXPECT_EQ(http_get(server.port(), "/api/models/loaded").json()["models"].size(), 0u);
 }

@@ -39,7 +39,8 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
 
 // A stream that runs until it is cut: end of text is ignored and the context is large.
 json endless(const std::string& model) {
-  return {{"model", model}, {"prompt", "Once"}, {"max_tokens", 100000}, {"ignore_eos", true}, {"stream", true}};
+  return {
+      {"model", model}, {"prompt", "Once"}, {"max_tokens", 100000}, {"ignore_eos", true}, {"stream", true}};
 }
 
 class Workers : public ::testing::Test {
@@ -53,15 +54,16 @@ class Workers : public ::testing::Test {
   }
   void start(const std::vector<std::string>& extra = {},
              const std::filesystem::path& models = shared_models_dir()) {
-    std::vector<std::string> args = {"--host",     "127.0.0.1", "--port",     "0",    "-t",
-                                     "1",          "--models-dir", models.string(),
-                                     "--parallel", "2",         "--ctx-size", "8192", "--no-cache"};
+    std::vector<std::string> args = {"--host",     "127.0.0.1",    "--port",        "0",          "-t",
+                                     "1",          "--models-dir", models.string(), "--parallel", "2",
+                                     "--ctx-size", "8192",         "--no-cache"};
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(args);
   }
   HttpResponse complete(const std::string& model, int max_tokens = 8) {
-    return http_post_json(server_->port(), "/v1/completions",
-                          {{"model", model}, {"prompt", "Once"}, {"max_tokens", max_tokens}, {"temperature", 0}});
+    return http_post_json(
+        server_->port(), "/v1/completions",
+        {{"model", model}, {"prompt", "Once"}, {"max_tokens", max_tokens}, {"temperature", 0}});
   }
   json loaded_model(const std::string& id) {
     const json l = http_get(server_->port(), "/api/models/loaded").json();
@@ -239,8 +241,9 @@ TEST_F(Workers, AWebSocketGenerationEndsWithUnavailableAndTheSocketGoesOn) {
   start();
   WsClient ws("127.0.0.1", server_->port());
   ws.send({{"type", "load"}, {"model", "llama-2-tiny-random"}});
-  ws.until([](const json& m) { return m.value("type", "") == "load_complete" || m.value("type", "") == "error"; },
-           30s);
+  ws.until(
+      [](const json& m) { return m.value("type", "") == "load_complete" || m.value("type", "") == "error"; },
+      30s);
   const json gen = {{"type", "generate"},
                     {"id", "g"},
                     {"model", "llama-2-tiny-random"},
@@ -258,9 +261,9 @@ TEST_F(Workers, AWebSocketGenerationEndsWithUnavailableAndTheSocketGoesOn) {
   // Same socket, next generation: the model loads again in a new worker.
   ASSERT_TRUE(wait_unlisted("llama-2-tiny-random"));
   ws.send({{"type", "load"}, {"model", "llama-2-tiny-random"}});
-  const auto reload =
-      ws.until([](const json& m) { return m.value("type", "") == "load_complete" || m.value("type", "") == "error"; },
-               30s);
+  const auto reload = ws.until(
+      [](const json& m) { return m.value("type", "") == "load_complete" || m.value("type", "") == "error"; },
+      30s);
   ASSERT_EQ(reload.back()["type"], "load_complete") << reload.back().dump();
   json again = gen;
   again["id"] = "h";

@@ -101,7 +101,8 @@ TEST(WorkerClient, GreedyTokensMatchTheSharedModelsReference) {
     joined += out.tokens[i].text;
   }
   EXPECT_EQ(joined, out.done->text);
-  EXPECT_EQ(out.done->text.rfind(" Once upon a time, there was a little girl named Lily.", 0), 0u) << out.done->text;
+  EXPECT_EQ(out.done->text.rfind(" Once upon a time, there was a little girl named Lily.", 0), 0u)
+      << out.done->text;
   EXPECT_EQ(client->running(), 0u);
 }
 

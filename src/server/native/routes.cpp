@@ -42,12 +42,8 @@ json model_summary(const std::filesystem::path& path) {
 }
 
 json memory_json(const gguf::DeviceMemory& d) {
-  return {{"weights", d.weights},
-          {"kv_cache", d.kv_cache},
-          {"compute", d.compute},
-          {"output", d.output},
-          {"runtime", d.runtime},
-          {"total", d.total()}};
+  return {{"weights", d.weights}, {"kv_cache", d.kv_cache}, {"compute", d.compute},
+          {"output", d.output},   {"runtime", d.runtime},   {"total", d.total()}};
 }
 
 json loaded_json(const HostedModel& m) {
@@ -107,8 +103,9 @@ bool is_loaded(const std::vector<std::shared_ptr<HostedModel>>& loaded, const st
   return loaded_at(loaded, path) != nullptr;
 }
 
-// A registry entry as `rmm models --json` shows it, plus the file id and whether it is loaded.
-json registry_model_json(const store::ModelRecord& r, bool loaded) {
+// A registry entry as `rmm models --json` shows it, plus the file id, whether it is loaded and its speeds.
+json registry_model_json(const store::ModelRecord& r, bool loaded,
+                         const std::vector<models::Registry::Speed>& speeds) {
   json meta = json::parse(r.metadata_json, nullptr, false);
   if (!meta.is_object()) meta = json::object();
   json j = {{"id", model_id_for(r.path)},
@@ -125,6 +122,13 @@ json registry_model_json(const store::ModelRecord& r, bool loaded) {
     if (meta.contains(key)) j[key] = meta[key];
   }
   if (meta.contains("name")) j["model_name"] = meta["name"];
+  json sj = json::object();  // measured in real runs, per backend
+  for (const auto& sp : speeds) {
+    sj[sp.backend] = {{"prompt_tokens_per_second", sp.prompt_tokens_per_second},
+                      {"generation_tokens_per_second", sp.generation_tokens_per_second},
+                      {"runs", sp.runs}};
+  }
+  j["speeds"] = std::move(sj);
   return j;
 }
 
@@ -258,7 +262,7 @@ void add_routes(Router& router, ModelHost& host, models::Registry* registry) {
                  for (const auto& r : registry->list()) {
                    const auto path = canonical_or_same(r.path);
                    listed.insert(path);
-                   data.push_back(registry_model_json(r, is_loaded(loaded, path)));
+                   data.push_back(registry_model_json(r, is_loaded(loaded, path), registry->speeds(r.id)));
                  }
                } else {
                  for (const auto& f : host.list_files()) {
