@@ -176,8 +176,12 @@ int serve(ServeFlags& f) {
     });
   };
 
-  models::ResourceMonitor monitor;  // CPU, RAM and VRAM samples each second; outlives the server
   server::ModelHost host(ho);
+  // CPU, RAM and VRAM samples each second, the workers' included. After the
+  // host (it asks for the workers) and before the server (whose routes read it).
+  models::ResourceMonitor::Options mo;
+  mo.workers = [&host] { return host.worker_pids(); };
+  models::ResourceMonitor monitor(mo);
   server::Router router;
   server::openai::add_routes(router, host, db.get());
   server::native::add_hub_routes(router, ho.models_dir);

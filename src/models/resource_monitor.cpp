@@ -123,8 +123,9 @@ double busy_percent(const CpuTicks& before, const CpuTicks& after) {
   return std::clamp(pct, 0.0, 100.0);
 }
 
-UsageSampler::UsageSampler(bool gpus)
+UsageSampler::UsageSampler(bool gpus, std::function<std::vector<int>()> workers)
     : gpus_(gpus),
+      workers_(std::move(workers)),
       last_time_(std::chrono::steady_clock::now()),
       last_process_ticks_(process_ticks_now()),
       last_system_(system_ticks_now()) {}
@@ -158,6 +159,7 @@ UsageSample UsageSampler::next() {
   }
 
   s.process_rss = parse_vm_rss(read_small_file("/proc/self/status")).value_or(0);
+  if (workers_) sample_workers(s, ticks_per_second);
   const RamInfo ram = parse_meminfo(read_small_file("/proc/meminfo"));
   s.ram_total = ram.total;
   s.ram_available = ram.available;
@@ -174,6 +176,25 @@ UsageSample UsageSampler::next() {
   last_process_ticks_ = process_ticks;
   last_system_ = system;
   return s;
+}
+
+void UsageSampler::sample_workers(UsageSample& s, double ticks_per_second) {
+  std::map<int, uint64_t> now;
+  double cpu_seconds = 0;
+  for (int pid : workers_()) {
+    const std::string dir = "/proc/" + std::to_string(pid);
+    const auto ticks = parse_process_ticks(read_small_file((dir + "/stat").c_str()));
+    if (!ticks) continue;  // gone since it was listed
+    now[pid] = *ticks;
+    // A worker first seen now has no rate yet; one that went simply drops out.
+    if (auto it = worker_ticks_.find(pid); it != worker_ticks_.end() && *ticks >= it->second)
+      cpu_seconds += static_cast<double>(*ticks - it->second) / ticks_per_second;
+    s.workers_rss += parse_vm_rss(read_small_file((dir + "/status").c_str())).value_or(0);
+    ++s.workers;
+  }
+  if (s.interval_ms > 0)
+    s.workers_cpu = std::clamp(100.0 * cpu_seconds / (s.interval_ms / 1000.0), 0.0, 100.0 * s.cpus);
+  worker_ticks_.swap(now);
 }
 
 ResourceMonitor::ResourceMonitor() : ResourceMonitor(Options{}) {}
@@ -225,7 +246,7 @@ std::vector<UsageSample> ResourceMonitor::history(size_t n) const {
 
 void ResourceMonitor::loop() {
   // The baseline is taken here, so the first rates cover exactly one interval.
-  UsageSampler sampler(options_.gpus);
+  UsageSampler sampler(options_.gpus, options_.workers);
   auto next = std::chrono::steady_clock::now() + options_.interval;
   std::unique_lock lock(mutex_);
   while (!wake_.wait_until(lock, next, [this] { return stopping_; })) {

@@ -12,6 +12,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,7 +37,11 @@ struct UsageSample {
   double process_cpu = 0;        // this process, in % of one core (top's convention): 0 .. 100 × cpus
   double process_cpu_total = 0;  // this process, in % of the whole machine: 0 .. 100
   uint64_t process_rss = 0;      // bytes resident (VmRSS)
-  double system_cpu = 0;         // every process, in % of the whole machine: 0 .. 100
+  // The model worker processes (rmm serve's), together: where the models' memory is.
+  int workers = 0;
+  double workers_cpu = 0;                   // % of one core, summed over them
+  uint64_t workers_rss = 0;                 // bytes resident, summed
+  double system_cpu = 0;                    // every process, in % of the whole machine: 0 .. 100
   std::vector<double> system_cpu_per_core;  // 0 .. 100 each, in cpuN order
   uint64_t ram_total = 0;
   uint64_t ram_available = 0;
@@ -70,11 +76,15 @@ double busy_percent(const CpuTicks& before, const CpuTicks& after);
 // time since construction. Not thread-safe: one caller at a time.
 class UsageSampler {
  public:
-  explicit UsageSampler(bool gpus = true);
+  // `workers` lists the model worker processes to add up (optional).
+  explicit UsageSampler(bool gpus = true, std::function<std::vector<int>()> workers = {});
   UsageSample next();
 
  private:
+  void sample_workers(UsageSample& s, double ticks_per_second);
   bool gpus_;
+  std::function<std::vector<int>()> workers_;
+  std::map<int, uint64_t> worker_ticks_;  // per pid, at the last sample
   std::chrono::steady_clock::time_point last_time_;
   uint64_t last_process_ticks_ = 0;
   SystemTicks last_system_;
@@ -84,8 +94,9 @@ class ResourceMonitor {
  public:
   struct Options {
     std::chrono::milliseconds interval{1000};
-    size_t capacity = 300;  // samples kept: five minutes at 1 s
-    bool gpus = true;       // ask ggml's devices for free memory
+    size_t capacity = 300;                      // samples kept: five minutes at 1 s
+    bool gpus = true;                           // ask ggml's devices for free memory
+    std::function<std::vector<int>()> workers;  // model worker pids (rmm serve's ModelHost)
   };
 
   ResourceMonitor();

@@ -419,6 +419,15 @@ std::vector<std::shared_ptr<HostedModel>> ModelHost::loaded() const {
   return out;
 }
 
+std::vector<int> ModelHost::worker_pids() const {
+  std::vector<int> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [path, m] : models_) {
+    if (m->worker && m->worker->alive()) out.push_back(m->worker->pid());
+  }
+  return out;
+}
+
 std::shared_ptr<HostedModel> ModelHost::current() const {
   auto all = loaded();
   return all.empty() ? nullptr : all.front();

@@ -140,6 +140,7 @@ class ModelHost {
   void touch(HostedModel& m, const UseOptions& use = {}) const;
   std::shared_ptr<HostedModel> current() const;              // the most recently used model
   std::vector<std::shared_ptr<HostedModel>> loaded() const;  // most recently used first
+  std::vector<int> worker_pids() const;                      // of the loaded models' live workers
   bool loading() const;
   bool loading(const std::string& path_or_id) const;
   int64_t loads_started() const { return loads_started_.load(); }

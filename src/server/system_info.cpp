@@ -58,6 +58,8 @@ nlohmann::json usage_json(const models::UsageSample& s) {
            {{"cpu_percent", tenth(s.process_cpu)},
             {"cpu_percent_total", tenth(s.process_cpu_total)},
             {"rss", s.process_rss}}},
+          {"workers",  // the model worker processes together: where the models' memory is
+           {{"count", s.workers}, {"cpu_percent", tenth(s.workers_cpu)}, {"rss", s.workers_rss}}},
           {"system",
            {{"cpu_percent", tenth(s.system_cpu)},
             {"cpu_percent_per_core", std::move(per_core)},

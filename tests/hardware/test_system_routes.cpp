@@ -180,3 +180,32 @@ TEST(SystemInfoServe, HardwareAndUsageOverHttp) {
   expect_sample(u["samples"].back());
   EXPECT_EQ(http_get(s.port(), "/api/system/usage?history=301").status, 400);
 }
+
+namespace rmm::test {
+namespace {
+
+TEST(SystemInfoServe, TheModelWorkersMemoryAndCpuAreSampled) {
+  RMM_REQUIRE_SHARED_MODEL(model, "TinyStories-656K-Q8_0.gguf");
+  const auto home = temp_dir("system-info-workers");
+  ScopedEnv rmm_home("RMM_HOME", home.string());
+  ServerProcess s({"--host", "127.0.0.1", "--port", "0", "-t", "1", "-m", model.string()});
+  const json loaded = http_get(s.port(), "/api/models/loaded").json();
+  ASSERT_EQ(loaded["models"].size(), 1u) << loaded;
+  const int pid = loaded["models"][0]["worker"]["pid"].get<int>();
+  // Samples come each second: wait for one that has seen the worker.
+  json usage;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    usage = http_get(s.port(), "/api/system/info").json().at("usage");
+    if (!usage.is_null() && usage["workers"]["count"] == 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(usage.at("workers").at("count"), 1) << usage;
+  const auto rss = usage["workers"]["rss"].get<uint64_t>();
+  EXPECT_NEAR(static_cast<double>(rss), static_cast<double>(vm_rss_of(pid)), 32.0 * 1024 * 1024)
+      << "worker VmRSS " << vm_rss_of(pid);
+  EXPECT_GE(usage["workers"]["cpu_percent"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace rmm::test
