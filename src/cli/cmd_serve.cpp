@@ -50,7 +50,7 @@ std::string speed_backend(const models::MemoryPlan& plan) {
 
 struct ServeFlags {
   std::string host, models_dir, model, chat_template, max_body, flash_attn, database, cache_ttl, cache_size,
-      max_memory, keep_alive;
+      max_memory, keep_alive, worker_timeout;
   std::vector<std::string> cors;
   int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
   bool kv_unified = false, no_cache = false, in_process = false;
@@ -106,6 +106,8 @@ int serve(ServeFlags& f) {
     ho.worker_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
     if (ec) throw Error(ErrorKind::Internal, "cannot find the rmm binary for model workers: " + ec.message());
     ho.worker_log_level = log::level_name(log::level());
+    ho.worker_timeout_ms = parse_duration_ms(str("worker-timeout", "worker_timeout", f.worker_timeout, "5m"),
+                                             "--worker-timeout");
   }
   ho.keep_alive_ms = server::parse_keep_alive_ms(str("keep-alive", "keep_alive", f.keep_alive, "5m"));
   // n_ctx 0 means the model's; with several slots each gets its share unless unified.
@@ -283,6 +285,10 @@ void add_serve_command(CLI::App& app, Action& action) {
                                     "How long an idle model stays loaded: 90s, 5m, 1h; 0 unloads at once, -1 "
                                     "never (default 5m)");
   o["no-cache"] = cmd->add_flag("--no-cache", f->no_cache, "Turn the response cache off");
+  o["worker-timeout"] =
+      cmd->add_option("--worker-timeout", f->worker_timeout,
+                      "A model worker with requests that says nothing this long is killed as "
+                      "hung (90s, 5m; 0: never; default 5m)");
   o["in-process"] = cmd->add_flag("--in-process", f->in_process,
                                   "Run models in this process instead of one supervised worker process each "
                                   "(a crash in llama.cpp then stops the server)");

@@ -355,6 +355,19 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
   return hosted;
 }
 
+void ModelHost::kill_hung() const {
+  if (options_.worker_timeout_ms <= 0) return;
+  for (const auto& m : loaded()) {
+    if (!m->worker) continue;
+    const int64_t silent = m->worker->silent_ms();
+    if (silent < options_.worker_timeout_ms) continue;
+    spdlog::error(
+        "the worker serving {} (pid {}) has said nothing for {:.1f} s with requests waiting; killing it",
+        m->id, m->worker->pid(), silent / 1000.0);
+    m->worker->kill_hung("stopped responding for " + std::to_string(silent / 1000) + " s (--worker-timeout)");
+  }
+}
+
 void ModelHost::collect_lost() const {
   std::vector<std::shared_ptr<HostedModel>> lost;  // released outside the lock
   {
@@ -481,6 +494,7 @@ void ModelHost::reap() {
     reaper_wake_.wait_for(lock, kReaperTick, [this] { return stopping_.load(); });
     if (stopping_) break;
     lock.unlock();
+    kill_hung();
     collect_lost();  // logs the crash soon, not only when the model is next asked for
     lock.lock();
     const int64_t now = now_ms();

@@ -71,6 +71,10 @@ struct HostOptions {
   // model runs on an engine thread of this process.
   std::string worker_exe;
   std::string worker_log_level = "warn";
+  // A worker with requests that says nothing for this long (ms) is taken as
+  // hung and killed; its requests end with 503. Its engine reports after
+  // every step, so this bounds one decode step. 0: never.
+  int64_t worker_timeout_ms = 5 * 60 * 1000;
 };
 
 // Reloads after a crash wait this long (ms) once a model crashed `crashes`
@@ -173,6 +177,8 @@ class ModelHost {
   void reap();
   // Takes models whose worker died out of the loaded set and files their crash.
   void collect_lost() const;
+  // Kills workers silent for longer than worker_timeout_ms while they have requests.
+  void kill_hung() const;
   std::shared_ptr<HostedModel> load_model(const std::filesystem::path& path, const models::MemoryPlan& plan,
                                           const std::function<void(float)>& progress) const;
 

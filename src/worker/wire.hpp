@@ -29,6 +29,7 @@ enum class MsgType : uint8_t {
   LoadFailed = 22,  // ErrorKind + message; the worker exits after it
   Token = 23,       // id + TokenEvent
   Done = 24,        // id + GenerationResult (exactly once per submitted id)
+  Alive = 25,       // (empty) the engine finished a step that sent nothing else for a while
 };
 
 struct LoadRequest {

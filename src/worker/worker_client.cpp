@@ -25,6 +25,12 @@ namespace rmm::worker {
 
 namespace {
 
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 constexpr auto kStopGrace = std::chrono::seconds(2);  // for the worker to exit once told
 
 // Starts `rmm worker --fd 3` with the child's end of a socket pair as fd 3.
@@ -95,6 +101,10 @@ struct WorkerClient::State {
   bool dead = false;      // the worker is gone; nothing more is accepted
   bool stopping = false;  // the end was asked for (unload, shutdown)
   std::string cause;
+  std::string kill_reason;  // set when the server killed it as hung
+  // Progress: the last bytes in, and since when requests have been waiting (steady ms).
+  std::atomic<int64_t> last_frame_ms{0};
+  int64_t busy_since_ms = 0;  // under mutex; when the first of the requests in flight came
   // The model file as it was at the load: a file rewritten in place under a
   // memory map is the usual cause of a SIGBUS, worth saying so.
   std::optional<std::pair<uintmax_t, std::filesystem::file_time_type>> file_at_load;
@@ -154,6 +164,7 @@ void WorkerClient::State::handle(MsgType type, const std::string& payload) {
       cv.notify_all();
       return;
     }
+    case MsgType::Alive: r.end(); return;
     case MsgType::LoadFailed: {
       auto e = decode_error(r);
       r.end();
@@ -205,6 +216,7 @@ void WorkerClient::State::read_loop() {
   for (;;) {
     const size_t n = channel->receive(buf.data(), buf.size());
     if (n == 0) break;
+    last_frame_ms = steady_ms();
     frames.feed(buf.data(), n);
     try {
       while (frames.next(type, payload)) handle(type, payload);
@@ -220,7 +232,8 @@ void WorkerClient::State::read_loop() {
   {
     std::lock_guard lock(mutex);
     dead = true;
-    cause = describe_exit(status) + (stopping ? "" : file_change());
+    cause = kill_reason.empty() ? describe_exit(status) + (stopping ? "" : file_change())
+                                : kill_reason + " and " + describe_exit(status);
     asked = stopping;
     orphans.swap(inflight);
   }
@@ -335,6 +348,7 @@ engine::RequestId WorkerClient::submit(engine::GenerateRequest request, engine::
       throw Error(ErrorKind::Unavailable, "the worker serving model '" + s_->opt.load.model_id + "' " +
                                               s_->cause + "; try again: the model reloads");
     id = s_->next_id++;
+    if (s_->inflight.empty()) s_->busy_since_ms = steady_ms();
     s_->inflight.emplace(id, State::Pending{std::move(on_token), std::move(on_done)});
   }
   // A failed send means the worker is dying: its reader ends this request with the cause.
@@ -374,6 +388,21 @@ pid_t WorkerClient::pid() const { return s_->pid; }
 bool WorkerClient::alive() const {
   std::lock_guard lock(s_->mutex);
   return !s_->dead;
+}
+
+int64_t WorkerClient::silent_ms() const {
+  std::lock_guard lock(s_->mutex);
+  if (s_->dead || s_->inflight.empty()) return 0;
+  return steady_ms() - std::max(s_->last_frame_ms.load(), s_->busy_since_ms);
+}
+
+void WorkerClient::kill_hung(const std::string& why) {
+  {
+    std::lock_guard lock(s_->mutex);
+    if (s_->dead) return;
+    s_->kill_reason = why;
+  }
+  kill(s_->pid, SIGKILL);
 }
 
 std::string WorkerClient::exit_cause() const {

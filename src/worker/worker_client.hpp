@@ -48,6 +48,11 @@ class WorkerClient : public engine::Generator {
   bool alive() const;
   // Why the worker stopped ("was killed by SIGKILL (signal 9)"); empty while alive.
   std::string exit_cause() const;
+  // How long it has had requests without a word from it (ms; 0 when idle).
+  // The engine reports after every step, so a large value means it is hung.
+  int64_t silent_ms() const;
+  // Ends a hung worker: SIGKILL, with `why` leading the cause its requests get.
+  void kill_hung(const std::string& why);
 
   struct State;  // shared with the reader thread, which may outlive this object
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -41,6 +42,19 @@ class Outbox {
   // Queues and sends at once (messages outside the engine's steps).
   void send(const std::string& frame) {
     put(frame);
+    flush();
+  }
+  // After each engine step: the step's frames, or a sign of life when
+  // nothing went out for a second (a long prompt decodes in silent steps,
+  // and the server takes a worker that says nothing for too long as hung).
+  void after_step() {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.empty() && now - last_sent_ >= std::chrono::seconds(1))
+        pending_ = encode_empty(MsgType::Alive);
+      if (!pending_.empty()) last_sent_ = now;
+    }
     flush();
   }
   void flush() {
@@ -88,6 +102,7 @@ class Outbox {
   bool sending_ = false;      // one sender at a time keeps frames whole and in order
   bool writer_turn_ = false;  // what is pending waits for the writer thread
   bool stop_ = false;
+  std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
   std::thread thread_;
 };
 
@@ -126,7 +141,7 @@ std::unique_ptr<engine::EngineThread> load(const LoadRequest& req, Outbox& out, 
   };
   auto model = engine::Model::load(lp);
   auto engine = std::make_unique<engine::EngineThread>(
-      std::make_unique<engine::BatchEngine>(model, req.context), [&out] { out.flush(); });
+      std::make_unique<engine::BatchEngine>(model, req.context), [&out] { out.after_step(); });
   info.shape = engine->shape();
   info.description = model->description();
   return engine;

@@ -53,10 +53,10 @@ class Workers : public ::testing::Test {
     if (HasFailure() && server_) std::cerr << "server output:\n" << server_->output() << "\n";
   }
   void start(const std::vector<std::string>& extra = {},
-             const std::filesystem::path& models = shared_models_dir()) {
-    std::vector<std::string> args = {"--host",     "127.0.0.1",    "--port",        "0",          "-t",
-                                     "1",          "--models-dir", models.string(), "--parallel", "2",
-                                     "--ctx-size", "8192",         "--no-cache"};
+             const std::filesystem::path& models = shared_models_dir(), int ctx = 8192) {
+    std::vector<std::string> args = {"--host",     "127.0.0.1",         "--port",        "0",          "-t",
+                                     "1",          "--models-dir",      models.string(), "--parallel", "2",
+                                     "--ctx-size", std::to_string(ctx), "--no-cache"};
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(args);
   }
@@ -180,6 +180,32 @@ TEST_F(Workers, AModelThatKeepsCrashingWaitsBeforeItReloads) {
   std::this_thread::sleep_for(std::chrono::seconds(retry));
   const auto later = complete(kA);
   EXPECT_EQ(later.status, 200) << later.body;
+}
+
+TEST_F(Workers, AHungWorkerIsKilledAfterTheTimeoutAndItsModelReloads) {
+  // SIGSTOP makes a worker that is alive but says nothing: a hang, as a stuck GPU would be.
+  start({"--worker-timeout", "1s"}, shared_models_dir(), 65536);  // 32k tokens a slot: minutes of stream
+  ASSERT_EQ(complete(kA).status, 200);
+  const pid_t pid = worker_pid(kA);
+  SseStream a(server_->port(), "/v1/completions", endless(kA));
+  ASSERT_TRUE(a.next_event().has_value());
+  // A stream that keeps flowing for longer than the timeout is not taken as hung.
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(a.next_event().has_value());
+  ASSERT_EQ(worker_pid(kA), pid);
+  ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  std::optional<std::string> last;
+  while (auto ev = a.next_event()) last = ev;
+  ASSERT_TRUE(last.has_value());
+  const json err = json::parse(last->substr(6));
+  ASSERT_TRUE(err.contains("error")) << *last;
+  EXPECT_EQ(err["error"]["code"], "unavailable");
+  const std::string message = err["error"]["message"];
+  EXPECT_NE(message.find("stopped responding"), std::string::npos) << message;
+  EXPECT_TRUE(wait_gone(pid, 5s));
+  ASSERT_TRUE(wait_unlisted(kA));
+  EXPECT_EQ(complete(kA).status, 200);  // reloaded
+  EXPECT_NE(worker_pid(kA), pid);
 }
 
 TEST_F(Workers, NoWorkerOutlivesItsServer) {
