@@ -106,9 +106,10 @@ int serve(ServeFlags& f) {
     ho.worker_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
     if (ec) throw Error(ErrorKind::Internal, "cannot find the rmm binary for model workers: " + ec.message());
     ho.worker_log_level = log::level_name(log::level());
-    ho.worker_timeout_ms = parse_duration_ms(str("worker-timeout", "worker_timeout", f.worker_timeout, "5m"),
-                                             "--worker-timeout");
   }
+  // Checked in either mode, so a bad value is an error even where it does not apply.
+  ho.worker_timeout_ms =
+      parse_duration_ms(str("worker-timeout", "worker_timeout", f.worker_timeout, "5m"), "--worker-timeout");
   ho.keep_alive_ms = server::parse_keep_alive_ms(str("keep-alive", "keep_alive", f.keep_alive, "5m"));
   // n_ctx 0 means the model's; with several slots each gets its share unless unified.
   const std::string model = str("model", "model", f.model, "");

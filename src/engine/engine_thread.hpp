@@ -30,7 +30,6 @@ class EngineThread : public Generator {
   size_t queued() const override { return engine_->queued(); }
   size_t running() const override { return engine_->running(); }
   ContextShape shape() const override { return {engine_->n_ctx(), engine_->n_ctx_seq(), engine_->n_seq()}; }
-  const BatchEngine& engine() const { return *engine_; }
 
  private:
   void loop();

@@ -71,6 +71,13 @@ struct MemoryPlan {
   gguf::MemoryEstimate estimate;
   std::string message;  // when it does not fit: needed vs free, per device
   uint64_t total() const { return estimate.total(); }
+  // What it takes on `device` (0 for a device it does not use).
+  uint64_t need_on(const std::string& device) const {
+    for (const auto& d : devices) {
+      if (d.device == device) return d.need.total();
+    }
+    return 0;
+  }
 };
 
 struct PlanRequest {

@@ -1,5 +1,7 @@
 #include "server/api_error.hpp"
 
+#include <algorithm>
+
 namespace rmm::server {
 
 nlohmann::json api_error_json(const std::string& message, const std::string& type, const std::string& param,
@@ -9,6 +11,12 @@ nlohmann::json api_error_json(const std::string& message, const std::string& typ
             {"type", type},
             {"param", param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param)},
             {"code", code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code)}}}};
+}
+
+std::vector<std::pair<std::string, std::string>> error_headers(boost::beast::http::status status,
+                                                               int retry_after_s) {
+  if (status != boost::beast::http::status::service_unavailable) return {};
+  return {{"Retry-After", std::to_string(std::max(retry_after_s, 1))}};
 }
 
 boost::beast::http::status status_for(ErrorKind kind) {

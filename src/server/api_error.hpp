@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -28,5 +30,10 @@ struct ApiError : std::runtime_error {
 
 // The status a core error maps to (InvalidArgument 400, NotFound 404, OutOfMemory 507, ...).
 boost::beast::http::status status_for(ErrorKind kind);
+
+// The headers an error response carries: a 503 says when to try again
+// (Retry-After, `retry_after_s` or at least 1 s); others carry none.
+std::vector<std::pair<std::string, std::string>> error_headers(boost::beast::http::status status,
+                                                               int retry_after_s = 0);
 
 }  // namespace rmm::server

@@ -141,34 +141,23 @@ std::filesystem::path ModelHost::resolve(const std::string& path_or_id) const {
 
 std::vector<models::DeviceBudget> ModelHost::available_locked() const {
   auto out = budgets_;
-  auto take = [&out](const models::MemoryPlan& plan) {
-    for (const auto& d : plan.devices) {
-      for (auto& b : out) {
-        if (b.device == d.device) b.bytes -= std::min(b.bytes, d.need.total());
-      }
-    }
-  };
-  for (const auto& [path, m] : models_) take(m->plan);
-  for (const auto& [path, p] : pending_) take(p.plan);
+  for (auto& b : out) {
+    for (const auto& [path, m] : models_) b.bytes -= std::min(b.bytes, m->plan.need_on(b.device));
+    for (const auto& [path, p] : pending_) b.bytes -= std::min(b.bytes, p.plan.need_on(b.device));
+  }
   return out;
 }
 
 std::vector<models::DeviceBudget> ModelHost::capped_locked(
     std::vector<models::DeviceBudget> room, const std::vector<models::DeviceBudget>& free,
     const std::vector<std::shared_ptr<HostedModel>>& freed) const {
-  auto on = [](const models::MemoryPlan& plan, const std::string& device) -> uint64_t {
-    for (const auto& d : plan.devices) {
-      if (d.device == device) return d.need.total();
-    }
-    return 0;
-  };
   for (auto& b : room) {
     const auto f =
         std::find_if(free.begin(), free.end(), [&](const auto& x) { return x.device == b.device; });
     if (f == free.end()) continue;
     uint64_t limit = f->bytes;
-    for (const auto& [path, p] : pending_) limit -= std::min(limit, on(p.plan, b.device));
-    for (const auto& m : freed) limit += on(m->plan, b.device);
+    for (const auto& [path, p] : pending_) limit -= std::min(limit, p.plan.need_on(b.device));
+    for (const auto& m : freed) limit += m->plan.need_on(b.device);
     b.bytes = std::min(b.bytes, limit);
   }
   return room;
@@ -188,8 +177,7 @@ void ModelHost::touch(HostedModel& m, const UseOptions& use) const {
 std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, const UseOptions& use,
                                                 const std::function<void(float)>& progress) {
   if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
-  collect_lost();
-  if (auto m = find(path_or_id)) {
+  if (auto m = find(path_or_id)) {  // find() first takes out models whose worker died
     touch(*m, use);
     return m;
   }
@@ -237,7 +225,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     // A worker process sets up its own GPU context; in-process, the server's serves every model.
     if (!options_.worker_exe.empty()) req.gpu_process_overhead = models::kGpuProcessContext;
     models::MemoryPlan plan;
-    const auto free = options_.free_now ? options_.free_now() : models::free_now();  // outside the lock
+    const auto free = models::free_now();  // outside the lock: it asks the devices
     {
       std::lock_guard lock(mutex_);
       // First against all that eviction could free: a model that cannot fit
@@ -247,11 +235,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
       for (const auto& [p, m] : models_) {
         if (m->pinned || !m->idle()) continue;
         candidates.push_back(m);
-        for (const auto& d : m->plan.devices) {
-          for (auto& b : room) {
-            if (b.device == d.device) b.bytes += d.need.total();
-          }
-        }
+        for (auto& b : room) b.bytes += m->plan.need_on(b.device);
       }
       plan = models::plan_memory(file, info, req, capped_locked(room, free, candidates));
       if (!plan.fits) {

@@ -59,9 +59,6 @@ struct HostOptions {
   // What loaded models may use per device; empty: models::default_budgets of
   // the devices at start (free memory minus a safety margin).
   std::vector<models::DeviceBudget> budgets;
-  // What the devices have free now (minus the margin), read before each load
-  // to cap the budgets; empty: models::free_now.
-  std::function<std::vector<models::DeviceBudget>()> free_now;
   // How long a model stays loaded after its last request (ms); kKeepForever: always.
   int64_t keep_alive_ms = 5 * 60 * 1000;
   // Called on the engine thread when a generation of a model ends (not for

@@ -1,7 +1,5 @@
 #include "server/route_guard.hpp"
 
-#include <algorithm>
-
 #include "server/api_error.hpp"
 
 namespace rmm::server {
@@ -11,18 +9,14 @@ Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
     try {
       fn(ex);
     } catch (const ApiError& e) {
-      std::vector<std::pair<std::string, std::string>> headers;
-      if (e.status == http::status::service_unavailable) headers.emplace_back("Retry-After", "1");
-      ex->send_json(e.status, api_error_json(e.what(), e.type, e.param, e.code), headers);
+      ex->send_json(e.status, api_error_json(e.what(), e.type, e.param, e.code), error_headers(e.status));
     } catch (const Error& e) {
       const bool callers_fault = e.kind() == ErrorKind::InvalidArgument || e.kind() == ErrorKind::NotFound;
-      std::vector<std::pair<std::string, std::string>> headers;
-      if (status_for(e.kind()) == http::status::service_unavailable)
-        headers.emplace_back("Retry-After", std::to_string(std::max(e.retry_after_s(), 1)));
-      ex->send_json(status_for(e.kind()),
+      const auto status = status_for(e.kind());
+      ex->send_json(status,
                     api_error_json(e.what(), callers_fault ? "invalid_request_error" : "server_error", "",
                                    error_kind_name(e.kind())),
-                    headers);
+                    error_headers(status, e.retry_after_s()));
     }
   };
 }

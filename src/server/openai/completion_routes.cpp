@@ -146,10 +146,7 @@ void on_done(Run& run, const engine::GenerationResult& r) {
       run.ex->write_chunk(sse(err));
       run.ex->end_stream();
     } else {
-      run.ex->send_ordered_json(status_for(r.error_kind), err,
-                                r.error_kind == ErrorKind::Unavailable
-                                    ? std::vector<std::pair<std::string, std::string>>{{"Retry-After", "1"}}
-                                    : std::vector<std::pair<std::string, std::string>>{});
+      run.ex->send_ordered_json(status_for(r.error_kind), err, error_headers(status_for(r.error_kind)));
     }
     return;
   }
