@@ -61,8 +61,11 @@ struct Options {
   std::string peer_dir = RMM_PEER_BIN_DIR_DEFAULT;
   std::string only;
   // The other side: llama-server, or rmm serve itself with --in-process (the
-  // cost of running each model in a worker process).
+  // cost of running each model in a worker process), or "open": rmm serve
+  // without API keys, rate limits and audit log, while ours requires a key,
+  // checks generous limits and writes the audit log (the cost of access control).
   std::string peer = "llama-server";
+  std::string api_key;  // sent by every request to our side when peer is "open"
   bool batched_bench = false;
   int history_tokens = 1000;
   int turn_reps = 3;
@@ -246,6 +249,7 @@ struct Target {
   std::string name;
   tcp::endpoint endpoint;
   std::string host_header;
+  std::string api_key;  // sent as a bearer token when set
 };
 
 // One connection per request: llama-server closes the connection after a
@@ -264,6 +268,7 @@ net::awaitable<void> one_request(const Target& target, const std::string& body, 
   req.set(http::field::host, target.host_header);
   req.set(http::field::content_type, "application/json");
   req.set(http::field::accept, "text/event-stream");
+  if (!target.api_key.empty()) req.set(http::field::authorization, "Bearer " + target.api_key);
   req.keep_alive(false);
   req.body() = body;
   req.prepare_payload();
@@ -634,8 +639,10 @@ int ctx_per_slot(const Options& o) {
 
 std::string str(int v) { return std::to_string(v); }
 
-bool peer_is_rmm(const Options& o) { return o.peer == "in-process"; }
-std::string peer_name(const Options& o) { return peer_is_rmm(o) ? "rmm in-process" : "llama-server"; }
+bool peer_is_rmm(const Options& o) { return o.peer == "in-process" || o.peer == "open"; }
+std::string peer_name(const Options& o) {
+  return o.peer == "in-process" ? "rmm in-process" : o.peer == "open" ? "rmm open" : "llama-server";
+}
 
 std::vector<std::string> server_argv(const Options& o, bool rmm, unsigned short port) {
   const int n = max_clients(o);
@@ -650,7 +657,18 @@ std::vector<std::string> server_argv(const Options& o, bool rmm, unsigned short 
     if (o.kv_unified) a.push_back("--kv-unified");
     if (!o.chat_template.empty()) a.insert(a.end(), {"--chat-template", o.chat_template});
     a.insert(a.end(), o.rmm_args.begin(), o.rmm_args.end());
-    if (!rmm) a.push_back("--in-process");
+    if (!rmm && o.peer == "in-process") a.push_back("--in-process");
+    if (o.peer == "open") {
+      // Each side its own database; ours holds the key. Limits far above the load, so that
+      // every check runs and none refuses.
+      if (rmm) {
+        a.insert(a.end(),
+                 {"--database", (fs::path(o.log_dir) / "rmm-keys.db").string(), "--requests-per-minute",
+                  "100000000", "--tokens-per-minute", "100000000000", "--max-streams", "100000"});
+      } else {
+        a.insert(a.end(), {"--database", (fs::path(o.log_dir) / "rmm-open.db").string(), "--no-audit"});
+      }
+    }
   } else {
     a = {o.llama_server, "--model",      o.model,
          "--host",       "127.0.0.1",    "--port",
@@ -733,8 +751,8 @@ SideResult run_side(const Options& o, bool rmm, Plan& plan, const fs::path& log_
   const unsigned short port = rmm_like ? wait_rmm(server, o.start_timeout) : chosen;
   if (!rmm_like) wait_health(server, port, o.start_timeout);
   side.start_s = now_s() - t0;
-  const Target t{side.name, tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
-                 "127.0.0.1:" + str(port)};
+  const Target t{side.name, tcp::endpoint(net::ip::make_address("127.0.0.1"), port), "127.0.0.1:" + str(port),
+                 rmm && o.peer == "open" ? o.api_key : std::string()};
 
   Calibration cal = calibrate(o, t, side.first_request_ms);
   if (!plan.calibrated) {
@@ -896,7 +914,10 @@ void report(const Options& o, const SideResult& a, const SideResult& b, const st
       o.model.c_str(), o.threads, o.gpu_layers, o.flash_attn.c_str(), o.kv_unified ? ", kv-unified" : "",
       max_clients(o), ctx_per_slot(o), o.requests_per_client, o.prompt_tokens, o.max_tokens, o.rounds);
   std::printf("| %-34s | %12s | %12s | %9s | %-6s |\n", "test", "rmm", peer_name(o).c_str(),
-              peer_is_rmm(o) ? "rmm/in-proc" : "rmm/llama", "better");
+              o.peer == "in-process" ? "rmm/in-proc"
+              : o.peer == "open"     ? "rmm/open"
+                                     : "rmm/llama",
+              "better");
   std::printf("| %-34s | %12s | %12s | %9s | %-6s |\n", "---", "---:", "---:", "---:", "---");
   for (size_t i = 0; i < o.clients.size(); ++i) {
     const PhaseStats none;
@@ -1007,10 +1028,12 @@ int main(int argc, char** argv) {
   app.add_option("--llama-server", o.llama_server, "llama-server binary");
   app.add_option("--peer-dir", o.peer_dir, "Directory with llama-batched-bench");
   app.add_option("--only", o.only, "Run one server only")->check(CLI::IsMember({"rmm", "llama-server"}));
-  app.add_option("--peer", o.peer,
-                 "What rmm serve is compared with: llama-server, or in-process (rmm serve --in-process, the "
-                 "cost of worker processes)")
-      ->check(CLI::IsMember({"llama-server", "in-process"}));
+  app.add_option(
+         "--peer", o.peer,
+         "What rmm serve is compared with: llama-server, in-process (rmm serve --in-process, the "
+         "cost of worker processes), or open (rmm serve without keys, limits and audit log, the cost of "
+         "access control)")
+      ->check(CLI::IsMember({"llama-server", "in-process", "open"}));
   app.add_flag("--batched-bench", o.batched_bench,
                "Also run llama-batched-bench at the client counts (ceiling)");
   app.add_option("--history-tokens", o.history_tokens,
@@ -1047,6 +1070,19 @@ int main(int argc, char** argv) {
     }
     fs::create_directories(o.log_dir);
     std::printf("logs in %s\n", o.log_dir.c_str());
+    if (o.peer == "open") {
+      // Our side needs a key: made with `rmm keys create`, as a user would.
+      const std::string cmd = o.rmm + " keys create bench --scope generate --database " +
+                              (fs::path(o.log_dir) / "rmm-keys.db").string();
+      FILE* p = ::popen(cmd.c_str(), "r");
+      if (!p) throw std::runtime_error("cannot run " + cmd);
+      char line[256] = {};
+      if (std::fgets(line, sizeof line, p)) o.api_key = line;
+      ::pclose(p);
+      while (!o.api_key.empty() && (o.api_key.back() == '\n' || o.api_key.back() == '\r'))
+        o.api_key.pop_back();
+      if (o.api_key.rfind("rmm-", 0) != 0) throw std::runtime_error("rmm keys create gave no key: " + cmd);
+    }
 
     // Rounds alternate which server goes first, so that slow drifts of a
     // shared machine do not favour one side; medians over rounds are reported.

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Writes small, valid GGUF files into a fuzz corpus directory: quick inputs
 that reach every part of the reader (the shared models are large and all
-version 3). Usage: make_seeds.py CORPUS_DIR"""
+version 3). Usage: make_seeds.py CORPUS_DIR
+
+With --deep-json KIND CORPUS_DIR it writes JSON nested past the product's
+bound (kMaxJsonDepth, 64) instead: 64 (the limit), 65, 1000 and 100,000
+levels of arrays and of objects, bare and inside a document of KIND
+(openai: a chat request, template: a Prompt Architect template)."""
 import struct
 import sys
 from pathlib import Path
@@ -85,7 +90,33 @@ def every_type():
     return gguf(2, kvs, [("q", [32, 2], q8_0, 68), ("scalar", [], 0, 4)], alignment=64)
 
 
+def deep(depth, kind):
+    if kind == "arrays":
+        return "[" * depth + "1" + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+def deep_json(kind, corpus):
+    corpus.mkdir(parents=True, exist_ok=True)
+    for depth in (64, 65, 1000, 100000):
+        for shape in ("arrays", "objects"):
+            d = deep(depth, shape)
+            (corpus / f"deep-{shape}-{depth}.json").write_text(d)
+            if kind == "openai":
+                doc = ('{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema",'
+                       '"json_schema":{"name":"x","schema":' + d + '}}}')
+            else:
+                doc = ('{"template":{"name":"T","blocks":[{"type":"user","text":"x"},{"type":"parameters",'
+                       '"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":' + d + '}}}]}}')
+            (corpus / f"deep-{kind}-{shape}-{depth}.json").write_text(doc)
+    # Brackets and escaped quotes inside strings are text, not nesting.
+    (corpus / "deep-in-string.json").write_text('{"messages":[{"role":"user","content":"\\\"' + "[" * 1000 + '"}]}')
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--deep-json":
+        deep_json(sys.argv[2], Path(sys.argv[3]))
+        return
     corpus = Path(sys.argv[1])
     corpus.mkdir(parents=True, exist_ok=True)
     seeds = {

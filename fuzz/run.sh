@@ -32,6 +32,8 @@ if [ "$target" = fuzz_openai_request ]; then
   mkdir -p "$corpus" "$build/artifacts"
   printf '%s' '{"model":"m","prompt":"Hi","max_tokens":8,"temperature":0.5,"top_p":0.9,"stop":["a","b"],"seed":3,"logit_bias":{"12":-100},"stream":true,"stream_options":{"include_usage":true}}' >"$corpus/completion.json"
   printf '%s' '{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"x"}]},{"role":"assistant"}],"n":1,"frequency_penalty":1,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}}' >"$corpus/chat.json"
+  # Nesting at and past kMaxJsonDepth (64): 65, 1000 and 100,000 levels, bare and in a request.
+  python3 "$root/fuzz/make_seeds.py" --deep-json openai "$corpus"
   exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
 fi
@@ -41,6 +43,8 @@ if [ "$target" = fuzz_prompt_template ]; then
   corpus=$build/corpus-prompts
   mkdir -p "$corpus" "$build/artifacts"
   printf '%s' '{"template":{"name":"T","blocks":[{"type":"system","text":"Be {{tone}}."},{"type":"examples","pairs":[{"user":"u","assistant":"a"}]},{"type":"user","text":"{{q}} in {{lang}}"},{"type":"parameters","temperature":0.2,"max_tokens":64,"stop":["x"]}],"variables":[{"name":"tone","type":"select","options":["kind","terse"],"default":"kind"},{"name":"q","type":"multiline","required":true},{"name":"lang","type":"text","default":"{{tone}} English"},{"name":"n","type":"number","min":1,"max":5,"default":2},{"name":"b","type":"boolean","default":false}]},"values":{"q":"hi","n":3}}' >"$corpus/template.json"
+  # Nesting at and past kMaxJsonDepth (64): 65, 1000 and 100,000 levels, bare and in a template.
+  python3 "$root/fuzz/make_seeds.py" --deep-json template "$corpus"
   exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
 fi

@@ -1,5 +1,6 @@
 // rmm serve: the OpenAI-compatible and native HTTP API over the models it loads.
 #include <atomic>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -8,6 +9,9 @@
 #include <iostream>
 #include <map>
 
+#include "access/audit_log.hpp"
+#include "access/key_ring.hpp"
+#include "access/rate_limiter.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/settings.hpp"
 #include "cli/commands.hpp"
@@ -20,9 +24,11 @@
 #include "engine/backend.hpp"
 #include "models/memory_planner.hpp"
 #include "models/registry.hpp"
+#include "server/access_guard.hpp"
 #include "server/cache_routes.hpp"
 #include "server/http_server.hpp"
 #include "server/model_host.hpp"
+#include "server/native/access_routes.hpp"
 #include "server/native/chat_routes.hpp"
 #include "server/native/hub_routes.hpp"
 #include "server/native/prompt_routes.hpp"
@@ -50,10 +56,12 @@ std::string speed_backend(const models::MemoryPlan& plan) {
 
 struct ServeFlags {
   std::string host, models_dir, model, chat_template, max_body, flash_attn, database, cache_ttl, cache_size,
-      max_memory, keep_alive, worker_timeout;
-  std::vector<std::string> cors;
+      max_memory, keep_alive, worker_timeout, header_timeout, body_timeout, idle_timeout, audit_retention;
+  std::vector<std::string> cors, allowed_hosts;
   int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
-  bool kv_unified = false, no_cache = false, in_process = false;
+  int64_t rpm = 0, tpm = 0, max_streams = 0, max_connections = 0;
+  bool kv_unified = false, no_cache = false, in_process = false, insecure = false, allow_model_paths = false,
+       no_audit = false;
   std::map<std::string, CLI::Option*> opts;  // to tell a given flag from its default
   bool given(const std::string& name) const { return opts.at(name)->count() > 0; }
 };
@@ -79,8 +87,51 @@ int serve(ServeFlags& f) {
     if (auto c = cfg.get("serve", "cors_origin")) so.cors_origins.push_back(c->first);
   }
 
+  auto num64 = [&](const std::string& name, const std::string& key, int64_t flag_value, int64_t fallback,
+                   int64_t lo, int64_t hi) {
+    return f.given(name) ? flag_value : cfg.get_int("serve", key, fallback, lo, hi);
+  };
+  auto flag = [&](const std::string& name, const std::string& key, bool flag_value) {
+    return f.given(name) ? flag_value : cfg.get_bool("serve", key, false);
+  };
+  so.header_timeout = std::chrono::milliseconds(parse_duration_ms(
+      str("header-timeout", "header_timeout", f.header_timeout, "30s"), "--header-timeout"));
+  so.body_timeout = std::chrono::milliseconds(
+      parse_duration_ms(str("body-timeout", "body_timeout", f.body_timeout, "60s"), "--body-timeout"));
+  so.idle_timeout = std::chrono::milliseconds(
+      parse_duration_ms(str("idle-timeout", "idle_timeout", f.idle_timeout, "60s"), "--idle-timeout"));
+  for (auto* t : {&so.header_timeout, &so.body_timeout, &so.idle_timeout}) {
+    if (t->count() == 0) *t = std::chrono::hours(24 * 365);  // 0: no limit
+  }
+  so.max_connections =
+      static_cast<size_t>(num64("max-connections", "max_connections", f.max_connections, 1024, 1, 1 << 20));
+
+  // Who may call: a loopback bind answers only to loopback Host names (DNS
+  // rebinding) and needs no key while none exists; any other bind needs keys.
+  server::AccessSettings access_settings;
+  {
+    boost::system::error_code ec;
+    const auto addr = boost::asio::ip::make_address(so.host, ec);
+    access_settings.check_host = !ec && addr.is_loopback();
+  }
+  access_settings.allowed_hosts = f.given("allowed-host") ? f.allowed_hosts : std::vector<std::string>{};
+  if (!f.given("allowed-host")) {
+    if (auto h = cfg.get("serve", "allowed_host")) access_settings.allowed_hosts.push_back(h->first);
+  }
+  const bool insecure = flag("insecure", "insecure", f.insecure);
+  access_settings.keys_required = !access_settings.check_host && !insecure;
+  access_settings.client_limits = {
+      num64("requests-per-minute", "requests_per_minute", f.rpm, 0, 0, 1LL << 40),
+      num64("tokens-per-minute", "tokens_per_minute", f.tpm, 0, 0, 1LL << 40),
+      num64("max-streams", "max_streams", f.max_streams, 0, 0, 1 << 20)};
+  access_settings.cors_origins = so.cors_origins;
+  const int64_t audit_retention_ms = parse_duration_ms(
+      str("audit-retention", "audit_retention", f.audit_retention, "30d"), "--audit-retention");
+  const bool audit_on = !flag("no-audit", "no_audit", f.no_audit);
+
   server::HostOptions ho;
   ho.models_dir = str("models-dir", "models_dir", f.models_dir, paths::models_dir().string());
+  ho.allow_model_paths = flag("allow-model-paths", "allow_model_paths", f.allow_model_paths);
   ho.context.n_seq = num("parallel", "parallel", f.parallel, 4, 1, 256);
   ho.context.n_ctx = num("ctx-size", "ctx_size", f.ctx_size, 0, 0, 1 << 24);
   ho.context.n_threads = num("threads", "threads", f.threads, 0, 0, 1024);
@@ -133,7 +184,16 @@ int serve(ServeFlags& f) {
   // found triggers one rescan (a file may have just arrived).
   models::RegistryOptions ro;
   ro.dirs = models::model_dirs(cfg, ho.models_dir);
+  ho.model_dirs = ro.dirs;
   models::Registry registry(*db, ro);
+  ho.names_of = [&registry](const std::filesystem::path& path) {
+    std::vector<std::string> names;
+    if (auto r = registry.find_by_path(path)) {
+      names.push_back(r->short_name);
+      names.insert(names.end(), r->aliases.begin(), r->aliases.end());
+    }
+    return names;
+  };
   const auto scanned = registry.scan();
   std::atomic<int64_t> last_rescan{0};  // at most one rescan per second for unknown names
   ho.resolve_name = [&registry,
@@ -185,6 +245,21 @@ int serve(ServeFlags& f) {
   models::ResourceMonitor::Options mo;
   mo.workers = [&host] { return host.worker_pids(); };
   models::ResourceMonitor monitor(mo);
+  // API keys (re-read every 2 s: `rmm keys` in another process takes effect
+  // while the server runs), rate limits and the audit log.
+  access::KeyRing keys(*db, access_settings.client_limits);
+  if (access_settings.keys_required && !keys.enabled()) {
+    throw Error(ErrorKind::InvalidArgument,
+                "rmm serve on " + so.host +
+                    " would be open to the network without an API key: create one with 'rmm keys create NAME "
+                    "--scope admin' (same --database), or pass --insecure to serve without keys");
+  }
+  access::RateLimiter limiter;
+  std::optional<access::AuditLog> audit;
+  if (audit_on) audit.emplace(*db, access::AuditOptions{10000, audit_retention_ms, std::chrono::hours(1)});
+  server::AccessGuard guard(access_settings, &keys, &limiter, audit ? &*audit : nullptr);
+  so.guard = &guard;
+
   server::Router router;
   server::openai::add_routes(router, host, db.get());
   server::native::add_hub_routes(router, ho.models_dir);
@@ -192,6 +267,7 @@ int serve(ServeFlags& f) {
   server::add_cache_routes(router, host);
   server::native::add_token_routes(router, host);
   server::native::add_system_routes(router, monitor);
+  server::native::add_access_routes(router, *db, keys, audit ? &*audit : nullptr);
   server::native::add_chat_routes(router, *db);
   server::native::add_prompt_routes(router, host, *db);
   server::ws::add_websocket_routes(router, host, so.cors_origins);
@@ -212,7 +288,9 @@ int serve(ServeFlags& f) {
 
   if (!model.empty()) {
     // Loaded before the listening line so that clients starting on it find the model ready.
-    auto m = host.load(model);
+    server::UseOptions local;
+    local.local = true;  // named by this machine's user: any path
+    auto m = host.load(model, {}, local);
     spdlog::info("loaded {} ({}), {} slots x {} tokens{}", m->id, m->description, m->engine->shape().n_seq,
                  m->engine->shape().n_ctx_seq,
                  m->worker ? " in worker pid " + std::to_string(m->worker->pid()) : std::string());
@@ -290,6 +368,41 @@ void add_serve_command(CLI::App& app, Action& action) {
       cmd->add_option("--worker-timeout", f->worker_timeout,
                       "A model worker with requests that says nothing this long is killed as "
                       "hung (90s, 5m; 0: never; default 5m)");
+  o["insecure"] = cmd->add_flag("--insecure", f->insecure,
+                                "Serve a non-loopback address without API keys (anyone who reaches the port "
+                                "may use every route)");
+  o["allowed-host"] =
+      cmd->add_option("--allowed-host", f->allowed_hosts,
+                      "Another Host name a loopback server answers to (repeatable; others get "
+                      "403, against DNS rebinding)");
+  o["allow-model-paths"] =
+      cmd->add_flag("--allow-model-paths", f->allow_model_paths,
+                    "Let requests load model files by any path, not only names and paths "
+                    "inside the models folders");
+  o["requests-per-minute"] =
+      cmd->add_option("--requests-per-minute", f->rpm,
+                      "Requests per minute per key (per address without keys); 0: no limit (default 0)")
+          ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  o["tokens-per-minute"] =
+      cmd->add_option("--tokens-per-minute", f->tpm,
+                      "Prompt and generated tokens per minute per key (or address); 0: no limit (default 0)")
+          ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  o["max-streams"] = cmd->add_option("--max-streams", f->max_streams,
+                                     "Generations at once per key (or address); 0: no limit (default 0)")
+                         ->check(CLI::Range(0, 1 << 20));
+  o["max-connections"] = cmd->add_option("--max-connections", f->max_connections,
+                                         "Open connections, WebSockets included (default 1024)")
+                             ->check(CLI::Range(1, 1 << 20));
+  o["header-timeout"] = cmd->add_option("--header-timeout", f->header_timeout,
+                                        "Time for a request's headers to arrive (default 30s; 0: none)");
+  o["body-timeout"] =
+      cmd->add_option("--body-timeout", f->body_timeout, "Time for a request's body to arrive (default 60s)");
+  o["idle-timeout"] =
+      cmd->add_option("--idle-timeout", f->idle_timeout,
+                      "How long a kept-alive connection may wait for its next request (default 60s)");
+  o["audit-retention"] = cmd->add_option("--audit-retention", f->audit_retention,
+                                         "How long audit log entries are kept (default 30d; 0: for ever)");
+  o["no-audit"] = cmd->add_flag("--no-audit", f->no_audit, "Keep no audit log");
   o["in-process"] = cmd->add_flag("--in-process", f->in_process,
                                   "Run models in this process instead of one supervised worker process each "
                                   "(a crash in llama.cpp then stops the server)");

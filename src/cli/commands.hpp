@@ -25,6 +25,8 @@ void add_models_command(CLI::App& app, Action& action);
 void add_rm_command(CLI::App& app, Action& action);
 void add_alias_command(CLI::App& app, Action& action);
 void add_ps_command(CLI::App& app, Action& action);
+void add_keys_command(CLI::App& app, Action& action);
+void add_audit_command(CLI::App& app, Action& action);
 
 // Whether --log-level was given (commands with chattier defaults respect it).
 extern bool log_level_explicit;

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   cli::add_rm_command(app, action);
   cli::add_alias_command(app, action);
   cli::add_ps_command(app, action);
+  cli::add_keys_command(app, action);
+  cli::add_audit_command(app, action);
   cli::add_info_command(app, action);
   cli::add_forge_command(app, action);
   cli::add_version_command(app, action);

@@ -4,13 +4,70 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <optional>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "core/paths.hpp"
 
 namespace rmm {
+
+namespace {
+
+// toml++ bounds nested values (inline arrays and tables: TOML_MAX_NESTED_VALUES,
+// 256, a clean parse error), but not dotted keys: `a.a.a... = 1` or a header
+// `[a.a.a...]` of ~100,000 parts makes its parser recurse once per table and
+// overflow the stack. Config keys have one or two parts; deeper ones are
+// refused first, in one linear pass (dots outside strings and comments, counted
+// along a run of key characters: `=`, `,`, brackets and line ends end a run).
+constexpr int kMaxKeyParts = 64;
+
+void check_key_depth(std::string_view text, const std::string& file) {
+  int dots = 0, line = 1;
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '"' || c == '\'') {
+      // A quoted key part or a string value: its bytes are text. The run goes on ("a"."b" is dotted).
+      const std::string_view close = text.substr(i, text.substr(i, 3) == std::string(3, c) ? 3 : 1);
+      for (i += close.size(); i < text.size(); ++i) {
+        if (c == '"' && text[i] == '\\' && i + 1 < text.size()) {
+          if (text[++i] == '\n') ++line;  // the escaped byte never closes the string
+          continue;
+        }
+        if (text[i] == '\n') {
+          if (close.size() == 1) break;  // unterminated: toml++ says so
+          ++line;
+        }
+        if (text.substr(i, close.size()) == close) {
+          i += close.size();
+          break;
+        }
+      }
+      continue;
+    }
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '.') {
+      if (++dots >= kMaxKeyParts)
+        throw Error(ErrorKind::InvalidArgument, file + ":" + std::to_string(line) +
+                                                    ": a dotted key or table header is nested deeper than " +
+                                                    std::to_string(kMaxKeyParts) + " levels");
+    } else if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != ' ' &&
+               c != '\t') {
+      dots = 0;
+      if (c == '\n') ++line;
+    }
+    ++i;
+  }
+}
+
+}  // namespace
 
 std::filesystem::path Config::default_path() { return paths::home() / "config.toml"; }
 
@@ -19,9 +76,13 @@ Config Config::load(const std::filesystem::path& file) {
   c.file_ = file;
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return c;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorKind::InvalidArgument, "cannot read " + file.string());
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  check_key_depth(text, file.string());
   toml::table root;
   try {
-    root = toml::parse_file(file.string());
+    root = toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
     throw Error(ErrorKind::InvalidArgument, file.string() + ":" + std::to_string(e.source().begin.line) +
                                                 ": " + std::string(e.description()));

@@ -10,6 +10,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::OutOfMemory: return "out_of_memory";
     case ErrorKind::Cancelled: return "cancelled";
     case ErrorKind::Unavailable: return "unavailable";
+    case ErrorKind::Forbidden: return "forbidden";
     case ErrorKind::Internal: return "internal";
   }
   return "internal";

@@ -13,6 +13,7 @@ enum class ErrorKind {
   OutOfMemory,      // a load or context would not fit
   Cancelled,        // the caller asked to stop
   Unavailable,      // what serves the request went away (a worker process died); retry later
+  Forbidden,        // the caller may not do this (a path outside the models folders, a model its key lacks)
   Internal,         // llama.cpp or the OS failed in a way we did not expect
 };
 

@@ -268,6 +268,8 @@ void BatchEngine::admit() {
     try {
       a->sampler = make_sampler(*model_, req.sampling, &a->result.seed);
     } catch (const Error& e) {
+      // A schema or grammar the request brought is its fault (400), not ours.
+      a->result.error_kind = e.kind();
       slot.active = std::move(a);
       ++running_;
       finish(slot, StopReason::Error, e.what());

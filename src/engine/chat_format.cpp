@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
+#include "engine/sampling.hpp"
 
 namespace rmm::engine {
 
@@ -106,7 +108,8 @@ ChatPrompt ChatFormatter::format(const std::vector<ChatMessage>& messages, bool 
     p.parser = std::make_shared<ReplyParser>(out);
     return p;
   } catch (const std::exception& e) {
-    throw Error(ErrorKind::InvalidArgument, std::string("chat template failed: ") + e.what());
+    // Templates may raise_exception() on odd conversations (roles that do not alternate).
+    throw ChatInputError("messages", std::string("chat template failed: ") + e.what());
   }
 }
 
@@ -134,26 +137,37 @@ void add_triggers(const common_chat_params& out, ChatPrompt& p) {
 
 ChatPrompt ChatFormatter::format_openai(const ChatOptions& options) const {
   common_chat_templates_inputs in;
+  // Each text is bounded before llama.cpp common parses it (its users recurse
+  // per level); the server's bodies are bounded already, other callers may not be.
   try {
+    check_json_depth(options.messages_json, "the list");
     in.messages = common_chat_msgs_parse_oaicompat(common_json::parse(options.messages_json));
-    if (!options.tools_json.empty())
-      in.tools = common_chat_tools_parse_oaicompat(common_json::parse(options.tools_json));
   } catch (const std::exception& e) {
-    throw Error(ErrorKind::InvalidArgument, std::string("messages or tools: ") + e.what());
+    throw ChatInputError("messages", e.what());
+  }
+  if (!options.tools_json.empty()) {
+    try {
+      check_json_depth(options.tools_json, "the list");
+      in.tools = common_chat_tools_parse_oaicompat(common_json::parse(options.tools_json));
+      // Each tool's parameters become a grammar through the same converter as response_format.
+      for (const auto& t : in.tools)
+        check_json_schema_size(t.parameters, "the parameters of '" + t.name + "'");
+    } catch (const std::exception& e) {
+      throw ChatInputError("tools", e.what());
+    }
   }
   if (!in.tools.empty() && options.tool_choice != "none" && !impl_->supports_tools)
-    throw Error(
-        ErrorKind::InvalidArgument,
-        "tools: this model's chat template cannot show tools to the model or read its calls; serve it "
-        "with a tool-capable --chat-template");
+    throw ChatInputError(
+        "tools",
+        "this model's chat template cannot show tools to the model or read its calls; serve it with a "
+        "tool-capable --chat-template");
   if (options.tool_choice == "none" || options.tool_choice == "auto" || options.tool_choice == "required") {
     in.tool_choice = common_chat_tool_choice_parse_oaicompat(options.tool_choice);
   } else {
     // A named function: offer only that tool, and require a call.
     std::erase_if(in.tools, [&](const common_chat_tool& t) { return t.name != options.tool_choice; });
     if (in.tools.empty())
-      throw Error(ErrorKind::InvalidArgument,
-                  "tool_choice names '" + options.tool_choice + "', which is not in tools");
+      throw ChatInputError("tool_choice", "'" + options.tool_choice + "' is not a function in tools");
     in.tool_choice = COMMON_CHAT_TOOL_CHOICE_REQUIRED;
   }
   in.parallel_tool_calls = options.parallel_tool_calls;
@@ -163,7 +177,21 @@ ChatPrompt ChatFormatter::format_openai(const ChatOptions& options) const {
   try {
     out = common_chat_templates_apply(impl_->templates.get(), in);
   } catch (const std::exception& e) {
-    throw Error(ErrorKind::InvalidArgument, std::string("chat template failed: ") + e.what());
+    // The template's rendering or the tool schemas' grammar: when the same
+    // messages render without the tools, the tools are at fault. (Only on this
+    // error path, so the second rendering costs nothing otherwise.)
+    std::string field = "messages";
+    if (!in.tools.empty()) {
+      auto bare = in;
+      bare.tools.clear();
+      bare.tool_choice = COMMON_CHAT_TOOL_CHOICE_NONE;
+      try {
+        (void)common_chat_templates_apply(impl_->templates.get(), bare);
+        field = "tools";
+      } catch (const std::exception&) {
+      }
+    }
+    throw ChatInputError(field, std::string("chat template failed: ") + e.what());
   }
   ChatPrompt p;
   p.text = out.prompt;
@@ -176,7 +204,13 @@ ChatPrompt ChatFormatter::format_openai(const ChatOptions& options) const {
     const auto ids = model_->tokenize(t, false, true);
     if (ids.size() == 1) p.visible_special_tokens.push_back(ids[0]);
   }
-  p.parser = std::make_shared<ReplyParser>(out);
+  try {
+    // Loads the answer parser llama.cpp built for this template and these tools.
+    p.parser = std::make_shared<ReplyParser>(out);
+  } catch (const std::exception& e) {
+    throw ChatInputError(in.tools.empty() ? "messages" : "tools",
+                         std::string("the chat format's answer parser failed: ") + e.what());
+  }
   return p;
 }
 

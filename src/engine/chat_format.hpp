@@ -3,11 +3,25 @@
 // named llama.cpp template, through llama.cpp common's chat support.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/error.hpp"
 #include "engine/model.hpp"
 
 namespace rmm::engine {
+
+// An rmm::Error (InvalidArgument) about one field of the chat input
+// ("messages", "tools", "tool_choice"), so that a front end can name it.
+class ChatInputError : public Error {
+ public:
+  ChatInputError(std::string field, const std::string& message)
+      : Error(ErrorKind::InvalidArgument, field + ": " + message), field_(std::move(field)) {}
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string field_;
+};
 
 struct ChatMessage {
   std::string role;  // system, user, assistant, tool
@@ -64,11 +78,14 @@ class ChatFormatter {
   ChatFormatter(ChatFormatter&&) noexcept;
   ChatFormatter& operator=(ChatFormatter&&) noexcept;
 
+  // Throws ChatInputError("messages") when the template fails on these messages.
   ChatPrompt format(const std::vector<ChatMessage>& messages, bool add_generation_prompt = true,
                     const std::string& json_schema = "") const;
   // Messages with tool calls and tool results, plus tool definitions. Throws
-  // rmm::Error(InvalidArgument) naming what is wrong, including tools offered
-  // to a template that cannot show them to the model.
+  // ChatInputError naming the field that is wrong, including tools offered to
+  // a template that cannot show them to the model. The JSON texts are bounded
+  // to kMaxJsonDepth here too: llama.cpp common's parsing and the tool schemas'
+  // grammar recurse once per level.
   ChatPrompt format_openai(const ChatOptions& options) const;
 
   // Whether the template renders tool definitions and calls (the model's own

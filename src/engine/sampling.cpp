@@ -7,8 +7,11 @@
 #include <cctype>
 #include <cmath>
 #include <random>
+#include <set>
+#include <vector>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 
 namespace rmm::engine {
 namespace {
@@ -58,52 +61,128 @@ bool is_plain_greedy(const SamplingParams& p) {
          p.repeat_penalty == 1.0f && p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f;
 }
 
-std::string json_schema_to_gbnf(const std::string& schema_json) {
+namespace {
+
+// Counts optional properties (those not in "required") object by object,
+// without recursion. Any "properties" object counts, even one inside an enum
+// value: erring on the side of refusing is cheap here.
+void check_optional_properties(const common_json& root, const std::string& what) {
+  int total = 0;
+  std::vector<const common_json*> todo{&root};
+  while (!todo.empty()) {
+    const common_json* node = todo.back();
+    todo.pop_back();
+    // common_json iterates a plain value as itself: only containers have children.
+    if (!node->is_object() && !node->is_array()) continue;
+    for (const auto& child : *node) todo.push_back(&child);
+    if (!node->is_object() || !node->contains("properties")) continue;
+    const common_json& props = node->at("properties");
+    if (!props.is_object()) continue;
+    // Sets: an object's own lookups are linear, and a name listed twice must not count twice.
+    std::set<std::string> names, required;
+    for (const auto& [name, value] : props.items()) names.insert(name);
+    if (node->contains("required") && node->at("required").is_array()) {
+      for (const auto& r : node->at("required")) {
+        if (r.is_string() && names.count(r.get<std::string>())) required.insert(r.get<std::string>());
+      }
+    }
+    const int optional = static_cast<int>(names.size() - required.size());
+    total += optional;
+    if (optional > kMaxOptionalProperties)
+      throw Error(ErrorKind::InvalidArgument, what + " has an object with " + std::to_string(optional) +
+                                                  " optional properties; at most " +
+                                                  std::to_string(kMaxOptionalProperties) +
+                                                  " are supported (list the others in 'required')");
+    if (total > kMaxOptionalPropertiesTotal)
+      throw Error(ErrorKind::InvalidArgument, what + " has more than " +
+                                                  std::to_string(kMaxOptionalPropertiesTotal) +
+                                                  " optional properties in all");
+  }
+}
+
+common_json parse_schema(const std::string& schema_json, const std::string& what) {
+  // The converter recurses once (or more) per level of the schema: bound it
+  // first. Server requests are bounded already (at parse); CLI files are not.
+  check_json_depth(schema_json, what);
+  common_json schema;
   try {
-    return json_schema_to_grammar(common_json::parse(schema_json));
+    schema = common_json::parse(schema_json);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::InvalidArgument, what + " is not valid JSON: " + e.what());
+  }
+  check_optional_properties(schema, what);
+  return schema;
+}
+
+}  // namespace
+
+void check_json_schema_size(const std::string& schema_json, const std::string& what) {
+  (void)parse_schema(schema_json, what);
+}
+
+std::string json_schema_to_gbnf(const std::string& schema_json) {
+  const common_json schema = parse_schema(schema_json, "json_schema");
+  try {
+    return json_schema_to_grammar(schema);
   } catch (const std::exception& e) {
     throw Error(ErrorKind::InvalidArgument,
                 std::string("json_schema is not a usable JSON Schema: ") + e.what());
   }
 }
 
+namespace {
+
+// The grammar stage of the chain (nullptr when nothing constrains the output).
+// Everything llama.cpp may refuse here (a schema its converter rejects, GBNF
+// that does not parse, a trigger pattern std::regex rejects, a prefix the
+// grammar does not allow) becomes InvalidArgument: it all comes from the request.
+SamplerPtr make_grammar_sampler(const Model& model, const SamplingParams& p) {
+  const std::string grammar = effective_grammar(p);
+  if (grammar.empty()) return nullptr;
+  SamplerPtr g;
+  try {
+    if (p.grammar_lazy) {
+      std::vector<const char*> patterns;
+      for (const auto& t : p.grammar_trigger_patterns) patterns.push_back(t.c_str());
+      g.reset(llama_sampler_init_grammar_lazy_patterns(
+          model.vocab(), grammar.c_str(), "root", patterns.data(), patterns.size(),
+          p.grammar_trigger_tokens.data(), p.grammar_trigger_tokens.size()));
+    } else {
+      g.reset(llama_sampler_init_grammar(model.vocab(), grammar.c_str(), "root"));
+    }
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::InvalidArgument, std::string("grammar could not be set up: ") + e.what());
+  }
+  if (!g) throw Error(ErrorKind::InvalidArgument, "grammar could not be parsed (GBNF syntax error)");
+  if (!p.grammar_prefill.empty() && !p.grammar_lazy) {
+    try {
+      auto tokens = model.tokenize(p.grammar_prefill, false, true);
+      // SentencePiece vocabularies put a space before the text; the template wrote none.
+      if (!tokens.empty() && !std::isspace(static_cast<unsigned char>(p.grammar_prefill[0]))) {
+        const std::string first = model.piece(tokens[0], true);
+        if (first.size() == 1 && std::isspace(static_cast<unsigned char>(first[0])))
+          tokens.erase(tokens.begin());
+      }
+      for (Token t : tokens) llama_sampler_accept(g.get(), t);
+    } catch (const std::exception& e) {
+      throw Error(ErrorKind::InvalidArgument,
+                  std::string("the grammar rejects the answer's prefix: ") + e.what());
+    }
+  }
+  return g;
+}
+
+}  // namespace
+
+void check_grammar(const Model& model, const SamplingParams& p) { (void)make_grammar_sampler(model, p); }
+
 SamplerPtr make_sampler(const Model& model, const SamplingParams& p, uint32_t* resolved_seed) {
   validate(p, model.n_vocab());
   auto cp = llama_sampler_chain_default_params();
   cp.no_perf = true;
   SamplerPtr chain(llama_sampler_chain_init(cp));
-
-  const std::string grammar = effective_grammar(p);
-  if (!grammar.empty()) {
-    llama_sampler* g = nullptr;
-    if (p.grammar_lazy) {
-      std::vector<const char*> patterns;
-      for (const auto& t : p.grammar_trigger_patterns) patterns.push_back(t.c_str());
-      g = llama_sampler_init_grammar_lazy_patterns(model.vocab(), grammar.c_str(), "root", patterns.data(),
-                                                   patterns.size(), p.grammar_trigger_tokens.data(),
-                                                   p.grammar_trigger_tokens.size());
-    } else {
-      g = llama_sampler_init_grammar(model.vocab(), grammar.c_str(), "root");
-    }
-    if (!g) throw Error(ErrorKind::InvalidArgument, "grammar could not be parsed (GBNF syntax error)");
-    if (!p.grammar_prefill.empty() && !p.grammar_lazy) {
-      try {
-        auto tokens = model.tokenize(p.grammar_prefill, false, true);
-        // SentencePiece vocabularies put a space before the text; the template wrote none.
-        if (!tokens.empty() && !std::isspace(static_cast<unsigned char>(p.grammar_prefill[0]))) {
-          const std::string first = model.piece(tokens[0], true);
-          if (first.size() == 1 && std::isspace(static_cast<unsigned char>(first[0])))
-            tokens.erase(tokens.begin());
-        }
-        for (Token t : tokens) llama_sampler_accept(g, t);
-      } catch (const std::exception& e) {
-        llama_sampler_free(g);
-        throw Error(ErrorKind::InvalidArgument,
-                    std::string("the grammar rejects the answer's prefix: ") + e.what());
-      }
-    }
-    llama_sampler_chain_add(chain.get(), g);
-  }
+  // The chain owns what is added to it.
+  if (SamplerPtr g = make_grammar_sampler(model, p)) llama_sampler_chain_add(chain.get(), g.release());
   if (!p.logit_bias.empty()) {
     std::vector<llama_logit_bias> lb;
     for (const auto& [t, b] : p.logit_bias) lb.push_back({t, b});

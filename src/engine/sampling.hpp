@@ -49,11 +49,27 @@ using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
 // dist or greedy). `resolved_seed` receives the seed actually used.
 SamplerPtr make_sampler(const Model& model, const SamplingParams& p, uint32_t* resolved_seed = nullptr);
 
+// Builds (and frees) the grammar stage exactly as make_sampler will, so that a
+// schema or grammar the engine would refuse on its own thread can be refused
+// before the request is queued. Throws rmm::Error(InvalidArgument).
+void check_grammar(const Model& model, const SamplingParams& p);
+
 // True when sampling reduces to argmax of the raw logits, which the engine can
 // do without building a candidate array over the whole vocabulary.
 bool is_plain_greedy(const SamplingParams& p);
 
-// GBNF for a JSON Schema (llama.cpp common's converter). Throws InvalidArgument.
+// GBNF for a JSON Schema (llama.cpp common's converter). Throws InvalidArgument,
+// also for a schema past the limits of check_json_schema_size.
 std::string json_schema_to_gbnf(const std::string& schema_json);
+
+// llama.cpp's converter spells an object's optional properties as one rule
+// chain per suffix: its time grows about with the cube of their number (1,000
+// take 1.7 s, 3,000 take 47 s), so an 80 KB request could stall the thread
+// that converts it. Required properties cost little.
+inline constexpr int kMaxOptionalProperties = 256;        // in one object
+inline constexpr int kMaxOptionalPropertiesTotal = 1024;  // in the whole schema
+// Throws rmm::Error(InvalidArgument) naming `what` when the schema nests deeper
+// than kMaxJsonDepth or has more optional properties than the limits above.
+void check_json_schema_size(const std::string& schema_json, const std::string& what);
 
 }  // namespace rmm::engine

@@ -73,7 +73,8 @@ class Parser {
     char magic[4];
     src_.read(magic, 4);
     if (std::memcmp(magic, "GGUF", 4) != 0) {
-      fail("not a GGUF file (it starts with " + printable(std::string_view(magic, 4)) + ", expected 'GGUF')");
+      // The bytes found are not quoted: errors reach HTTP clients, and a file's contents are not theirs.
+      fail("not a GGUF file (it does not start with 'GGUF')");
     }
     if (src_.remaining() < 4) fail("file is truncated inside the GGUF header");
     file.version = read_scalar<uint32_t>();

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "core/json_limits.hpp"
 #include "core/utf8.hpp"
 #include "prompts/placeholder.hpp"
 
@@ -492,8 +493,12 @@ Template parse_template_text(const std::string& text, bool require_id) {
   if (!utf8::is_valid(text)) fail("", "the template is not valid UTF-8");
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    // Bounded before nlohmann builds a value: copying or dumping a deeper one recurses past the stack.
+    j = parse_json_bounded<json>(text, "the template");
+  } catch (const Error& e) {
+    fail("", e.what());
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double (1e400): both are the file's.
     fail("", std::string("the template is not valid JSON: ") + e.what());
   }
   return parse_template(j, require_id);

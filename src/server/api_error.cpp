@@ -28,6 +28,7 @@ boost::beast::http::status status_for(ErrorKind kind) {
     case ErrorKind::OutOfMemory: return status::insufficient_storage;
     case ErrorKind::Cancelled: return status::service_unavailable;
     case ErrorKind::Unavailable: return status::service_unavailable;
+    case ErrorKind::Forbidden: return status::forbidden;
     case ErrorKind::Internal: return status::internal_server_error;
   }
   return status::internal_server_error;

@@ -3,15 +3,25 @@
 #include <ctime>
 #include <sstream>
 
+#include "core/error.hpp"
+#include "core/json_limits.hpp"
+
 namespace rmm::server {
 namespace {
 
 using json = nlohmann::ordered_json;
 
 // Stored JSON text back to a value; text that does not parse is shown as a string.
+// The rows came from bounded requests, but a database is shared with other
+// writers (and versions): text nested too deep to copy or dump safely stays text.
 json parsed_or_text(const std::string& text, json fallback) {
   if (text.empty()) return fallback;
-  json j = json::parse(text, nullptr, false);
+  json j;
+  try {
+    j = parse_json_bounded<json>(text, "stored JSON", false);
+  } catch (const Error&) {
+    return json(text);
+  }
   return j.is_discarded() ? json(text) : j;
 }
 

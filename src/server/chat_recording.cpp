@@ -84,6 +84,7 @@ std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, 
     rec->create_ = true;
     rec->id_ = new_conversation_id();
     rec->conversation_.id = rec->id_;
+    rec->conversation_.owner = ex.principal().owner();
     rec->conversation_.model = model_id;
     rec->conversation_.params_json = params_of(body);
     for (const auto& m : messages) {
@@ -94,7 +95,8 @@ std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, 
     return rec;
   }
   const auto existing = store->get_conversation(id);
-  if (!existing)
+  // Another key's conversation is as good as absent.
+  if (!existing || (!ex.principal().sees_all_history() && existing->owner != ex.principal().owner()))
     throw ApiError(status::not_found, "no conversation '" + id + "'", kConversationField,
                    "invalid_request_error", "conversation_not_found");
   rec->id_ = id;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "server/access_guard.hpp"
 #include "server/cors.hpp"
 #include "server/http_server.hpp"
 #include "server/session.hpp"
@@ -9,7 +10,23 @@
 namespace rmm::server {
 
 Exchange::Exchange(std::shared_ptr<Session> session, Request request)
-    : session_(std::move(session)), request_(std::move(request)) {}
+    : session_(std::move(session)), request_(std::move(request)), started_unix_ms_(unix_ms()) {}
+
+void Exchange::set_usage(const std::string& model, int prompt_tokens) {
+  prompt_tokens_ = prompt_tokens;
+  std::lock_guard lock(usage_mutex_);
+  model_ = model;
+}
+
+void Exchange::add_response_header(std::string name, std::string value) {
+  response_headers_.emplace_back(std::move(name), std::move(value));
+}
+
+std::string Exchange::extra_headers() const {
+  std::string out;
+  for (const auto& [k, v] : response_headers_) out += k + ": " + v + "\r\n";
+  return out;
+}
 
 std::string Exchange::path() const {
   const std::string target(request_.target());
@@ -25,8 +42,10 @@ std::string cors_headers(const Request& req, const std::vector<std::string>& all
   if (!origin_allowed(origin, allowed)) return "";
   return "Access-Control-Allow-Origin: " + origin +
          "\r\nVary: Origin\r\nAccess-Control-Allow-Methods: GET, POST, PUT, PATCH, DELETE, OPTIONS"
-         "\r\nAccess-Control-Allow-Headers: Content-Type, Authorization, X-RMM-Conversation"
-         "\r\nAccess-Control-Expose-Headers: X-RMM-Conversation\r\n";
+         "\r\nAccess-Control-Allow-Headers: Content-Type, Authorization, X-API-Key, X-RMM-Conversation"
+         "\r\nAccess-Control-Expose-Headers: X-RMM-Conversation, X-RMM-Cache, Retry-After, "
+         "x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, "
+         "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens\r\n";
 }
 
 std::string status_line(http::status status) {
@@ -46,6 +65,7 @@ void Exchange::send(http::status status, const std::string& body, const std::str
     if (!content_type.empty()) out += "Content-Type: " + content_type + "\r\n";
     out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
+    out += self->extra_headers();
     out += cors_headers(self->request_, self->session_->cors_origins());
     out += "\r\n" + body;
     self->session_->write_raw(std::move(out));
@@ -74,6 +94,7 @@ void Exchange::begin_stream(const std::string& content_type,
     std::string out = status_line(http::status::ok);
     out += "Content-Type: " + content_type + "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
     for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
+    out += self->extra_headers();
     out += cors_headers(self->request_, self->session_->cors_origins());
     out += "\r\n";
     self->session_->write_raw(std::move(out));

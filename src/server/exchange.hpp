@@ -7,9 +7,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "access/principal.hpp"
 
 namespace rmm::server {
 
@@ -17,6 +20,7 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 
 class Session;
+class AccessGuard;
 
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
@@ -50,11 +54,22 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // the I/O thread; it may answer through this exchange from there.
   void run_blocking(std::function<void()> work);
 
-  // Counted in the request log line (generated tokens).
+  // Counted in the request log line (generated tokens), rate limits and the audit log.
   void add_tokens(int n) { tokens_ += n; }
+  // The model that served the request and its prompt's tokens (any thread).
+  void set_usage(const std::string& model, int prompt_tokens);
+
+  // Who sent the request (set by the access guard before the route runs; a
+  // server without keys gives the open principal), and its address.
+  const access::Principal& principal() const { return principal_; }
+  const std::string& client() const { return client_; }
+  // Sent with whatever response this exchange ends with (rate limit headers).
+  void add_response_header(std::string name, std::string value);
 
  private:
   friend class Session;
+  friend class AccessGuard;
+  std::string extra_headers() const;
   std::shared_ptr<Session> session_;
   Request request_;
   std::vector<std::string> path_params_;
@@ -63,6 +78,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::atomic<int> tokens_{0};
   std::atomic<unsigned> status_{0};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  int64_t started_unix_ms_ = 0;
+  std::string client_;
+  access::Principal principal_;
+  AccessGuard* guard_ = nullptr;  // set when admitted: told when the exchange ends
+  bool generation_ = false, audited_ = false;
+  std::atomic<int> prompt_tokens_{0};
+  mutable std::mutex usage_mutex_;
+  std::string model_;
+  std::vector<std::pair<std::string, std::string>> response_headers_;  // set before the route runs
 };
 
 }  // namespace rmm::server

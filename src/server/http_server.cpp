@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <functional>
 #include <sstream>
 
@@ -101,11 +102,39 @@ void HttpServer::accept() {
       if (!acceptor_.is_open()) return;  // stop() closed it
     } else {
       socket.set_option(tcp::no_delay(true), ec);  // token chunks are small and must go out now
-      auto s = std::make_shared<Session>(std::move(socket), *this);
-      track(s);
-      s->start();
+      if (open_connections() >= options_.max_connections) {
+        refuse_connection(std::move(socket));
+      } else {
+        auto s = std::make_shared<Session>(std::move(socket), *this);
+        track(s);
+        s->start();
+      }
     }
     accept();
+  });
+}
+
+size_t HttpServer::open_connections() {
+  std::lock_guard lock(sessions_mutex_);
+  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+  std::erase_if(long_connections_, [](const auto& w) { return w.expired(); });
+  return sessions_.size() + long_connections_.size();
+}
+
+void HttpServer::refuse_connection(tcp::socket socket) {
+  // One short answer, then the socket goes; nothing is read from it.
+  static const std::string body =
+      R"j({"error":{"message":"too many open connections (--max-connections)","type":"server_error",)j"
+      R"j("param":null,"code":"too_many_connections"}})j";
+  auto out = std::make_shared<std::string>(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: "
+      "close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto sock = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*sock, net::buffer(*out), [sock, out](boost::system::error_code, size_t) {
+    boost::system::error_code ec;
+    sock->shutdown(tcp::socket::shutdown_send, ec);
+    sock->close(ec);
   });
 }
 

@@ -17,12 +17,25 @@
 
 namespace rmm::server {
 
+class AccessGuard;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 5000;
   size_t max_body = 8 * 1024 * 1024;
+  size_t max_header = 16 * 1024;  // request line and headers; more is a 431
   // Origins allowed to call from a browser besides localhost ones; "*" allows any.
   std::vector<std::string> cors_origins;
+  // Slow or idle clients cannot hold a connection: the headers must arrive
+  // within header_timeout of the request's first byte, the body within
+  // body_timeout after them, and a kept-alive connection may idle for idle_timeout.
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  // Open connections (WebSockets included); more are answered 503 and closed.
+  size_t max_connections = 1024;
+  // Keys, scopes, rate limits, audit, Host and Origin checks (not owned); null: none.
+  AccessGuard* guard = nullptr;
 };
 
 using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;
@@ -36,10 +49,18 @@ class LongConnection {
   virtual void going_away() = 0;  // any thread; the connection closes soon after
 };
 
+// Who opened a WebSocket: its principal (checked on the upgrade request),
+// address, and the guard that rate limits and audits its generations (null: none).
+struct UpgradeContext {
+  access::Principal principal;
+  std::string client;
+  AccessGuard* guard = nullptr;
+};
+
 // Takes over a connection whose request asks for a WebSocket upgrade on its
 // path; returns the connection for the server to track (or null).
-using UpgradeHandler =
-    std::function<std::shared_ptr<LongConnection>(boost::beast::tcp_stream stream, Request request)>;
+using UpgradeHandler = std::function<std::shared_ptr<LongConnection>(
+    boost::beast::tcp_stream stream, Request request, UpgradeContext context)>;
 
 // Exact paths, or patterns whose "{name}" segments match one path segment.
 class Router {
@@ -87,7 +108,9 @@ class HttpServer {
   void accept();
   void track(const std::shared_ptr<Session>& s);
   void track(const std::shared_ptr<LongConnection>& c);
-  void wait_for_sessions();  // polls until every connection is gone or the stop deadline passes
+  void wait_for_sessions();   // polls until every connection is gone or the stop deadline passes
+  size_t open_connections();  // HTTP sessions and WebSockets
+  void refuse_connection(boost::asio::ip::tcp::socket socket);
 
   ServerOptions options_;
   Router router_;

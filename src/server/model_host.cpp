@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "cache/response_cache.hpp"
+#include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -44,11 +45,7 @@ std::string model_id_for(const std::filesystem::path& path) {
   return name;
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t now_ms() { return unix_ms(); }
 
 int64_t parse_keep_alive_ms(const std::string& text) {
   if (!text.empty() && text[0] == '-') {
@@ -119,10 +116,28 @@ void ModelHost::shutdown() {
   if (reaper_.joinable()) reaper_.join();
 }
 
-std::filesystem::path ModelHost::resolve(const std::string& path_or_id) const {
-  if (path_or_id.empty()) throw Error(ErrorKind::InvalidArgument, "no model named");
+namespace {
+
+// Whether `path`, with symlinks and ".." resolved, lies inside one of `dirs`.
+bool inside_any(const std::filesystem::path& path, const std::vector<std::filesystem::path>& dirs) {
   std::error_code ec;
-  if (std::filesystem::is_regular_file(path_or_id, ec)) return path_or_id;
+  const auto real = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  if (ec) return false;
+  for (const auto& d : dirs) {
+    std::error_code dec;
+    const auto dir = std::filesystem::weakly_canonical(std::filesystem::absolute(d, dec), dec);
+    if (dec || dir.empty()) continue;
+    auto [di, ri] = std::mismatch(dir.begin(), dir.end(), real.begin(), real.end());
+    // A trailing "" element (a dir written with a final slash) matches anything below it.
+    if ((di == dir.end() || (std::next(di) == dir.end() && di->empty())) && ri != real.end()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::filesystem::path ModelHost::resolve(const std::string& path_or_id, bool local) const {
+  if (path_or_id.empty()) throw Error(ErrorKind::InvalidArgument, "no model named");
   const bool bare_name = path_or_id.find('/') == std::string::npos &&
                          path_or_id.find('\\') == std::string::npos &&
                          path_or_id.find("..") == std::string::npos;
@@ -135,8 +150,28 @@ std::filesystem::path ModelHost::resolve(const std::string& path_or_id) const {
       if (f.id == path_or_id || f.path.filename() == path_or_id) return f.path;
     }
   }
-  throw Error(ErrorKind::NotFound, "model '" + path_or_id + "' not found (not a file, nor a .gguf in " +
+  if (!bare_name && !local && !options_.allow_model_paths) {
+    auto dirs = options_.model_dirs;
+    if (!options_.models_dir.empty()) dirs.push_back(options_.models_dir);
+    // Decided before the file is looked at, so the answer says nothing about what exists outside.
+    if (!inside_any(path_or_id, dirs))
+      throw Error(ErrorKind::Forbidden,
+                  "model paths outside the models folders are not accepted: name a model (GET /api/models "
+                  "lists them) or put the file in a models folder (rmm serve --allow-model-paths accepts any "
+                  "path)");
+  }
+  std::error_code ec;
+  if ((!bare_name || local) && std::filesystem::is_regular_file(path_or_id, ec)) return path_or_id;
+  throw Error(ErrorKind::NotFound, "model '" + path_or_id + "' not found (no such name, nor a .gguf in " +
                                        options_.models_dir.string() + ")");
+}
+
+std::vector<std::string> ModelHost::names_of(const std::filesystem::path& path) const {
+  std::vector<std::string> out{model_id_for(path)};
+  if (options_.names_of) {
+    for (auto& n : options_.names_of(path)) out.push_back(std::move(n));
+  }
+  return out;
 }
 
 std::vector<models::DeviceBudget> ModelHost::available_locked() const {
@@ -182,8 +217,8 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     return m;
   }
   std::error_code ec;
-  auto path = std::filesystem::weakly_canonical(resolve(path_or_id), ec);
-  if (ec) path = resolve(path_or_id);
+  auto path = std::filesystem::weakly_canonical(resolve(path_or_id, use.local), ec);
+  if (ec) path = resolve(path_or_id, use.local);
   std::promise<std::shared_ptr<HostedModel>> promise;
   {
     std::unique_lock lock(mutex_);

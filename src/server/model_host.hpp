@@ -47,6 +47,14 @@ struct HostedModel;
 
 struct HostOptions {
   std::filesystem::path models_dir;
+  // Folders a request may name a model file in by path (the models dir and
+  // the extra dirs; symlinks resolved). Other paths are refused with
+  // Forbidden, whether or not they exist, unless allow_model_paths.
+  std::vector<std::filesystem::path> model_dirs;
+  bool allow_model_paths = false;
+  // A model file's registry names (short name, aliases) for API keys' model
+  // patterns; the file stem is always one. Optional.
+  std::function<std::vector<std::string>(const std::filesystem::path&)> names_of;
   engine::ContextParams context;  // n_seq = --parallel
   int gpu_layers = -1;            // -1: as many as fit
   std::string chat_template;      // "" : the model's own (chatml when it has none)
@@ -111,6 +119,9 @@ struct ModelFile {
 struct UseOptions {
   std::optional<int64_t> keep_alive_ms;
   std::optional<bool> pin;
+  // The name comes from this machine's user (rmm serve --model), not from a
+  // request: any path may be loaded.
+  bool local = false;
 };
 
 class ModelHost {
@@ -149,7 +160,12 @@ class ModelHost {
   std::vector<models::DeviceBudget> available() const;  // budgets minus what loaded and loading models hold
 
   std::vector<ModelFile> list_files() const;
-  std::filesystem::path resolve(const std::string& path_or_id) const;  // throws NotFound
+  // A name (registry name, file name or stem in the models dirs) or a path
+  // inside the models dirs (any path when `local` or allow_model_paths).
+  // Throws NotFound, or Forbidden for a path outside (whether it exists or not).
+  std::filesystem::path resolve(const std::string& path_or_id, bool local = false) const;
+  // The names API key patterns are matched against: the file stem and the registry's names.
+  std::vector<std::string> names_of(const std::filesystem::path& path) const;
   const HostOptions& options() const { return options_; }
   void cancel_all();
 

@@ -13,9 +13,10 @@ Handler guarded(std::function<void(const std::shared_ptr<Exchange>&)> fn) {
     } catch (const Error& e) {
       const bool callers_fault = e.kind() == ErrorKind::InvalidArgument || e.kind() == ErrorKind::NotFound;
       const auto status = status_for(e.kind());
-      ex->send_json(status,
-                    api_error_json(e.what(), callers_fault ? "invalid_request_error" : "server_error", "",
-                                   error_kind_name(e.kind())),
+      const char* type = e.kind() == ErrorKind::Forbidden ? "permission_error"
+                         : callers_fault                  ? "invalid_request_error"
+                                                          : "server_error";
+      ex->send_json(status, api_error_json(e.what(), type, "", error_kind_name(e.kind())),
                     error_headers(status, e.retry_after_s()));
     }
   };

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/log.hpp"
+#include "server/access_guard.hpp"
 #include "server/api_error.hpp"
 #include "server/http_server.hpp"
 
@@ -19,7 +20,11 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 
 Session::Session(net::ip::tcp::socket socket, HttpServer& server)
-    : stream_(std::move(socket)), server_(server) {}
+    : stream_(std::move(socket)), server_(server) {
+  beast::error_code ec;
+  const auto ep = stream_.socket().remote_endpoint(ec);
+  client_ = ec ? "?" : ep.address().to_string();
+}
 
 void Session::start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
@@ -38,10 +43,41 @@ void Session::read_request() {
   if (closing_ || server_.stopping()) return shutdown();
   parser_.emplace();
   parser_->body_limit(server_.options().max_body);
-  // Idle keep-alive connections are cheap, but not forever.
-  stream_.expires_after(std::chrono::minutes(5));
+  parser_->header_limit(static_cast<uint32_t>(server_.options().max_header));
+  if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
+  // Idle keep-alive connections are cheap, but not forever: wait for the next request's first byte.
+  stream_.expires_after(server_.options().idle_timeout);
+  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    self->buffer_.commit(n);
+    if (ec) return self->on_read(ec);
+    self->read_header();
+  });
+}
+
+void Session::read_header() {
+  // From the first byte on, the headers must come whole within header_timeout
+  // however slowly they trickle (slowloris), then the body within body_timeout.
+  stream_.expires_after(server_.options().header_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            if (ec) return self->on_read(ec);
+                            self->read_body();
+                          });
+}
+
+void Session::read_body() {
+  stream_.expires_after(server_.options().body_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+}
+
+void Session::answer_early(http::status status, const nlohmann::json& body,
+                           const std::vector<std::pair<std::string, std::string>>& headers, bool close) {
+  if (close) keep_alive_ = false;
+  current_ = std::make_shared<Exchange>(
+      shared_from_this(), parser_ && parser_->is_header_done() ? Request(parser_->get()) : Request{});
+  current_->client_ = client_;
+  current_->send_json(status, body, headers);
 }
 
 void Session::on_read(beast::error_code ec) {
@@ -52,32 +88,67 @@ void Session::on_read(beast::error_code ec) {
   }
   if (ec) {
     // The request cannot be read to its end: answer once, then close.
-    keep_alive_ = false;
-    current_ = std::make_shared<Exchange>(shared_from_this(), Request{});
+    parser_.reset();  // its request is incomplete: the answer goes without its headers
     if (ec == http::error::body_limit) {
-      current_->send_json(
-          http::status::payload_too_large,
-          api_error_json("request body is larger than the limit of " +
-                             std::to_string(server_.options().max_body) + " bytes (--max-body)",
-                         "invalid_request_error", "", "body_too_large"));
+      answer_early(http::status::payload_too_large,
+                   api_error_json("request body is larger than the limit of " +
+                                      std::to_string(server_.options().max_body) + " bytes (--max-body)",
+                                  "invalid_request_error", "", "body_too_large"),
+                   {}, true);
+    } else if (ec == http::error::header_limit) {
+      answer_early(http::status::request_header_fields_too_large,
+                   api_error_json("the request's headers are larger than the limit of " +
+                                      std::to_string(server_.options().max_header) + " bytes",
+                                  "invalid_request_error", "", "headers_too_large"),
+                   {}, true);
     } else {
-      current_->send_json(http::status::bad_request,
-                          api_error_json("malformed HTTP request: " + ec.message(), "invalid_request_error"));
+      answer_early(http::status::bad_request,
+                   api_error_json("malformed HTTP request: " + ec.message(), "invalid_request_error"), {},
+                   true);
     }
     return;
   }
   keep_alive_ = parser_->get().keep_alive();
-  if (boost::beast::websocket::is_upgrade(parser_->get())) {
-    const std::string target(parser_->get().target());
-    if (const UpgradeHandler* ws = server_.router().websocket(target.substr(0, target.find('?')))) {
-      // The WebSocket owns the connection from here; this session ends.
-      spdlog::info("GET {} 101 (websocket)", target);
-      server_.track((*ws)(std::move(stream_), parser_->release()));
-      return;
+  if (AccessGuard* guard = server_.options().guard) {
+    if (auto r = guard->check_host(parser_->get())) {
+      spdlog::warn("{}: refused Host '{}'", client_,
+                   std::string(parser_->get()[http::field::host]).substr(0, 255));
+      return answer_early(r->status, api_error_json(r->message, r->type, "", r->code), r->headers, true);
     }
   }
+  if (boost::beast::websocket::is_upgrade(parser_->get())) {
+    const std::string target(parser_->get().target());
+    if (const UpgradeHandler* ws = server_.router().websocket(target.substr(0, target.find('?'))))
+      return upgrade(*ws);
+  }
   current_ = std::make_shared<Exchange>(shared_from_this(), parser_->release());
+  current_->client_ = client_;
   dispatch();
+}
+
+void Session::upgrade(const UpgradeHandler& handler) {
+  UpgradeContext context;
+  context.client = client_;
+  const std::string target(parser_->get().target());
+  if (AccessGuard* guard = server_.options().guard) {
+    context.guard = guard;
+    auto r = guard->authenticate(parser_->get(), client_, context.principal);
+    if (!r && !context.principal.allows(route_access(http::verb::get, "/api/ws").scope)) {
+      r = Refusal{http::status::forbidden,
+                  "the key '" + context.principal.key_name + "' has scope '" +
+                      access::scope_name(context.principal.scope) + "'; the WebSocket needs 'generate'",
+                  "permission_error",
+                  "insufficient_scope",
+                  {}};
+    }
+    if (r) {
+      spdlog::info("GET {} {} (websocket refused)", target, static_cast<unsigned>(r->status));
+      return answer_early(r->status, api_error_json(r->message, r->type, "", r->code), r->headers, true);
+    }
+  }
+  // The WebSocket owns the connection from here; this session ends.
+  spdlog::info("GET {} 101 (websocket)", target);
+  server_.track(handler(std::move(stream_), parser_->release(), std::move(context)));
 }
 
 void Session::dispatch() {
@@ -105,6 +176,12 @@ void Session::dispatch() {
     return;
   }
   ex->path_params_ = std::move(params);
+  if (AccessGuard* guard = server_.options().guard) {
+    if (auto r = guard->admit(*ex, route_access(req.method(), ex->path()))) {
+      ex->send_json(r->status, api_error_json(r->message, r->type, "", r->code), r->headers);
+      return;
+    }
+  }
   try {
     (*h)(ex);
   } catch (const std::exception& e) {
@@ -214,6 +291,7 @@ void Session::shutdown() {
 }
 
 void Session::log_exchange(const Exchange& ex) const {
+  if (ex.guard_) ex.guard_->finished(ex);
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started_).count();
   spdlog::info("{} {} {} {:.1f}ms {} tokens", std::string(ex.request().method_string()), ex.path(),

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "server/exchange.hpp"
+#include "server/http_server.hpp"
 
 namespace rmm::server {
 
@@ -33,7 +34,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void read_request();
+  void read_header();
+  void read_body();
   void on_read(boost::beast::error_code ec);
+  // Answers a request refused before its route (an error the client caused), then closes when asked.
+  void answer_early(http::status status, const nlohmann::json& body,
+                    const std::vector<std::pair<std::string, std::string>>& headers, bool close);
+  void upgrade(const UpgradeHandler& handler);
   void dispatch();
   void write_next();
   void watch_for_disconnect();
@@ -43,6 +50,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::beast::tcp_stream stream_;
   HttpServer& server_;
+  std::string client_;  // the peer's address
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Exchange> current_;

@@ -90,6 +90,41 @@ CREATE TABLE model_speeds (
 );
 CREATE INDEX model_speeds_by_model ON model_speeds (model_id, backend, id);
 )sql"},
+      {4, "API keys, audit log and conversation owners", R"sql(
+ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+CREATE INDEX conversations_by_owner ON conversations (owner, updated_at DESC, touch_seq DESC);
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  models_json TEXT NOT NULL,
+  requests_per_minute INTEGER NOT NULL,
+  tokens_per_minute INTEGER NOT NULL,
+  max_streams INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time INTEGER NOT NULL,
+  key_name TEXT NOT NULL,
+  client TEXT NOT NULL,
+  method TEXT NOT NULL,
+  route TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log (time);
+CREATE INDEX audit_log_by_key ON audit_log (key_name, time);
+)sql"},
   };
   return steps;
 }

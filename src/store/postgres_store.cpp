@@ -15,7 +15,7 @@ constexpr int64_t kMigrationLock = 7207120001;
 
 constexpr const char* kTemplateColumns = "id, version, name, description, tags_json, body_json, created_at";
 constexpr const char* kConversationColumns =
-    "c.id, c.title, c.model, c.params_json, c.created_at, c.updated_at, c.message_count";
+    "c.id, c.title, c.model, c.params_json, c.created_at, c.updated_at, c.message_count, c.owner";
 constexpr const char* kMessageColumns =
     "id, role, content, model, prompt_tokens, completion_tokens, timings_json, logprobs_json, created_at";
 // translate() folds ASCII letters only, whatever the database's locale, so
@@ -44,6 +44,7 @@ Conversation read_conversation(const pqxx::row& r) {
   c.created_at = r[4].as<int64_t>();
   c.updated_at = r[5].as<int64_t>();
   c.message_count = r[6].as<int>();
+  c.owner = r[7].as<std::string>();
   return c;
 }
 
@@ -124,6 +125,13 @@ std::vector<ModelRecord> select_models(pqxx::work& w, std::optional<int64_t> id)
   }
   return out;
 }
+
+// A result row as util::read_api_key and util::read_audit_entry read it.
+struct Columns {
+  const pqxx::row& row;
+  std::string text(int column) const { return row[column].as<std::string>(); }
+  int64_t integer(int column) const { return row[column].as<int64_t>(); }
+};
 
 void require_model(pqxx::work& w, int64_t id) {
   if (w.exec_params("SELECT 1 FROM models WHERE id = $1 FOR UPDATE", id).empty())
@@ -288,9 +296,9 @@ Conversation PostgresStore::create_conversation(const Conversation& c) {
   Conversation out = util::new_conversation(c);
   return in_transaction("create_conversation", [&](pqxx::work& w) {
     pqxx::result r = w.exec_params(
-        "INSERT INTO conversations (id, title, model, params_json, created_at, updated_at, touch_seq) "
-        "VALUES ($1, $2, $3, $4, $5, $5, nextval('conversation_touch_seq')) ON CONFLICT (id) DO NOTHING",
-        out.id, out.title, out.model, out.params_json, out.created_at);
+        "INSERT INTO conversations (id, title, model, params_json, created_at, updated_at, touch_seq, owner) "
+        "VALUES ($1, $2, $3, $4, $5, $5, nextval('conversation_touch_seq'), $6) ON CONFLICT (id) DO NOTHING",
+        out.id, out.title, out.model, out.params_json, out.created_at, out.owner);
     if (r.affected_rows() == 0)
       throw Error(ErrorKind::InvalidArgument, "a conversation with id " + out.id + " already exists");
     for (const ChatMessage& m : c.messages) {
@@ -332,27 +340,34 @@ std::optional<Conversation> PostgresStore::get_conversation(const std::string& i
 
 ConversationPage PostgresStore::list_conversations(const ConversationQuery& query) {
   util::check_query(query);
-  const std::vector<std::string> words = util::search_words(query.search);
+  // The parameters: the search words, then the owner when asked for.
+  std::vector<std::string> params = util::search_words(query.search);
+  const size_t words = params.size();
+  if (query.owner) params.push_back(*query.owner);
   std::string where;
-  for (size_t i = 0; i < words.size(); ++i) {
+  for (size_t i = 0; i < params.size(); ++i) {
     std::string p(1, '$');  // built in two steps: GCC 12 warns (-Wrestrict) on "$" + to_string
     p += std::to_string(i + 1);
     where += i == 0 ? " WHERE " : " AND ";
+    if (i == words) {
+      where += "c.owner = " + p;
+      continue;
+    }
     where += std::string("(strpos(translate(c.title, ") + kFoldFrom + ", " + kFoldTo + "), " + p +
              ") > 0 OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND strpos(translate("
              "m.content, " +
              kFoldFrom + ", " + kFoldTo + "), " + p + ") > 0))";
   }
-  const size_t n = words.size();
+  const size_t n = params.size();
   return in_transaction("list_conversations", [&](pqxx::work& w) {
     ConversationPage page;
     page.total = w.exec_params("SELECT COUNT(*) FROM conversations c" + where,
-                               pqxx::prepare::make_dynamic_params(words))[0][0]
+                               pqxx::prepare::make_dynamic_params(params))[0][0]
                      .as<int>();
     pqxx::result r = w.exec_params(std::string("SELECT ") + kConversationColumns + " FROM conversations c" +
                                        where + " ORDER BY c.updated_at DESC, c.touch_seq DESC LIMIT $" +
                                        std::to_string(n + 1) + " OFFSET $" + std::to_string(n + 2),
-                                   pqxx::prepare::make_dynamic_params(words), query.limit, query.offset);
+                                   pqxx::prepare::make_dynamic_params(params), query.limit, query.offset);
     w.commit();
     for (const auto& row : r) page.items.push_back(read_conversation(row));
     return page;
@@ -585,6 +600,106 @@ std::vector<ModelSpeed> PostgresStore::model_speeds(int64_t id) {
       out.push_back(
           {row[0].as<std::string>(), row[1].as<double>(), row[2].as<double>(), row[3].as<int64_t>()});
     return out;
+  });
+}
+
+// ---- API keys and audit log ------------------------------------------------------
+
+ApiKeyRecord PostgresStore::create_api_key(const ApiKeyRecord& k) {
+  ApiKeyRecord out = util::new_api_key(k);
+  return in_transaction("create_api_key", [&](pqxx::work& w) {
+    // DO NOTHING on either unique index: the hash, or the name of an active key.
+    pqxx::result r = w.exec_params(
+        "INSERT INTO api_keys (name, hash, prefix, scope, models_json, requests_per_minute, "
+        "tokens_per_minute, max_streams, created_at, expires_at, last_used_at, revoked_at) VALUES ($1, $2, "
+        "$3, $4, $5, $6, $7, $8, $9, NULLIF($10::BIGINT, 0), NULLIF($11::BIGINT, 0), NULLIF($12::BIGINT, 0)) "
+        "ON CONFLICT DO NOTHING RETURNING id",
+        out.name, out.hash, out.prefix, out.scope, util::tags_to_json(out.models), out.requests_per_minute,
+        out.tokens_per_minute, out.max_streams, out.created_at, out.expires_at, out.last_used_at,
+        out.revoked_at);
+    if (r.empty()) {
+      pqxx::result clash = w.exec_params(
+          "SELECT name = $1 AND revoked_at IS NULL FROM api_keys WHERE (name = $1 AND revoked_at IS NULL) "
+          "OR hash = $2 ORDER BY 1 DESC LIMIT 1",
+          out.name, out.hash);
+      util::api_key_exists(out, clash.empty() || clash[0][0].as<bool>());
+    }
+    out.id = r[0][0].as<int64_t>();
+    w.commit();
+    return out;
+  });
+}
+
+std::vector<ApiKeyRecord> PostgresStore::list_api_keys() {
+  return in_transaction("list_api_keys", [&](pqxx::work& w) {
+    pqxx::result r = w.exec(std::string("SELECT ") + util::kApiKeyColumns +
+                            " FROM api_keys ORDER BY name COLLATE \"C\", id");
+    w.commit();
+    std::vector<ApiKeyRecord> out;
+    for (const auto& row : r) out.push_back(util::read_api_key(Columns{row}));
+    return out;
+  });
+}
+
+bool PostgresStore::revoke_api_key(const std::string& name, int64_t now_ms) {
+  util::check_revoke(name, now_ms);
+  return in_transaction("revoke_api_key", [&](pqxx::work& w) {
+    bool revoked = w.exec_params("UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+                                 name, now_ms)
+                       .affected_rows() > 0;
+    w.commit();
+    return revoked;
+  });
+}
+
+void PostgresStore::touch_api_keys(const std::vector<std::pair<int64_t, int64_t>>& last_used) {
+  for (const auto& [id, ms] : last_used) util::check_api_key_touch(id, ms);
+  if (last_used.empty()) return;
+  in_transaction("touch_api_keys", [&](pqxx::work& w) {
+    for (const auto& [id, ms] : last_used)
+      w.exec_params(
+          "UPDATE api_keys SET last_used_at = NULLIF(GREATEST(COALESCE(last_used_at, 0), $2::BIGINT), 0) "
+          "WHERE id = $1",
+          id, ms);
+    w.commit();
+  });
+}
+
+void PostgresStore::append_audit(const std::vector<AuditEntry>& entries) {
+  util::check_audit_entries(entries);
+  if (entries.empty()) return;
+  in_transaction("append_audit", [&](pqxx::work& w) {
+    for (const AuditEntry& e : entries)
+      w.exec_params(
+          "INSERT INTO audit_log (time, key_name, client, method, route, model, status, prompt_tokens, "
+          "completion_tokens, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+          e.time, e.key_name, e.client, e.method, e.route, e.model, e.status, e.prompt_tokens,
+          e.completion_tokens, e.duration_ms);
+    w.commit();
+  });
+}
+
+std::vector<AuditEntry> PostgresStore::list_audit(const AuditQuery& query) {
+  util::check_audit_query(query);
+  const std::string sql = std::string("SELECT ") + util::kAuditColumns + util::audit_query_tail(query, '$');
+  const int64_t before = util::audit_before_id(query);
+  return in_transaction("list_audit", [&](pqxx::work& w) {
+    pqxx::result r = query.key_name.empty()
+                         ? w.exec_params(sql, query.since, before, query.limit)
+                         : w.exec_params(sql, query.since, before, query.limit, query.key_name);
+    w.commit();
+    std::vector<AuditEntry> out;
+    for (const auto& row : r) out.push_back(util::read_audit_entry(Columns{row}));
+    return out;
+  });
+}
+
+int64_t PostgresStore::prune_audit(int64_t before_ms) {
+  return in_transaction("prune_audit", [&](pqxx::work& w) {
+    const auto deleted = static_cast<int64_t>(
+        w.exec_params("DELETE FROM audit_log WHERE time < $1", before_ms).affected_rows());
+    w.commit();
+    return deleted;
   });
 }
 

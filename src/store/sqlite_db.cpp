@@ -81,6 +81,11 @@ void Statement::run() {
   }
 }
 
+Statement& Statement::reset() {
+  sqlite3_reset(stmt_);  // returns the last step's error, which step() has already thrown
+  return *this;
+}
+
 std::string Statement::text(int column) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   int size = sqlite3_column_bytes(stmt_, column);

@@ -28,6 +28,8 @@ class Statement {
   bool step();
   // Runs a statement that returns no rows.
   void run();
+  // Makes the statement ready to run again (bindings are kept until rebound).
+  Statement& reset();
 
   std::string text(int column) const;
   int64_t integer(int column) const;

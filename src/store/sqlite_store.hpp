@@ -50,6 +50,15 @@ class SqliteStore : public Store {
   void record_model_use(int64_t id, const std::optional<ModelSpeed>& speed) override;
   std::vector<ModelSpeed> model_speeds(int64_t id) override;
 
+  ApiKeyRecord create_api_key(const ApiKeyRecord& k) override;
+  std::vector<ApiKeyRecord> list_api_keys() override;
+  bool revoke_api_key(const std::string& name, int64_t now_ms) override;
+  void touch_api_keys(const std::vector<std::pair<int64_t, int64_t>>& last_used) override;
+
+  void append_audit(const std::vector<AuditEntry>& entries) override;
+  std::vector<AuditEntry> list_audit(const AuditQuery& q) override;
+  int64_t prune_audit(int64_t before_ms) override;
+
  private:
   void migrate(int target_version);
   ChatMessage insert_message(const std::string& conversation_id, const ChatMessage& m);

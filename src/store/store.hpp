@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -47,6 +48,9 @@ struct ChatMessage {
 struct Conversation {
   std::string id;
   std::string title;
+  // Who may see it: "" for everyone (no API keys), else the id (decimal) of
+  // the API key whose requests created it. Set on create, never changed.
+  std::string owner;
   std::string model;
   std::string params_json = "{}";  // sampling parameters of the conversation
   int64_t created_at = 0;
@@ -63,7 +67,9 @@ struct Conversation {
 // thousands of conversations. At most 32 words.
 struct ConversationQuery {
   std::string search;  // full-text over message contents and titles; "" = all
-  int limit = 50;      // 1..200
+  // Only conversations with exactly this owner; nullopt = every owner.
+  std::optional<std::string> owner;
+  int limit = 50;  // 1..200
   int offset = 0;
 };
 
@@ -118,6 +124,78 @@ struct ModelSpeed {
 };
 inline constexpr int kModelSpeedsKept = 10;
 
+// ---- API keys ---------------------------------------------------------------
+// Only a hash of each key is kept (the key itself is shown once, at creation).
+// A key's name is unique among keys that are not revoked; a revoked key stays
+// listed (with revoked_at) and its name may be given to a new key.
+struct ApiKeyRecord {
+  int64_t id = 0;                   // assigned by the store
+  std::string name;                 // 1..64 of [A-Za-z0-9._-]
+  std::string hash;                 // lowercase hex sha256 of the key; unique
+  std::string prefix;               // the key's first characters, for lists ("rmm-AbCd")
+  std::string scope;                // read | generate | admin
+  std::vector<std::string> models;  // glob patterns of model names it may use; empty = all
+  // Per-key limits; -1 = the server's default, 0 = unlimited.
+  int64_t requests_per_minute = -1;
+  int64_t tokens_per_minute = -1;
+  int64_t max_streams = -1;
+  int64_t created_at = 0;    // unix ms (set by the store when 0)
+  int64_t expires_at = 0;    // unix ms; 0 = never
+  int64_t last_used_at = 0;  // unix ms; 0 = never
+  int64_t revoked_at = 0;    // unix ms; 0 = active
+};
+
+// ---- Audit log ---------------------------------------------------------------
+struct AuditEntry {
+  int64_t id = 0;        // assigned by the store, increasing
+  int64_t time = 0;      // unix ms when the request arrived
+  std::string key_name;  // "" when the server runs without keys
+  std::string client;    // the client's address
+  std::string method;    // GET, POST, ... or WS for WebSocket messages
+  std::string route;     // the request path
+  std::string model;     // "" when none
+  int status = 0;        // HTTP status (499: the client went away)
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t duration_ms = 0;
+};
+
+struct AuditQuery {
+  int64_t since = 0;      // entries with time >= since (unix ms); 0 = all
+  std::string key_name;   // "" = every key
+  int limit = 100;        // 1..10000 (else InvalidArgument, as ConversationQuery's)
+  int64_t before_id = 0;  // > 0: only entries with id < before_id (paging)
+};
+
+// The API key and audit tables, each an interface of its own so that what
+// uses only them (the key ring, the audit log) and their test doubles need
+// nothing else. Store implements both.
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  // create_api_key stores `k` (id and, when 0, created_at are assigned) and
+  // returns it; a name an active key has, or a hash another key has, is
+  // InvalidArgument; a bad name, scope or hash is InvalidArgument.
+  virtual ApiKeyRecord create_api_key(const ApiKeyRecord& k) = 0;
+  virtual std::vector<ApiKeyRecord> list_api_keys() = 0;  // revoked ones too; by name, then id
+  // Marks the active key `name` revoked at `now_ms`; false when there is none.
+  virtual bool revoke_api_key(const std::string& name, int64_t now_ms) = 0;
+  // Sets last_used_at of each (id, unix ms) pair, in one transaction; unknown ids are skipped.
+  // It never moves back (two servers flushing out of order keep the later time).
+  virtual void touch_api_keys(const std::vector<std::pair<int64_t, int64_t>>& last_used) = 0;
+};
+
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+  // Stores the entries in one transaction (ids assigned); an empty list does
+  // nothing. Text is stored as given (the caller bounds its length).
+  virtual void append_audit(const std::vector<AuditEntry>& entries) = 0;
+  virtual std::vector<AuditEntry> list_audit(const AuditQuery& q) = 0;  // newest first
+  // Deletes entries with time < before_ms; returns how many.
+  virtual int64_t prune_audit(int64_t before_ms) = 0;
+};
+
 // Conventions of every implementation (added with the back ends):
 // - Text fields must be valid UTF-8 without NUL bytes, else InvalidArgument
 //   naming the field (e.g. "conversation title is not valid UTF-8").
@@ -136,8 +214,11 @@ inline constexpr int kModelSpeedsKept = 10;
 //   (a get or put counts as a use) until the total value bytes fit max_bytes,
 //   so a value larger than max_bytes is not kept. Replacing a key resets its
 //   hits and created_at. An empty key is InvalidArgument.
+// - API keys and audit entries: negative times, token counts, durations or
+//   statuses and limits below -1 are InvalidArgument, as are more than 64
+//   model patterns or an empty one; revoke_api_key needs now_ms > 0.
 // - Opening a database whose schema is newer than this binary is BadFile.
-class Store {
+class Store : public KeyStore, public AuditStore {
  public:
   virtual ~Store() = default;
   virtual std::string backend() const = 0;  // "sqlite" or "postgres"
@@ -197,6 +278,16 @@ class Store {
   // keeps one speed measurement. NotFound for a missing model.
   virtual void record_model_use(int64_t id, const std::optional<ModelSpeed>& speed);
   virtual std::vector<ModelSpeed> model_speeds(int64_t id);  // newest first
+
+  // KeyStore and AuditStore: both back ends implement them; these defaults
+  // (for test doubles that need neither) throw Internal.
+  ApiKeyRecord create_api_key(const ApiKeyRecord& k) override;
+  std::vector<ApiKeyRecord> list_api_keys() override;
+  bool revoke_api_key(const std::string& name, int64_t now_ms) override;
+  void touch_api_keys(const std::vector<std::pair<int64_t, int64_t>>& last_used) override;
+  void append_audit(const std::vector<AuditEntry>& entries) override;
+  std::vector<AuditEntry> list_audit(const AuditQuery& q) override;
+  int64_t prune_audit(int64_t before_ms) override;
 };
 
 // The registry defaults: inline, so that test doubles of Store link without rmm_store.
@@ -216,6 +307,18 @@ inline void Store::add_model_tag(int64_t, const std::string&) { no_model_registr
 inline bool Store::remove_model_tag(int64_t, const std::string&) { no_model_registry(*this); }
 inline void Store::record_model_use(int64_t, const std::optional<ModelSpeed>&) { no_model_registry(*this); }
 inline std::vector<ModelSpeed> Store::model_speeds(int64_t) { no_model_registry(*this); }
+[[noreturn]] inline void no_access_tables(const Store& s) {
+  throw Error(ErrorKind::Internal, "the " + s.backend() + " store has no API keys or audit log");
+}
+inline ApiKeyRecord Store::create_api_key(const ApiKeyRecord&) { no_access_tables(*this); }
+inline std::vector<ApiKeyRecord> Store::list_api_keys() { no_access_tables(*this); }
+inline bool Store::revoke_api_key(const std::string&, int64_t) { no_access_tables(*this); }
+inline void Store::touch_api_keys(const std::vector<std::pair<int64_t, int64_t>>&) {
+  no_access_tables(*this);
+}
+inline void Store::append_audit(const std::vector<AuditEntry>&) { no_access_tables(*this); }
+inline std::vector<AuditEntry> Store::list_audit(const AuditQuery&) { no_access_tables(*this); }
+inline int64_t Store::prune_audit(int64_t) { no_access_tables(*this); }
 
 // Opens (creating and migrating as needed) the store at `location`: a
 // "postgres://" or "postgresql://" URL, or else a SQLite file path.

@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/utf8.hpp"
 
@@ -16,10 +18,7 @@ namespace {
 
 }  // namespace
 
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+int64_t now_ms() { return unix_ms(); }
 
 std::string random_id() {
   // random_device per call: ids are rare and must not repeat across processes.
@@ -69,6 +68,7 @@ Conversation new_conversation(const Conversation& c) {
 void check_conversation(const Conversation& c) {
   check_text("conversation id", c.id);
   check_text("conversation title", c.title);
+  check_text("conversation owner", c.owner);
   check_text("conversation model", c.model);
   check_text("conversation params_json", c.params_json);
   for (size_t i = 0; i < c.messages.size(); ++i)
@@ -94,6 +94,7 @@ void check_query(const ConversationQuery& q) {
     invalid("limit must be between 1 and 200, got " + std::to_string(q.limit));
   if (q.offset < 0) invalid("offset must be >= 0, got " + std::to_string(q.offset));
   check_text("search", q.search);
+  if (q.owner) check_text("owner", *q.owner);
   if (search_words(q.search).size() > static_cast<size_t>(kMaxSearchWords))
     invalid("search has more than " + std::to_string(kMaxSearchWords) + " words");
 }
@@ -118,6 +119,124 @@ void check_model_speed(const ModelSpeed& s) {
   auto ok = [](double v) { return std::isfinite(v) && v >= 0; };
   if (!ok(s.prompt_tokens_per_second) || !ok(s.generation_tokens_per_second))
     invalid("speeds must be finite and >= 0");
+}
+
+namespace {
+
+constexpr size_t kMaxApiKeyName = 64;
+constexpr size_t kMaxApiKeyModels = 64;
+constexpr int kMaxAuditLimit = 10000;
+
+bool api_key_name_char(char ch) {
+  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+         ch == '_' || ch == '-';
+}
+
+bool lowercase_hex(std::string_view s) {
+  for (char ch : s)
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return false;
+  return true;
+}
+
+void check_api_key_name(const std::string& name) {
+  check_text("API key name", name);
+  if (name.empty() || name.size() > kMaxApiKeyName)
+    invalid("API key name must have 1 to " + std::to_string(kMaxApiKeyName) + " characters");
+  for (char ch : name)
+    if (!api_key_name_char(ch))
+      invalid("API key name '" + name + "' may only have letters, digits, '.', '_' and '-'");
+}
+
+void check_not_negative(std::string_view field, int64_t value) {
+  if (value < 0) invalid(std::string(field) + " must be >= 0, got " + std::to_string(value));
+}
+
+}  // namespace
+
+void check_api_key(const ApiKeyRecord& k) {
+  check_api_key_name(k.name);
+  if (k.hash.size() != 64 || !lowercase_hex(k.hash))
+    invalid("API key hash must be 64 lowercase hex digits (a sha256)");
+  check_text("API key prefix", k.prefix);
+  if (k.scope != "read" && k.scope != "generate" && k.scope != "admin") {
+    check_text("API key scope", k.scope);
+    invalid("API key scope must be read, generate or admin, not \"" + k.scope + "\"");
+  }
+  if (k.models.size() > kMaxApiKeyModels)
+    invalid("API key models has more than " + std::to_string(kMaxApiKeyModels) + " patterns");
+  for (size_t i = 0; i < k.models.size(); ++i)
+    check_nonempty_text("API key models[" + std::to_string(i) + "]", k.models[i]);
+  const std::pair<const char*, int64_t> limits[] = {{"API key requests_per_minute", k.requests_per_minute},
+                                                    {"API key tokens_per_minute", k.tokens_per_minute},
+                                                    {"API key max_streams", k.max_streams}};
+  for (const auto& [field, value] : limits)
+    if (value < -1) invalid(std::string(field) + " must be >= -1, got " + std::to_string(value));
+  check_not_negative("API key created_at", k.created_at);
+  check_not_negative("API key expires_at", k.expires_at);
+  check_not_negative("API key last_used_at", k.last_used_at);
+  check_not_negative("API key revoked_at", k.revoked_at);
+}
+
+void check_api_key_touch(int64_t id, int64_t last_used_ms) {
+  check_not_negative("API key last_used_at (id " + std::to_string(id) + ")", last_used_ms);
+}
+
+void check_revoke(const std::string& name, int64_t now_ms) {
+  check_text("API key name", name);
+  if (now_ms <= 0) invalid("API key revoke time must be > 0, got " + std::to_string(now_ms));
+}
+
+ApiKeyRecord new_api_key(const ApiKeyRecord& k) {
+  check_api_key(k);
+  ApiKeyRecord out = k;
+  if (out.created_at == 0) out.created_at = now_ms();
+  return out;
+}
+
+void api_key_exists(const ApiKeyRecord& k, bool name_taken) {
+  if (name_taken) invalid("an API key named '" + k.name + "' exists");
+  invalid("an API key with this hash exists (prefix " + k.prefix + ")");
+}
+
+void check_audit_entries(const std::vector<AuditEntry>& entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const AuditEntry& e = entries[i];
+    const std::string f = "audit entries[" + std::to_string(i) + "] ";
+    check_text(f + "key_name", e.key_name);
+    check_text(f + "client", e.client);
+    check_text(f + "method", e.method);
+    check_text(f + "route", e.route);
+    check_text(f + "model", e.model);
+    check_not_negative(f + "time", e.time);
+    check_not_negative(f + "status", e.status);
+    check_not_negative(f + "prompt_tokens", e.prompt_tokens);
+    check_not_negative(f + "completion_tokens", e.completion_tokens);
+    check_not_negative(f + "duration_ms", e.duration_ms);
+  }
+}
+
+void check_audit_query(const AuditQuery& q) {
+  if (q.limit < 1 || q.limit > kMaxAuditLimit)
+    invalid("limit must be between 1 and " + std::to_string(kMaxAuditLimit) + ", got " +
+            std::to_string(q.limit));
+  check_not_negative("since", q.since);
+  check_not_negative("before_id", q.before_id);
+  check_text("key_name", q.key_name);
+}
+
+std::string audit_query_tail(const AuditQuery& q, char mark) {
+  auto p = [mark](int n) {
+    std::string s(1, mark);  // built in two steps: GCC 12 warns (-Wrestrict) on "?" + to_string
+    s += std::to_string(n);
+    return s;
+  };
+  std::string sql = " FROM audit_log WHERE time >= " + p(1) + " AND id < " + p(2);
+  if (!q.key_name.empty()) sql += " AND key_name = " + p(4);
+  return sql + " ORDER BY id DESC LIMIT " + p(3);
+}
+
+int64_t audit_before_id(const AuditQuery& q) {
+  return q.before_id > 0 ? q.before_id : std::numeric_limits<int64_t>::max();
 }
 
 std::vector<std::string> search_words(const std::string& search) {
@@ -156,11 +275,11 @@ std::string body_with_version(const std::string& body_json, int version) {
 
 std::string tags_to_json(const std::vector<std::string>& tags) { return nlohmann::json(tags).dump(); }
 
-std::vector<std::string> tags_from_json(const std::string& json) {
+std::vector<std::string> tags_from_json(const std::string& json, std::string_view what) {
   try {
     return nlohmann::json::parse(json).get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::Internal, std::string("stored template tags are corrupt: ") + e.what());
+    throw Error(ErrorKind::Internal, "stored " + std::string(what) + " are corrupt: " + e.what());
   }
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <fstream>
+#include <map>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -81,6 +82,46 @@ TEST(Config, BrokenTomlIsAnErrorWithFileAndLine) {
     EXPECT_NE(std::string(e.what()).find(p.string() + ":2"), std::string::npos) << e.what();
   }
   EXPECT_NO_THROW(Config::load(test::temp_dir("config-missing") / "none.toml"));  // missing file: empty
+}
+
+// toml++ refuses deeply nested inline values itself (256 levels); dotted keys
+// and table headers it would follow down to a stack overflow are refused
+// before it parses. Either way a clean error naming the file, never a crash.
+TEST(Config, DeeplyNestedTomlIsAnErrorNotACrash) {
+  const int n = 100000;
+  std::string dotted = "[serve]\nport = 1\nx", header = "[serve]\nport = 1\n[a", tables = "[serve]\nx = ";
+  for (int i = 0; i < n; ++i) {
+    dotted += ".a";
+    header += ".a";
+    tables += "{a = ";
+  }
+  tables += "1" + std::string(n, '}') + "\n";
+  const std::map<std::string, std::string> cases = {
+      {"arrays", "[serve]\nx = " + std::string(n, '[') + "1" + std::string(n, ']') + "\n"},
+      {"tables", tables},
+      {"dotted", dotted + " = 1\n"},
+      {"header", header + "]\ny = 2\n"},
+  };
+  for (const auto& [name, text] : cases) {
+    SCOPED_TRACE(name);
+    const auto p = write_config("deep-" + name, text);
+    try {
+      Config::load(p);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+      EXPECT_NE(std::string(e.what()).find(p.string() + ":"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("nested"), std::string::npos) << e.what();
+    }
+  }
+  // 64 parts are still a key; dots in strings, comments and numbers never count.
+  std::string ok = "[serve]\nport = 6000\nratio = 1.5\nname = \"" + std::string(200, '.') + "\"\n# " +
+                   std::string(200, '.') + "\n[deep";
+  for (int i = 1; i < 64; ++i) ok += ".a";
+  ok += "]\nx = '...'\n";
+  const auto c = Config::load(write_config("deep-ok", ok));
+  EXPECT_EQ(c.get_int("serve", "port", 5000, 0, 65535), 6000);
+  EXPECT_EQ(c.get_string("serve", "name", ""), std::string(200, '.'));
 }
 
 TEST(Config, SizesWithUnits) {

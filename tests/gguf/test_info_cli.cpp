@@ -93,7 +93,7 @@ TEST(InfoCli, BadFilesGiveOneLineAndExitOne) {
   v1.header(1, 0, 0);
   v1.write(dir / "v1.gguf");
   const std::vector<std::pair<std::filesystem::path, std::string>> cases = {
-      {dir / "notes.txt", "not a GGUF file (it starts with 'just', expected 'GGUF')"},
+      {dir / "notes.txt", "not a GGUF file (it does not start with 'GGUF')"},
       {dir / "empty.gguf", "file is empty, not a GGUF file"},
       {dir / "v1.gguf", "GGUF version 1 is not supported (only versions 2 and 3 are)"},
       {dir, "is a directory, not a GGUF file"},

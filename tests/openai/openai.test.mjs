@@ -34,10 +34,11 @@ const greedy = (text, n) => cli(text, ['--temp', '0', '-n', String(n)]);
 
 // Starts `rmm serve --port 0` and resolves with the process and its port once
 // it prints `rmm serve: listening on http://HOST:PORT` on stderr.
-function startServer(extraArgs = []) {
+// A fresh database: tests never write to the user's $RMM_HOME.
+const freshDatabase = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'rmm-openai-')), 'rmm.db');
+
+function startServer(extraArgs = [], db = freshDatabase()) {
   return new Promise((resolve, reject) => {
-    // A fresh database: tests never write to the user's $RMM_HOME.
-    const db = path.join(mkdtempSync(path.join(os.tmpdir(), 'rmm-openai-')), 'rmm.db');
     const args = ['serve', '--model', modelPath, '--host', '127.0.0.1', '--port', '0', '-t', '1', '--database', db];
     const child = spawn(bin, [...args, '--parallel', '2', '--ctx-size', '2048', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
@@ -411,5 +412,55 @@ describe('tool calls through the openai client', { skip }, () => {
       }),
       (e) => e instanceof OpenAI.BadRequestError && e.status === 400,
     );
+  });
+});
+
+// API keys as OpenAI's own API takes them: the SDK's apiKey option is sent as a
+// bearer token; a wrong one is the SDK's AuthenticationError, a rate limit its
+// RateLimitError with OpenAI's headers.
+describe('rmm serve with API keys, through the openai client', { skip }, () => {
+  let server;
+  let key;
+  let base;
+
+  before(async () => {
+    const db = freshDatabase();
+    const keys = (name, args) =>
+      execFileSync(bin, ['keys', 'create', name, '--database', db, ...args], { encoding: 'utf8' }).trim();
+    key = keys('app', ['--scope', 'generate', '--requests-per-minute', '4']);
+    server = await startServer([], db);
+    base = `http://127.0.0.1:${server.port}/v1`;
+  });
+  after(() => stopServer(server));
+
+  test('the key given as apiKey is accepted', async () => {
+    assert.match(key, /^rmm-[0-9A-Za-z]{43}$/);
+    const client = new OpenAI({ baseURL: base, apiKey: key, maxRetries: 0 });
+    const res = await client.chat.completions.create({
+      model: modelId, messages: [{ role: 'user', content: prompt }], max_tokens: 8, temperature: 0,
+    });
+    assert.equal(res.choices[0].message.content, greedy(chatml(prompt), 8));
+  });
+
+  test('a wrong key is an AuthenticationError', async () => {
+    const client = new OpenAI({ baseURL: base, apiKey: 'rmm-not-a-key', maxRetries: 0 });
+    await assert.rejects(client.models.list(), (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+  });
+
+  test('past the rate limit: RateLimitError with retry-after and x-ratelimit headers', async () => {
+    const client = new OpenAI({ baseURL: base, apiKey: key, maxRetries: 0 });
+    let error;
+    for (let i = 0; i < 6 && !error; i++) {
+      try {
+        await client.models.list();
+      } catch (e) {
+        error = e;
+      }
+    }
+    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+    assert.equal(error.status, 429);
+    assert.equal(error.headers.get('x-ratelimit-limit-requests'), '4');
+    assert.equal(error.headers.get('x-ratelimit-remaining-requests'), '0');
+    assert.ok(Number(error.headers.get('retry-after')) >= 1);
   });
 });

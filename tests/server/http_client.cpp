@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,7 +109,9 @@ void HttpConnection::send_raw(const std::string& bytes) {
 
 void HttpConnection::send_request(const std::string& method, const std::string& target,
                                   const std::string& body, const Headers& headers, bool keep_alive) {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  bool has_host = false;
+  for (const auto& [k, v] : headers) has_host = has_host || strcasecmp(k.c_str(), "host") == 0;
+  std::string req = method + " " + target + " HTTP/1.1\r\n" + (has_host ? "" : "Host: 127.0.0.1\r\n");
   if (!keep_alive) req += "Connection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") {

@@ -40,10 +40,12 @@ WsClient::WsClient(const std::string& host, int port, Options options) : ws_(ioc
   if (options.receive_buffer > 0)
     ws_.next_layer().set_option(net::socket_base::receive_buffer_size(options.receive_buffer));
   ws_.next_layer().connect(ep);
-  if (!options.origin.empty()) {
-    ws_.set_option(websocket::stream_base::decorator([origin = options.origin](websocket::request_type& req) {
-      req.set(beast::http::field::origin, origin);
-    }));
+  if (!options.origin.empty() || !options.headers.empty()) {
+    ws_.set_option(websocket::stream_base::decorator(
+        [origin = options.origin, headers = options.headers](websocket::request_type& req) {
+          if (!origin.empty()) req.set(beast::http::field::origin, origin);
+          for (const auto& [k, v] : headers) req.set(k, v);
+        }));
   }
   websocket::response_type res;
   const auto ec = run(
@@ -56,6 +58,7 @@ WsClient::WsClient(const std::string& host, int port, Options options) : ws_(ioc
     throw std::runtime_error("websocket handshake failed: " + ec.message() + " (HTTP " +
                              std::to_string(res.result_int()) + ")");
   }
+  protocol_ = std::string(res[beast::http::field::sec_websocket_protocol]);
   ws_.read_message_max(0);
 }
 

@@ -22,6 +22,7 @@ class WsClient {
     std::string path = "/api/ws";
     std::string origin;      // sent as Origin when not empty
     int receive_buffer = 0;  // SO_RCVBUF before connecting (0: the system's)
+    std::vector<std::pair<std::string, std::string>> headers;  // more upgrade request headers
   };
   // Connects and completes the handshake; throws std::runtime_error naming the failure.
   WsClient(const std::string& host, int port, Options options);
@@ -39,6 +40,8 @@ class WsClient {
   std::vector<json> until_closed(std::chrono::milliseconds timeout = 10s);
   // The close code the server sent (0 if none).
   int close_code() const { return close_code_; }
+  // The handshake response's Sec-WebSocket-Protocol ("" when none).
+  const std::string& protocol() const { return protocol_; }
   // A close handshake, or just the TCP connection dropped.
   void close();
   void drop();
@@ -48,6 +51,7 @@ class WsClient {
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   boost::beast::flat_buffer buffer_;
   int close_code_ = 0;
+  std::string protocol_;
   boost::beast::error_code run(const std::function<void(std::function<void(boost::beast::error_code)>)>& op,
                                std::chrono::milliseconds timeout);
 };

@@ -16,9 +16,10 @@ void WsTest::SetUp() {
 
 ServerProcess& WsTest::server(int parallel) {
   if (!server_) {
+    models_dir_ = temp_dir("ws-models");
     server_ = std::make_unique<ServerProcess>(
         std::vector<std::string>{"--model", model_.string(), "--port", "0", "-t", "1", "--parallel",
-                                 std::to_string(parallel), "--models-dir", temp_dir("ws-models").string()});
+                                 std::to_string(parallel), "--models-dir", models_dir_.string()});
   }
   return *server_;
 }

@@ -34,6 +34,7 @@ class WsTest : public ::testing::Test {
   static std::string joined_text(const std::vector<json>& messages, const std::string& id);
 
   std::filesystem::path model_;
+  std::filesystem::path models_dir_;  // the server's --models-dir (empty but for what a test puts there)
 
  private:
   std::unique_ptr<ServerProcess> server_;

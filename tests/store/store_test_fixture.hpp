@@ -7,6 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "core/error.hpp"
+#include "store/postgres_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "test_location.hpp"
 
@@ -30,6 +33,32 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<TestLocation> loc_;
   std::unique_ptr<Store> store_;
 };
+
+// The store at `loc` migrated only up to `version`: an older database to upgrade.
+inline std::unique_ptr<Store> open_store_at_version(const TestLocation& loc, int version) {
+  if (loc.backend() == "sqlite") return std::make_unique<SqliteStore>(loc.location(), version);
+  return std::make_unique<PostgresStore>(loc.location(), version);
+}
+
+inline ConversationQuery conversation_query(const std::string& search, int limit, int offset) {
+  ConversationQuery q;
+  q.search = search;
+  q.limit = limit;
+  q.offset = offset;
+  return q;
+}
+
+// Expects `f` to throw InvalidArgument with `field` in its message.
+template <class F>
+void expect_invalid(F&& f, const std::string& field) {
+  try {
+    f();
+    ADD_FAILURE() << "expected InvalidArgument naming " << field;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+    EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+  }
+}
 
 inline std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 

@@ -39,17 +39,6 @@ std::string json_quote(const std::string& s) {
 
 int latest_version() { return sqlite_migrations().back().version; }
 
-template <class F>
-void expect_invalid(F&& f, const std::string& field) {
-  try {
-    f();
-    ADD_FAILURE() << "expected InvalidArgument naming " << field;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
-    EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
-  }
-}
-
 TemplateVersion make_template(const std::string& id, const std::string& name, const std::string& body) {
   TemplateVersion t;
   t.id = id;
@@ -220,30 +209,30 @@ TEST_P(StoreTest, ListNewestFirstWithPaging) {
     ids.push_back(store_->create_conversation(c).id);
   }
   store_->append_message(ids[1], make_message("user", "bump"));  // now the newest
-  auto page = store_->list_conversations({"", 2, 0});
+  auto page = store_->list_conversations(conversation_query("", 2, 0));
   EXPECT_EQ(page.total, 5);
   ASSERT_EQ(page.items.size(), 2u);
   EXPECT_EQ(page.items[0].id, ids[1]);
   EXPECT_EQ(page.items[0].message_count, 1);
   EXPECT_TRUE(page.items[0].messages.empty());
   EXPECT_EQ(page.items[1].id, ids[4]);
-  page = store_->list_conversations({"", 2, 2});
+  page = store_->list_conversations(conversation_query("", 2, 2));
   ASSERT_EQ(page.items.size(), 2u);
   EXPECT_EQ(page.items[0].id, ids[3]);
   EXPECT_EQ(page.items[1].id, ids[2]);
-  page = store_->list_conversations({"", 2, 4});
+  page = store_->list_conversations(conversation_query("", 2, 4));
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].id, ids[0]);
-  page = store_->list_conversations({"", 200, 10});
+  page = store_->list_conversations(conversation_query("", 200, 10));
   EXPECT_TRUE(page.items.empty());
   EXPECT_EQ(page.total, 5);
 }
 
 TEST_P(StoreTest, ListRejectsBadLimits) {
-  expect_invalid([&] { store_->list_conversations({"", 0, 0}); }, "limit");
-  expect_invalid([&] { store_->list_conversations({"", 201, 0}); }, "limit");
-  expect_invalid([&] { store_->list_conversations({"", 10, -1}); }, "offset");
-  expect_invalid([&] { store_->list_conversations({kBadUtf8, 10, 0}); }, "search");
+  expect_invalid([&] { store_->list_conversations(conversation_query("", 0, 0)); }, "limit");
+  expect_invalid([&] { store_->list_conversations(conversation_query("", 201, 0)); }, "limit");
+  expect_invalid([&] { store_->list_conversations(conversation_query("", 10, -1)); }, "offset");
+  expect_invalid([&] { store_->list_conversations(conversation_query(kBadUtf8, 10, 0)); }, "search");
 }
 
 TEST_P(StoreTest, SearchNeedsEveryWordInTitleOrMessages) {
@@ -257,7 +246,7 @@ TEST_P(StoreTest, SearchNeedsEveryWordInTitleOrMessages) {
   const std::string travel = add("Travel", {"Best pasta in Rome", "50% off: a_b"});
   const std::string other = add("Other \xC3\x89t\xC3\xA9", {"nothing \xF0\x9F\x98\x80 here"});
   auto ids = [&](const std::string& search) {
-    auto page = store_->list_conversations({search, 50, 0});
+    auto page = store_->list_conversations(conversation_query(search, 50, 0));
     std::set<std::string> out;
     for (const auto& c : page.items) out.insert(c.id);
     EXPECT_EQ(page.total, static_cast<int>(out.size())) << search;
@@ -276,7 +265,7 @@ TEST_P(StoreTest, SearchNeedsEveryWordInTitleOrMessages) {
   // Case folding is ASCII only, the same in both back ends.
   EXPECT_EQ(ids("\xC3\xA9t\xC3\xA9"), (std::set<std::string>{}));
   EXPECT_EQ(ids("").size(), 3u);
-  auto page = store_->list_conversations({"pasta", 1, 1});
+  auto page = store_->list_conversations(conversation_query("pasta", 1, 1));
   EXPECT_EQ(page.total, 2);
   EXPECT_EQ(page.items.size(), 1u);
 }
@@ -444,7 +433,9 @@ TEST_P(StoreTest, OddTextRoundTripsInEveryField) {
   EXPECT_EQ(got->messages[0].model, kOdd);
   EXPECT_EQ(got->messages[0].timings_json, kOdd);
   EXPECT_EQ(got->messages[0].logprobs_json, kOdd);
-  EXPECT_EQ(store_->list_conversations({"drop conversations; -- 100% \\0 $1 ?1", 10, 0}).total, 1);
+  EXPECT_EQ(
+      store_->list_conversations(conversation_query("drop conversations; -- 100% \\0 $1 ?1", 10, 0)).total,
+      1);
   EXPECT_TRUE(store_->rename_conversation(kOdd, kOdd + kOdd));
   EXPECT_EQ(store_->get_conversation(kOdd)->title, kOdd + kOdd);
 
@@ -509,17 +500,14 @@ TEST_P(StoreTest, FreshStoreIsAtTheLatestVersionAndReopeningChangesNothing) {
 TEST_P(StoreTest, OlderSchemaIsMigratedOnOpen) {
   store_.reset();
   auto older = TestLocation::make(GetParam());
-  std::unique_ptr<Store> v1;
-  if (GetParam() == "sqlite") {
-    v1 = std::make_unique<SqliteStore>(older->location(), 1);
-  } else {
-    v1 = std::make_unique<PostgresStore>(older->location(), 1);
-  }
+  auto v1 = open_store_at_version(*older, 1);
   EXPECT_EQ(v1->schema_version(), 1);
-  Conversation c;
-  c.title = "from v1";
-  auto id = v1->create_conversation(c).id;
   v1.reset();
+  // A row as schema 1 has it (the store's code writes the latest schema's columns).
+  const std::string id = "c1";
+  older->exec(
+      "INSERT INTO conversations (id, title, model, params_json, created_at, updated_at, touch_seq) VALUES "
+      "('c1', 'from v1', '', '{}', 1, 1, 1)");
   auto migrated = open_store(older->location());
   EXPECT_EQ(migrated->schema_version(), latest_version());
   EXPECT_EQ(migrated->get_conversation(id)->title, "from v1");

@@ -112,7 +112,7 @@ TEST_P(StoreTest, KilledWriterLosesNothingCommitted) {
   std::map<std::string, std::set<int64_t>> stored;
   int seen = 0;
   for (int offset = 0;; offset += 200) {
-    auto page = store_->list_conversations({"", 200, offset});
+    auto page = store_->list_conversations(conversation_query("", 200, offset));
     for (const auto& head : page.items) {
       auto c = store_->get_conversation(head.id);
       ASSERT_TRUE(c);

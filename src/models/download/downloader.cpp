@@ -9,11 +9,13 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cache/sha256.hpp"
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "models/download/disk_space.hpp"
 #include "models/download/http_client.hpp"
 
@@ -70,7 +72,9 @@ bool read_sidecar(const fs::path& path, Sidecar& out) {
   std::ifstream in(path);
   if (!in) return false;
   try {
-    const auto j = nlohmann::json::parse(in);
+    // Bounded like all JSON from outside: a deep sidecar is foreign too (start over), never a crash.
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const auto j = parse_json_bounded<nlohmann::json>(text, path.string());
     out.sha256 = j.value("sha256", "");
     out.etag = j.value("etag", "");
     out.size = j.value("size", uint64_t{0});

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "models/download/http_client.hpp"
 #include "models/hub/names.hpp"
 
@@ -103,7 +104,10 @@ std::string lower(std::string s) {
 
 nlohmann::json parse_json(const HttpResponse& r, const std::string& what) {
   try {
-    return nlohmann::json::parse(r.body);
+    // Bounded before nlohmann builds a value: a hostile endpoint could nest past the stack.
+    return parse_json_bounded<nlohmann::json>(r.body, "the Hub's answer for " + what);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::Internal, e.what());
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Internal, "the Hub's answer for " + what + " is not JSON: " + e.what());
   }

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "models/download/disk_space.hpp"
 #include "models/download/http_client.hpp"
 #include "models/hub/names.hpp"
@@ -65,7 +67,9 @@ void write_manifest(const PullResult& r) {
   try {
     std::ifstream in(path);
     if (in) {
-      const auto old = nlohmann::json::parse(in);
+      // Bounded like all JSON from outside: a foreign or hostile manifest is replaced, never a crash.
+      const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      const auto old = parse_json_bounded<nlohmann::json>(text, path.string());
       if (old.contains("pulls") && old["pulls"].is_array())
         for (const auto& p : old["pulls"])
           if (p.is_object() && p.value("files", nlohmann::json::array()) != nlohmann::json::array() &&

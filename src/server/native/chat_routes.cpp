@@ -104,9 +104,11 @@ std::vector<store::ChatMessage> messages_from(const json& list, const std::strin
   return out;
 }
 
-store::Conversation existing(store::Store& store, const std::string& id) {
+// A conversation the caller may see: a key other than an admin key sees only
+// those its own requests created; others are "not found", as if absent.
+store::Conversation existing(store::Store& store, const std::string& id, const access::Principal& who) {
   auto c = store.get_conversation(id);
-  if (!c)
+  if (!c || (!who.sees_all_history() && c->owner != who.owner()))
     throw ApiError(status::not_found, "no conversation '" + id + "'", "id", "invalid_request_error",
                    "conversation_not_found");
   return std::move(*c);
@@ -133,6 +135,7 @@ void list(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   if (!utf8::is_valid(query.search)) bad("q", "'q' is not valid UTF-8");
   query.limit = int_param(q, "limit", 50, 1, 200);
   query.offset = int_param(q, "offset", 0, 0, 1 << 30);
+  if (!ex->principal().sees_all_history()) query.owner = ex->principal().owner();
   const auto page = store.list_conversations(query);
   ojson items = ojson::array();
   for (const auto& c : page.items) items.push_back(conversation_summary_json(c));
@@ -145,6 +148,7 @@ void list(const std::shared_ptr<Exchange>& ex, store::Store& store) {
 void create(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   const json body = openai::parse_body(*ex);
   store::Conversation c;
+  c.owner = ex->principal().owner();
   c.title = title_field(body, false);
   if (const auto m = body.find("model"); m != body.end() && !m->is_null()) {
     if (!m->is_string()) bad("model", "'model' must be a string");
@@ -160,13 +164,13 @@ void create(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   const auto created = store.create_conversation(c);
   ojson added = ojson::array();
   append_all(store, created.id, c.title.empty(), msgs, added);
-  ex->send_ordered_json(status::created, conversation_json(existing(store, created.id)));
+  ex->send_ordered_json(status::created, conversation_json(existing(store, created.id, ex->principal())));
 }
 
 void append(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   const auto& id = ex->path_params().at(0);
   const json body = openai::parse_body(*ex);
-  const auto c = existing(store, id);
+  const auto c = existing(store, id, ex->principal());
   const bool many = body.contains("messages");
   const auto msgs = many ? messages_from(body["messages"], "messages")
                          : std::vector<store::ChatMessage>{message_from(body, "")};
@@ -179,13 +183,15 @@ void rename(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   const auto& id = ex->path_params().at(0);
   const json body = openai::parse_body(*ex);
   const std::string title = title_field(body, true);
-  if (!store.rename_conversation(id, title)) existing(store, id);  // throws the 404
-  ex->send_ordered_json(status::ok, conversation_summary_json(existing(store, id)));
+  existing(store, id, ex->principal());  // the 404 for a missing one, or another key's
+  if (!store.rename_conversation(id, title)) existing(store, id, ex->principal());
+  ex->send_ordered_json(status::ok, conversation_summary_json(existing(store, id, ex->principal())));
 }
 
 void remove(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   const auto& id = ex->path_params().at(0);
-  if (!store.delete_conversation(id)) existing(store, id);
+  existing(store, id, ex->principal());
+  if (!store.delete_conversation(id)) existing(store, id, ex->principal());
   ex->send_json(status::ok, {{"id", id}, {"deleted", true}});
 }
 
@@ -195,7 +201,7 @@ void export_conversation(const std::shared_ptr<Exchange>& ex, store::Store& stor
   const std::string format = q.get("format").value_or("json");
   if (format != "json" && format != "markdown" && format != "md")
     bad("format", "'format' must be json or markdown (got '" + format + "')");
-  const auto c = existing(store, id);
+  const auto c = existing(store, id, ex->principal());
   if (format == "json") {
     const std::string name = export_file_name(c, "json");
     ex->send(status::ok, conversation_json(c).dump(2, ' ', false, ojson::error_handler_t::replace) + "\n",
@@ -218,7 +224,8 @@ void add_chat_routes(Router& router, store::Store& store) {
   route(http::verb::get, "/api/chat/history", list);
   route(http::verb::post, "/api/chat/history", create);
   route(http::verb::get, "/api/chat/history/{id}", [](const std::shared_ptr<Exchange>& ex, store::Store& s) {
-    ex->send_ordered_json(status::ok, conversation_json(existing(s, ex->path_params().at(0))));
+    ex->send_ordered_json(status::ok,
+                          conversation_json(existing(s, ex->path_params().at(0), ex->principal())));
   });
   route(http::verb::patch, "/api/chat/history/{id}", rename);
   route(http::verb::delete_, "/api/chat/history/{id}", remove);

@@ -8,6 +8,7 @@
 #include "core/paths.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
+#include "server/access_guard.hpp"
 #include "server/api_error.hpp"
 #include "server/cache_routes.hpp"
 #include "server/keep_alive.hpp"
@@ -196,7 +197,10 @@ void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   if (target.empty())
     throw ApiError(status::bad_request, "name the model to load in 'model' (a path or a name)", "model");
   const bool stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
-  host.resolve(target);  // 404 now rather than after the stream began
+  // 404 (or 403 for a path outside the models folders, or a model the key may not use) before the stream
+  // begins.
+  check_model_access(ex->principal(), host, target);
+  ex->set_usage(target, 0);
   // Loading takes a while: it runs off the I/O thread; progress streams as SSE when asked.
   if (stream) ex->begin_stream();
   host.run_in_background([ex, &host, target, stream, use] {
@@ -299,6 +303,7 @@ void add_routes(Router& router, ModelHost& host, models::Registry* registry) {
                // {"model": name} unloads that one; no name unloads every model.
                const json body = ex->request().body().empty() ? json::object() : openai::parse_body(*ex);
                const std::string name = model_field(body);
+               ex->set_usage(name, 0);
                if (name.empty()) {
                  json ids = json::array();
                  for (const auto& m : host.loaded()) ids.push_back(m->id);

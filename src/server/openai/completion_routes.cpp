@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "server/access_guard.hpp"
 #include "server/api_error.hpp"
 #include "server/cached_generation.hpp"
 #include "server/chat_recording.hpp"
@@ -42,12 +43,13 @@ std::shared_ptr<HostedModel> model_or_load(const std::shared_ptr<Exchange>& ex, 
   const std::string requested = requested_model(body);
   const UseOptions use = use_options_from(body);
   if (auto m = host.find(requested)) {
+    check_model_access(ex->principal(), host, m->path);
     host.touch(*m, use);
     return m;
   }
   if (requested.empty()) return model_for(host, requested);  // nothing loaded: 503 or 404
   try {
-    host.resolve(requested);
+    check_model_access(ex->principal(), host, host.resolve(requested));
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::NotFound) throw;
     throw ApiError(status::not_found, "model '" + requested + "' is not loaded and " + e.what(), "model",
@@ -129,6 +131,7 @@ void on_token(Run& run, const engine::TokenEvent& ev) {
 }
 
 void on_done(Run& run, const engine::GenerationResult& r) {
+  run.ex->set_usage(run.ids.model, r.timings.prompt_tokens);
   if (r.stop_reason == engine::StopReason::Cancelled) {
     // The client left (or the server is stopping): end what can still be ended.
     if (run.stream) {
@@ -276,6 +279,20 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   ex->on_disconnect(std::move(cancel));
 }
 
+// The engine builds a request's grammar (from a JSON Schema or the tools) only
+// when it admits the request, on its own thread, where a refusal would end an
+// accepted request. Built and freed here too, so that a schema or grammar that
+// llama.cpp refuses is a 400 naming the field before anything is queued or sent.
+void check_constraints(const HostedModel& m, const engine::SamplingParams& s) {
+  if (s.grammar.empty() && s.json_schema.empty()) return;
+  const char* field = s.grammar.empty() ? "response_format.json_schema" : "tools";
+  try {
+    engine::check_grammar(*m.model, s);
+  } catch (const Error& e) {
+    throw ApiError(status::bad_request, std::string(field) + ": " + e.what(), field);
+  }
+}
+
 // tools / tool_choice / parallel_tool_calls → chat options. Returns whether tools are in play.
 bool parse_tools(const json& body, engine::ChatOptions& opts) {
   const auto it = body.find("tools");
@@ -344,7 +361,12 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host, cons
   }
   opts.messages_json = messages.dump();
   const bool tools = parse_tools(body, opts);
-  auto prompt = std::make_shared<engine::ChatPrompt>(model->chat->format_openai(opts));
+  std::shared_ptr<engine::ChatPrompt> prompt;
+  try {
+    prompt = std::make_shared<engine::ChatPrompt>(model->chat->format_openai(opts));
+  } catch (const engine::ChatInputError& e) {
+    throw ApiError(status::bad_request, e.what(), e.field());
+  }
   spdlog::debug("chat prompt: {} chars, grammar {} chars{}, {} trigger patterns, {} trigger tokens",
                 prompt->text.size(), prompt->grammar.size(), prompt->grammar_lazy ? " (lazy)" : "",
                 prompt->trigger_patterns.size(), prompt->trigger_tokens.size());
@@ -364,6 +386,7 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host, cons
     s.grammar_trigger_tokens = prompt->trigger_tokens;
     s.grammar_prefill = prompt->grammar_prefill;
   }
+  check_constraints(*model, p.generate.sampling);
   auto record = ChatRecording::from_request(store, *ex, body, parsed_messages, model->id);
   start(ex, host, model, Kind::Chat, std::move(p), tools ? prompt : nullptr, std::move(record));
 }
@@ -395,6 +418,7 @@ void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
     throw ApiError(status::bad_request, "'echo' is not supported", "echo");
   const std::string schema = parse_response_format(body);
   if (!schema.empty()) p.generate.sampling.json_schema = schema;
+  check_constraints(*model, p.generate.sampling);
   p.generate.prompt = model->model->tokenize_prompt(prompt);
   start(ex, host, model, Kind::Text, std::move(p));
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/json_limits.hpp"
 #include "core/utf8.hpp"
 #include "server/api_error.hpp"
 
@@ -59,8 +60,18 @@ json parse_body(const Exchange& ex) {
     throw ApiError(status::unsupported_media_type,
                    "Content-Type must be application/json (got '" + type + "')", "", "invalid_request_error");
   }
-  if (!utf8::is_valid(req.body())) bad("", "the request body is not valid UTF-8");
-  json body = json::parse(req.body(), nullptr, false);
+  return parse_body_text(req.body());
+}
+
+json parse_body_text(std::string_view text) {
+  if (!utf8::is_valid(text)) bad("", "the request body is not valid UTF-8");
+  json body;
+  try {
+    // Bounded before nlohmann builds a value: copying or dumping a deeper one recurses past the stack.
+    body = parse_json_bounded<json>(text, "the request body", false);
+  } catch (const Error& e) {
+    bad("", e.what());
+  }
   if (body.is_discarded()) bad("", "the request body is not valid JSON");
   if (!body.is_object()) bad("", "the request body must be a JSON object");
   return body;

@@ -4,6 +4,7 @@
 // are ignored, as OpenAI's own API does.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/chat_format.hpp"
@@ -24,6 +25,8 @@ struct ParsedRequest {
 
 // Body → JSON object; checks Content-Type and UTF-8 (400/415 otherwise).
 nlohmann::json parse_body(const Exchange& ex);
+// The body's text → JSON object: UTF-8, nesting at most kMaxJsonDepth, an object (400 otherwise).
+nlohmann::json parse_body_text(std::string_view text);
 
 // The fields shared by /v1/completions and /v1/chat/completions.
 ParsedRequest parse_common(const nlohmann::json& body, int n_vocab);

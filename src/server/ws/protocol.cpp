@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
+#include "core/json_limits.hpp"
 #include "core/utf8.hpp"
 #include "server/api_error.hpp"
 #include "server/model_host.hpp"
@@ -162,10 +163,16 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 Command parse_command(std::string_view text) {
   json msg;
   try {
-    msg = json::parse(text);
+    // Bounded before nlohmann builds a value: copying or dumping a deeper one recurses past the stack.
+    msg = parse_json_bounded<json>(text, "the message");
+  } catch (const Error& e) {
+    throw ProtocolError("invalid_request", e.what());
   } catch (const json::parse_error& e) {
     throw ProtocolError("invalid_request",
                         "the message is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {
+    // out_of_range: a number too large for a double (1e400) is the client's too, not a server error.
+    throw ProtocolError("invalid_request", std::string("the message is not valid JSON: ") + e.what());
   }
   if (!msg.is_object()) throw ProtocolError("invalid_request", "the message must be a JSON object");
   Reader r;
@@ -299,6 +306,7 @@ const char* error_type_for(ErrorKind kind) {
     case ErrorKind::OutOfMemory: return "out_of_memory";
     case ErrorKind::Cancelled: return "cancelled";
     case ErrorKind::Unavailable: return "unavailable";
+    case ErrorKind::Forbidden: return "forbidden";
     case ErrorKind::Internal: return "server_error";
   }
   return "server_error";

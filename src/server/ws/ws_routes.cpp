@@ -15,9 +15,10 @@ bool origin_allowed(const Request& request, const std::vector<std::string>& allo
 void add_websocket_routes(Router& router, ModelHost& host, std::vector<std::string> allowed_origins) {
   router.add_websocket(
       "/api/ws",
-      [&host, allowed = std::move(allowed_origins)](boost::beast::tcp_stream stream,
-                                                    Request request) -> std::shared_ptr<LongConnection> {
-        auto session = std::make_shared<WsSession>(std::move(stream), host);
+      [&host, allowed = std::move(allowed_origins)](
+          boost::beast::tcp_stream stream, Request request,
+          UpgradeContext context) -> std::shared_ptr<LongConnection> {
+        auto session = std::make_shared<WsSession>(std::move(stream), host, std::move(context));
         if (!origin_allowed(request, allowed)) {
           const std::string origin(request[http::field::origin]);
           session->refuse(std::move(request),

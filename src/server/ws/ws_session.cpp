@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "server/access_guard.hpp"
 #include "server/api_error.hpp"
 #include "server/cached_generation.hpp"
 
@@ -40,8 +41,12 @@ std::string mib(size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + "
 
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream stream, ModelHost& host, SessionLimits limits)
-    : ws_(std::move(stream)), host_(host), limits_(limits), close_timer_(ws_.get_executor()) {
+WsSession::WsSession(beast::tcp_stream stream, ModelHost& host, UpgradeContext context, SessionLimits limits)
+    : ws_(std::move(stream)),
+      host_(host),
+      context_(std::move(context)),
+      limits_(limits),
+      close_timer_(ws_.get_executor()) {
   peer_ = peer_of(ws_.next_layer());
 }
 
@@ -51,8 +56,26 @@ void WsSession::start(Request request) {
   upgrade_ = std::move(request);
   // Pings keep idle connections honest; a peer that stops answering is dropped.
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, "rmm"); }));
+  // A browser that sends its key as the subprotocol "rmm-key.KEY" offers "rmm" beside it; the answer
+  // names "rmm" (never the key), as browsers fail a handshake that answers none of those offered.
+  bool offers_rmm = false;
+  {
+    const std::string offered(upgrade_[http::field::sec_websocket_protocol]);
+    size_t pos = 0;
+    while (pos <= offered.size() && !offers_rmm) {
+      size_t end = offered.find(',', pos);
+      if (end == std::string::npos) end = offered.size();
+      std::string p = offered.substr(pos, end - pos);
+      p.erase(0, p.find_first_not_of(' '));
+      p.erase(p.find_last_not_of(' ') + 1);
+      offers_rmm = p == kWsProtocol;
+      pos = end + 1;
+    }
+  }
+  ws_.set_option(websocket::stream_base::decorator([offers_rmm](websocket::response_type& res) {
+    res.set(http::field::server, "rmm");
+    if (offers_rmm) res.set(http::field::sec_websocket_protocol, kWsProtocol);
+  }));
   ws_.read_message_max(limits_.hard_message_bytes);
   ws_.async_accept(upgrade_, [self = shared_from_this()](beast::error_code ec) {
     if (ec) {
@@ -155,7 +178,8 @@ void WsSession::handle_load(LoadCommand cmd) {
                           " loads sent on this connection are still running; wait for one to complete",
                       cmd.id);
   try {
-    host_.resolve(cmd.model);  // a missing model is answered now rather than from the loader thread
+    // A missing model (or one the key may not use) is answered now rather than from the loader thread.
+    check_model_access(context_.principal, host_, cmd.model);
   } catch (const Error& e) {
     return send_error(error_type_for(e.kind()), e.what(), cmd.id);
   }
@@ -219,6 +243,11 @@ void WsSession::handle_generate(GenerateCommand cmd) {
     if (host_.loading()) return send_error("no_model", "the model is still loading", id);
     return send_error("no_model", R"(no model is loaded: send {"type":"load","model":...} first)", id);
   }
+  try {
+    check_model_access(context_.principal, host_, m->path);
+  } catch (const Error& e) {
+    return send_error(error_type_for(e.kind()), e.what(), id);
+  }
   auto& eng = *m->engine;
   if (eng.queued() >= host_.options().max_queue) {
     return send_error(
@@ -236,28 +265,71 @@ void WsSession::handle_generate(GenerateCommand cmd) {
     auto g = std::make_shared<Generation>();
     g->id = id;
     g->model = m;
+    auto plan = plan_generation(host_, *m, req, cache::Policy{cmd.cache, cmd.cache});
+    // Each generation counts against the key's rate limits and goes to the audit log, as a /v1 request does.
+    AccessGuard* guard = context_.guard;
+    if (guard) {
+      if (auto r = guard->admit_generation(context_.principal)) {
+        std::string retry;
+        for (const auto& [k, v] : r->headers) {
+          if (k == "Retry-After") retry = " (retry after " + v + " s)";
+        }
+        return send_error("rate_limited", r->message + retry, id);
+      }
+    }
+    store::AuditEntry audit;
+    audit.time = unix_ms();
+    audit.client = context_.client;
+    audit.method = "WS";
+    audit.route = "/api/ws";
+    audit.model = m->id;
+    const auto started = std::chrono::steady_clock::now();
+    // Ends the stream count and writes the audit entry exactly once, however the generation ends.
+    auto finish = [guard, principal = context_.principal, audit, started](int status, int prompt,
+                                                                          int completion) mutable {
+      if (!guard) return;
+      audit.status = status;
+      audit.prompt_tokens = prompt;
+      audit.completion_tokens = completion;
+      audit.duration_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+              .count();
+      guard->generation_done(principal, std::move(audit));
+      guard = nullptr;
+    };
+    auto finish_once = std::make_shared<decltype(finish)>(std::move(finish));
     // Callbacks run on the engine thread: serialize there, hand the text to the strand, never wait.
     auto weak = weak_from_this();
     auto ex = ws_.get_executor();
-    auto plan = plan_generation(host_, *m, req, cache::Policy{cmd.cache, cmd.cache});
-    g->cancel = start_generation(
-        host_, m, std::move(plan), std::move(req),
-        [weak, ex, g](const engine::TokenEvent& ev) {
-          net::post(ex, [weak, g, msg = token_message(g->id, ev)]() mutable {
-            if (auto self = weak.lock()) self->on_token(g, std::move(msg));
+    try {
+      g->cancel = start_generation(
+          host_, m, std::move(plan), std::move(req),
+          [weak, ex, g](const engine::TokenEvent& ev) {
+            net::post(ex, [weak, g, msg = token_message(g->id, ev)]() mutable {
+              if (auto self = weak.lock()) self->on_token(g, std::move(msg));
+            });
+          },
+          [weak, ex, g, finish_once, peer = peer_,
+           held_limit = limits_.max_held_bytes](const engine::GenerationResult& r) {
+            const std::string note = g->overflowed ? "stopped by the server: more than " + mib(held_limit) +
+                                                         " of tokens were held while paused"
+                                                   : "";
+            spdlog::info("ws {}: generation '{}' {} after {} tokens ({:.1f} ms)", peer, g->id,
+                         finish_reason(r.stop_reason), r.timings.generated_tokens,
+                         r.timings.prompt_ms + r.timings.generation_ms);
+            const int status = r.stop_reason == engine::StopReason::Cancelled ? 499
+                               : r.stop_reason != engine::StopReason::Error   ? 200
+                               : r.error_kind == ErrorKind::Unavailable       ? 503
+                                                                              : 500;
+            (*finish_once)(status, r.timings.prompt_tokens, r.timings.generated_tokens);
+            net::post(ex, [weak, g, msg = complete_message(g->id, r, note)]() mutable {
+              if (auto self = weak.lock()) self->on_done(g, std::move(msg));
+            });
           });
-        },
-        [weak, ex, g, peer = peer_, held_limit = limits_.max_held_bytes](const engine::GenerationResult& r) {
-          const std::string note = g->overflowed ? "stopped by the server: more than " + mib(held_limit) +
-                                                       " of tokens were held while paused"
-                                                 : "";
-          spdlog::info("ws {}: generation '{}' {} after {} tokens ({:.1f} ms)", peer, g->id,
-                       finish_reason(r.stop_reason), r.timings.generated_tokens,
-                       r.timings.prompt_ms + r.timings.generation_ms);
-          net::post(ex, [weak, g, msg = complete_message(g->id, r, note)]() mutable {
-            if (auto self = weak.lock()) self->on_done(g, std::move(msg));
-          });
-        });
+    } catch (...) {
+      (*finish_once)(400, 0, 0);
+      throw;
+    }
     generations_[id] = std::move(g);
   } catch (const Error& e) {
     send_error(error_type_for(e.kind()), e.what(), id);

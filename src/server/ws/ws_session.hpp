@@ -36,7 +36,9 @@ struct SessionLimits {
 
 class WsSession : public LongConnection, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(boost::beast::tcp_stream stream, ModelHost& host, SessionLimits limits = {});
+  // `context`: who opened it (key, address) and the guard that rate limits and audits its generations.
+  WsSession(boost::beast::tcp_stream stream, ModelHost& host, UpgradeContext context = {},
+            SessionLimits limits = {});
   ~WsSession();
   WsSession(const WsSession&) = delete;
   WsSession& operator=(const WsSession&) = delete;
@@ -76,6 +78,7 @@ class WsSession : public LongConnection, public std::enable_shared_from_this<WsS
 
   Websocket ws_;
   ModelHost& host_;
+  UpgradeContext context_;
   SessionLimits limits_;
   std::string peer_;
   Request upgrade_;
