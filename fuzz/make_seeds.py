@@ -102,7 +102,9 @@ def deep_json(kind, corpus):
         for shape in ("arrays", "objects"):
             d = deep(depth, shape)
             (corpus / f"deep-{shape}-{depth}.json").write_text(d)
-            if kind == "openai":
+            if kind == "ws":
+                doc = '{"type":"generate","id":"g","messages":[{"role":"user","content":"x"}],"params":' + d + '}'
+            elif kind == "openai":
                 doc = ('{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema",'
                        '"json_schema":{"name":"x","schema":' + d + '}}}')
             else:

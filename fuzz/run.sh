@@ -2,7 +2,7 @@
 # Builds the libFuzzer target with clang in its own build directory and runs
 # it. Usage: fuzz/run.sh [SECONDS] [more libFuzzer flags...]
 #   SECONDS          how long to fuzz (default 60)
-#   RMM_FUZZ_TARGET  fuzz_gguf (default), fuzz_openai_request, fuzz_prompt_template, fuzz_hub_names
+#   RMM_FUZZ_TARGET  fuzz_gguf (default), fuzz_openai_request, fuzz_ws_message, fuzz_prompt_template, fuzz_hub_names
 #                    or fuzz_worker_wire
 #   RMM_FUZZ_BUILD   build directory (default build-fuzz at the repository root)
 #   RMM_LLAMA_DIR    llama.cpp source (default: what scripts/fetch-llama.sh prints)
@@ -34,6 +34,19 @@ if [ "$target" = fuzz_openai_request ]; then
   printf '%s' '{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"x"}]},{"role":"assistant"}],"n":1,"frequency_penalty":1,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}}' >"$corpus/chat.json"
   # Nesting at and past kMaxJsonDepth (64): 65, 1000 and 100,000 levels, bare and in a request.
   python3 "$root/fuzz/make_seeds.py" --deep-json openai "$corpus"
+  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+fi
+
+if [ "$target" = fuzz_ws_message ]; then
+  # Seeds: every command type with every field, then nesting past the bound.
+  corpus=$build/corpus-ws
+  mkdir -p "$corpus" "$build/artifacts"
+  printf '%s' '{"type":"generate","id":"g1","messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"}],"params":{"temperature":0.7,"top_p":0.9,"top_k":40,"min_p":0.05,"max_tokens":16,"seed":1,"stop":["x"],"repeat_penalty":1.1,"presence_penalty":0,"frequency_penalty":0},"alternatives":5,"model":"m","cache":false}' >"$corpus/generate.json"
+  printf '%s' '{"type":"generate","id":"g2","prompt":"Once upon a time","params":{"max_tokens":4}}' >"$corpus/prompt.json"
+  printf '%s' '{"type":"load","model":"stories260K","id":"L"}' >"$corpus/load.json"
+  printf '%s' '{"type":"pause","id":"g1"}' >"$corpus/pause.json"
+  python3 "$root/fuzz/make_seeds.py" --deep-json ws "$corpus"
   exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
 fi

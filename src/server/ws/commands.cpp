@@ -1,0 +1,208 @@
+#include "server/ws/commands.hpp"
+
+#include <climits>
+#include <cmath>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+
+#include "core/json_limits.hpp"
+#include "core/utf8.hpp"
+#include "server/api_error.hpp"
+#include "server/openai/request.hpp"
+
+namespace rmm::server::ws {
+namespace {
+
+using json = nlohmann::json;
+
+// Errors while reading one message carry its id (when known) and name the field.
+struct Reader {
+  std::string id;
+  [[noreturn]] void bad(const std::string& message) const {
+    throw ProtocolError("invalid_request", message, id);
+  }
+
+  void only(const json& obj, std::initializer_list<const char*> known, const std::string& where) const {
+    for (const auto& [key, _] : obj.items()) {
+      bool ok = false;
+      for (const char* k : known) ok = ok || key == k;
+      if (ok) continue;
+      std::string list;
+      for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
+      bad("unknown field '" + key + "' in " + where + " (known: " + list + ")");
+    }
+  }
+
+  std::string id_field(const json& msg, bool required) {
+    const auto it = msg.find("id");
+    if (it == msg.end() || it->is_null()) {
+      if (required) bad("'id' is required: a string naming the generation");
+      return "";
+    }
+    if (!it->is_string()) bad("'id' must be a string");
+    std::string v = it->get<std::string>();
+    if (v.empty()) bad("'id' must not be empty");
+    if (v.size() > kMaxIdBytes) bad("'id' is longer than " + std::to_string(kMaxIdBytes) + " bytes");
+    id = v;
+    return v;
+  }
+
+  double number(const json& v, const std::string& name) const {
+    if (!v.is_number()) bad("'" + name + "' must be a number");
+    return v.get<double>();
+  }
+
+  int64_t integer(const json& v, const std::string& name, int64_t lo, int64_t hi) const {
+    const bool integral =
+        v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+    if (!integral) bad("'" + name + "' must be an integer");
+    const double d = v.get<double>();
+    // Unsigned values above INT64_MAX would wrap in get<int64_t>; compare as doubles first.
+    if (d < static_cast<double>(lo) || d > static_cast<double>(hi))
+      bad("'" + name + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return v.is_number_unsigned() ? static_cast<int64_t>(v.get<uint64_t>()) : v.get<int64_t>();
+  }
+};
+
+void read_params(Reader& r, const json& params, engine::GenerateRequest& req) {
+  if (!params.is_object()) r.bad("'params' must be an object");
+  r.only(params,
+         {"temperature", "top_p", "top_k", "min_p", "max_tokens", "seed", "stop", "repeat_penalty",
+          "presence_penalty", "frequency_penalty"},
+         "'params'");
+  auto& s = req.sampling;
+  for (const auto& [key, v] : params.items()) {
+    if (v.is_null()) continue;  // null means "the default", as in JSON APIs generally
+    const std::string name = "params." + key;
+    if (key == "temperature") {
+      s.temperature = static_cast<float>(r.number(v, name));
+    } else if (key == "top_p") {
+      s.top_p = static_cast<float>(r.number(v, name));
+    } else if (key == "min_p") {
+      s.min_p = static_cast<float>(r.number(v, name));
+    } else if (key == "repeat_penalty") {
+      s.repeat_penalty = static_cast<float>(r.number(v, name));
+    } else if (key == "presence_penalty") {
+      s.presence_penalty = static_cast<float>(r.number(v, name));
+    } else if (key == "frequency_penalty") {
+      s.frequency_penalty = static_cast<float>(r.number(v, name));
+    } else if (key == "top_k") {
+      s.top_k = static_cast<int>(r.integer(v, name, 0, INT_MAX));
+    } else if (key == "max_tokens") {
+      req.max_tokens = static_cast<int>(r.integer(v, name, -1, INT_MAX));
+    } else if (key == "seed") {
+      s.seed = r.integer(v, name, -1, UINT32_MAX);
+    } else if (key == "stop") {
+      if (v.is_string()) {
+        req.stop.push_back(v.get<std::string>());
+      } else if (v.is_array()) {
+        if (v.size() > kMaxStopStrings)
+          r.bad("'params.stop' takes at most " + std::to_string(kMaxStopStrings) + " strings");
+        for (const auto& x : v) {
+          if (!x.is_string()) r.bad("'params.stop' must be a string or a list of strings");
+          req.stop.push_back(x.get<std::string>());
+        }
+      } else {
+        r.bad("'params.stop' must be a string or a list of strings");
+      }
+      for (const auto& x : req.stop) {
+        if (x.empty()) r.bad("'params.stop' strings must not be empty");
+      }
+    }
+  }
+  // The float fields' ranges are checked by the engine at submit, in its words.
+}
+
+GenerateCommand read_generate(Reader& r, const json& msg) {
+  GenerateCommand g;
+  g.id = r.id_field(msg, true);
+  r.only(msg, {"type", "id", "messages", "prompt", "params", "alternatives", "model", "cache"},
+         "a generate message");
+  if (const auto it = msg.find("cache"); it != msg.end() && !it->is_null()) {
+    if (!it->is_boolean()) r.bad("'cache' must be true or false");
+    g.cache = it->get<bool>();
+  }
+  if (const auto it = msg.find("model"); it != msg.end() && !it->is_null()) {
+    if (!it->is_string()) r.bad("'model' must be a string");
+    g.model = it->get<std::string>();
+  }
+  const bool has_messages = msg.contains("messages") && !msg["messages"].is_null();
+  const bool has_prompt = msg.contains("prompt") && !msg["prompt"].is_null();
+  if (has_messages && has_prompt) r.bad("give either 'messages' or 'prompt', not both");
+  if (!has_messages && !has_prompt)
+    r.bad("a generate message needs 'messages' (a list of {role, content}) or 'prompt' (a string)");
+  if (has_messages) {
+    g.chat = true;
+    try {
+      g.messages = openai::parse_messages(msg);
+    } catch (const ApiError& e) {
+      r.bad(e.what());
+    }
+  } else {
+    if (!msg["prompt"].is_string()) r.bad("'prompt' must be a string");
+    g.prompt = msg["prompt"].get<std::string>();
+    if (g.prompt.empty()) r.bad("'prompt' must not be empty");
+  }
+  if (const auto it = msg.find("params"); it != msg.end() && !it->is_null()) read_params(r, *it, g.request);
+  int alternatives = 0;
+  if (const auto it = msg.find("alternatives"); it != msg.end() && !it->is_null())
+    alternatives = static_cast<int>(r.integer(*it, "alternatives", 0, kMaxAlternatives));
+  // The stream always carries log-probabilities: they are what it is for.
+  g.request.logprobs = true;
+  g.request.top_logprobs = alternatives;
+  return g;
+}
+
+}  // namespace
+
+Command parse_command(std::string_view text) {
+  json msg;
+  try {
+    // Bounded before nlohmann builds a value: copying or dumping a deeper one recurses past the stack.
+    msg = parse_json_bounded<json>(text, "the message");
+  } catch (const Error& e) {
+    throw ProtocolError("invalid_request", e.what());
+  } catch (const json::parse_error& e) {
+    throw ProtocolError("invalid_request",
+                        "the message is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {
+    // out_of_range: a number too large for a double (1e400) is the client's too, not a server error.
+    throw ProtocolError("invalid_request", std::string("the message is not valid JSON: ") + e.what());
+  }
+  if (!msg.is_object()) throw ProtocolError("invalid_request", "the message must be a JSON object");
+  Reader r;
+  // The id first, so that later errors can carry it (a bad id is simply left out).
+  if (const auto it = msg.find("id"); it != msg.end() && it->is_string() && !it->get<std::string>().empty() &&
+                                      it->get<std::string>().size() <= kMaxIdBytes)
+    r.id = it->get<std::string>();
+  const auto type_it = msg.find("type");
+  if (type_it == msg.end() || !type_it->is_string())
+    r.bad("'type' is required: one of load, generate, stop, pause, resume");
+  const std::string type = type_it->get<std::string>();
+  if (type == "generate") return read_generate(r, msg);
+  if (type == "load") {
+    LoadCommand l;
+    l.id = r.id_field(msg, false);
+    r.only(msg, {"type", "model", "id"}, "a load message");
+    const auto it = msg.find("model");
+    if (it == msg.end() || !it->is_string() || it->get<std::string>().empty())
+      r.bad("'model' is required: a .gguf path or a model name in the models directory");
+    l.model = it->get<std::string>();
+    return l;
+  }
+  ControlCommand c{};
+  if (type == "stop") {
+    c.kind = ControlCommand::Kind::Stop;
+  } else if (type == "pause") {
+    c.kind = ControlCommand::Kind::Pause;
+  } else if (type == "resume") {
+    c.kind = ControlCommand::Kind::Resume;
+  } else {
+    r.bad("unknown message type '" + type + "' (known: load, generate, stop, pause, resume)");
+  }
+  c.id = r.id_field(msg, true);
+  r.only(msg, {"type", "id"}, "a " + type + " message");
+  return c;
+}
+
+}  // namespace rmm::server::ws
