@@ -109,6 +109,9 @@ TEST_F(Security, PathsOutsideTheModelsFoldersAreRefusedAlikeWhetherTheyExistOrNo
   // Every other place a request names a model.
   EXPECT_EQ(post("/v1/chat/completions", chat_body("/etc/passwd")).status, 403);
   EXPECT_EQ(post("/v1/completions", {{"model", "/etc/passwd"}, {"prompt", "x"}}).status, 403);
+  const json tmpl = {{"name", "T"}, {"blocks", {{{"type", "user"}, {"text", "hi"}}}}};
+  const auto run = post("/api/prompts/run", {{"template", tmpl}, {"model", "/etc/passwd"}, {"stream", false}});
+  EXPECT_EQ(run.status, 403) << run.body;
   WsClient ws("127.0.0.1", port());
   ws.send({{"type", "load"}, {"model", "/etc/passwd"}, {"id", "l"}});
   const json reply = ws.next();
