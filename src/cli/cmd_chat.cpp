@@ -261,6 +261,12 @@ int chat(ChatFlags& cf) {
 
 }  // namespace
 
+int chat_in_terminal(const GenerationFlags& gen) {
+  ChatFlags cf;
+  cf.gen = gen;
+  return chat(cf);
+}
+
 void add_chat_command(CLI::App& app, Action& action) {
   auto f = std::make_shared<ChatFlags>();
   auto* cmd = app.add_subcommand("chat", "Talk with a model in the terminal (multi-turn, chat template)");

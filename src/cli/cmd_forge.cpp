@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@ struct ForgeArgs {
   std::string vocab, name;
   unsigned threads = 0;
   bool quiet = false;
+  bool force = false;
   // Which overrides were given (CLI11 2.1 has no std::optional options).
   CLI::Option *o_type, *o_layers, *o_embd, *o_heads, *o_kv_heads, *o_ffn, *o_ctx, *o_rope, *o_eps, *o_tie,
       *o_vocab, *o_name;
@@ -115,6 +117,10 @@ forge::Spec make_spec(const ForgeArgs& a) {
 
 int run_forge(const ForgeArgs& args) {
   const forge::Spec spec = make_spec(args);
+  // A mistyped OUT must not silently replace a model (forging a large one takes minutes).
+  std::error_code ec;
+  if (!args.force && std::filesystem::exists(args.out, ec))
+    throw Error(ErrorKind::BadFile, args.out + " already exists; pass --force to overwrite it");
   forge::ForgeOptions options;
   options.threads = args.threads;
   ProgressPrinter printer;
@@ -194,6 +200,7 @@ void add_forge_command(CLI::App& app, Action& action) {
   sub->add_option("--threads", a->threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(1u, 1024u));
   sub->add_flag("--quiet,-q", a->quiet, "No progress on stderr");
+  sub->add_flag("--force", a->force, "Overwrite OUT if it exists");
   sub->callback([&action, a] { action = [a] { return run_forge(*a); }; });
 }
 

@@ -52,12 +52,23 @@ store::ModelSpeed measured_speed(const GenerationFlags& f, const engine::Generat
   return s;
 }
 
+// `echo TEXT | rmm run M` must equal `rmm run M TEXT`: the shell's final newline is not part of the prompt.
+void strip_one_final_newline(std::string& s) {
+  if (s.empty() || s.back() != '\n') return;
+  s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+}
+
 int run(RunOptions& o) {
+  // No prompt on a terminal: talk, as `ollama run` does (before finalizing, which chat does itself).
+  if (!o.prompt_given && isatty(STDIN_FILENO)) return chat_in_terminal(o.gen);
   finalize_generation_flags(o.gen);
   if (!o.prompt_given) {
-    if (isatty(STDIN_FILENO))
-      throw Error(ErrorKind::InvalidArgument, "no prompt: pass it as an argument or on stdin");
     o.prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    strip_one_final_newline(o.prompt);
+    // Empty input is a mistake (an empty file, a forgotten pipe), not a request to generate from nothing.
+    if (o.prompt.empty())
+      throw Error(ErrorKind::NotFound, "no prompt given: pass it as an argument or on stdin");
   }
   auto model = load_model(o.gen);
 

@@ -282,8 +282,8 @@ int serve(ServeFlags& f) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: stopping", sig);
+    http.stop();  // first: what is cancelled next is cancelled by the shutdown, and streams say so
     host.cancel_all();
-    http.stop();
   });
 
   if (!model.empty()) {

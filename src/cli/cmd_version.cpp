@@ -75,7 +75,9 @@ std::string system_info() {
 
 std::string mib(size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
 
-int print_text() {
+}  // namespace
+
+int print_version_text() {
   std::cout << "rmm " << RMM_VERSION << "\n";
   std::cout << "llama.cpp " << engine::llama_cpp_version() << "\n";
   std::cout << "ggml " << ggml_version() << " (commit " << ggml_commit() << ")\n";
@@ -96,6 +98,8 @@ int print_text() {
   std::cout << "system " << system_info() << "\n";
   return 0;
 }
+
+namespace {
 
 int print_json() {
   nlohmann::json j;
@@ -130,7 +134,7 @@ void add_version_command(CLI::App& app, Action& action) {
       app.add_subcommand("version", "Show the versions of rmm and llama.cpp and the compiled backends");
   auto json = std::make_shared<bool>(false);
   sub->add_flag("--json", *json, "Print JSON instead of text");
-  sub->callback([&action, json] { action = [json] { return *json ? print_json() : print_text(); }; });
+  sub->callback([&action, json] { action = [json] { return *json ? print_json() : print_version_text(); }; });
 }
 
 }  // namespace rmm::cli

@@ -28,6 +28,13 @@ void add_ps_command(CLI::App& app, Action& action);
 void add_keys_command(CLI::App& app, Action& action);
 void add_audit_command(CLI::App& app, Action& action);
 
+// `rmm version`'s text, for `rmm --version` too.
+int print_version_text();
+
+struct GenerationFlags;
+// `rmm chat`'s loop with these flags and its defaults otherwise (`rmm run` with no prompt on a terminal).
+int chat_in_terminal(const GenerationFlags& gen);
+
 // Whether --log-level was given (commands with chattier defaults respect it).
 extern bool log_level_explicit;
 

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   CLI::App app{"RunMyModel: run open models locally", "rmm"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
+  // CLI11 throws CallForVersion while parsing, so `rmm --version` needs no subcommand.
+  app.set_version_flag("--version", std::string(), "Same as `rmm version`");
   std::string log_level = "warn";
   auto* log_opt = app.add_option("--log-level", log_level, "stderr log level: debug, info, warn, error, off")
                       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
@@ -47,6 +49,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion&) {
+    try {
+      return cli::print_version_text();
+    } catch (const std::exception& e) {
+      std::cerr << "rmm: " << e.what() << "\n";
+      return 1;
+    }
   } catch (const CLI::ParseError& e) {
     std::cerr << "rmm: " << e.what() << "\n\n";
     // Show the usage of the subcommand that failed, if any was chosen.

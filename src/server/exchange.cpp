@@ -128,6 +128,8 @@ void Exchange::on_disconnect(std::function<void()> callback) {
   });
 }
 
+bool Exchange::server_stopping() const { return session_->server().stopping(); }
+
 void Exchange::run_blocking(std::function<void()> work) {
   boost::asio::post(session_->server().blocking_pool(), std::move(work));
 }

@@ -49,6 +49,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // Called once if the client goes away before the response is complete.
   void on_disconnect(std::function<void()> callback);
   bool finished() const { return finished_.load(); }
+  // The server is shutting down (SIGINT/SIGTERM): work cancelled now was cancelled by that.
+  bool server_stopping() const;
 
   // Runs `work` on the server's pool for blocking work (database calls), off
   // the I/O thread; it may answer through this exchange from there.

@@ -170,8 +170,19 @@ void Session::dispatch() {
                                    "invalid_request_error"),
                     {{"Allow", allowed}});
     } else {
-      ex->send_json(http::status::not_found, api_error_json("no such endpoint: " + ex->path(),
-                                                            "invalid_request_error", "", "not_found"));
+      // Ollama's clients call these first; say what this server speaks instead of a bare 404.
+      static const std::vector<std::string> ollama = {"/api/tags",    "/api/chat",      "/api/generate",
+                                                      "/api/version", "/api/show",      "/api/ps",
+                                                      "/api/embed",   "/api/embeddings"};
+      const bool ollama_route = std::find(ollama.begin(), ollama.end(), ex->path()) != ollama.end();
+      const std::string message =
+          ollama_route
+              ? "no such endpoint: " + ex->path() +
+                    " is Ollama's API, which rmm does not serve yet; rmm speaks the OpenAI API at /v1 "
+                    "(for example POST /v1/chat/completions) and its own at /api"
+              : "no such endpoint: " + ex->path();
+      ex->send_json(http::status::not_found,
+                    api_error_json(message, "invalid_request_error", "", "not_found"));
     }
     return;
   }

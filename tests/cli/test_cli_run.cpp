@@ -46,6 +46,35 @@ TEST(CliRun, PromptFromStdin) {
   EXPECT_FALSE(in.out.empty());
 }
 
+// `echo TEXT | rmm run M` is `rmm run M TEXT`: one final newline (the shell's) is not part of the prompt.
+TEST(CliRun, StdinLosesExactlyOneFinalNewline) {
+  RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
+  const std::vector<std::string> flags = {"--temp", "0", "-n", "8"};
+  auto with = [&](std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"run", model.string()});
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto r = rmm_cmd(args, input);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const std::string arg = with({"Once upon a time"});
+  ASSERT_FALSE(arg.empty());
+  EXPECT_EQ(with({}, "Once upon a time\n"), arg);
+  EXPECT_EQ(with({}, "Once upon a time\r\n"), arg);
+  // Only one: a blank line the user typed stays.
+  EXPECT_EQ(with({}, "Once upon a time\n\n"), with({"Once upon a time\n"}));
+}
+
+TEST(CliRun, EmptyStdinIsARuntimeErrorNotAGeneration) {
+  RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
+  auto r = rmm_cmd({"run", model.string(), "--temp", "0", "-n", "8"}, "");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("no prompt"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Usage"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
 TEST(CliRun, JsonEmitsOneObjectPerTokenThenASummary) {
   RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
   auto plain = rmm_cmd({"run", model.string(), "", "--temp", "0", "-n", "12"});

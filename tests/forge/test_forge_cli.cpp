@@ -1,6 +1,7 @@
 // `rmm forge` and `rmm version` as a user runs them.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -32,9 +33,11 @@ class ForgeCli : public ::testing::Test {
 TEST_F(ForgeCli, SameSeedSameBytesOtherSeedOtherBytes) {
   for (const std::string type : {"q4_k", "f16"}) {
     const fs::path a = dir_ / "a.gguf", b = dir_ / "b.gguf", c = dir_ / "c.gguf";
-    ASSERT_EQ(rmm_forge(a, {"--quiet", "--type", type, "--seed", "7"}).exit_code, 0);
-    ASSERT_EQ(rmm_forge(b, {"--quiet", "--type", type, "--seed", "7", "--threads", "1"}).exit_code, 0);
-    ASSERT_EQ(rmm_forge(c, {"--quiet", "--type", type, "--seed", "8"}).exit_code, 0);
+    // The second type forges over the first one's files.
+    ASSERT_EQ(rmm_forge(a, {"--quiet", "--force", "--type", type, "--seed", "7"}).exit_code, 0);
+    ASSERT_EQ(rmm_forge(b, {"--quiet", "--force", "--type", type, "--seed", "7", "--threads", "1"}).exit_code,
+              0);
+    ASSERT_EQ(rmm_forge(c, {"--quiet", "--force", "--type", type, "--seed", "8"}).exit_code, 0);
     const std::string bytes_a = read_file(a), bytes_b = read_file(b), bytes_c = read_file(c);
     ASSERT_GT(bytes_a.size(), 1000000u);
     EXPECT_TRUE(bytes_a == bytes_b) << type << ": same seed gave different files";
@@ -52,13 +55,28 @@ TEST_F(ForgeCli, ProgressGoesToStderrAndTheSummaryToStdout) {
   EXPECT_NE(r.out.find(out.string()), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("32000 tokens"), std::string::npos) << r.out;
 
-  const ProcessResult quiet = rmm_forge(out, {"--quiet"});  // overwriting is allowed
+  const ProcessResult quiet = rmm_forge(out, {"--quiet", "--force"});
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_EQ(quiet.err, "");
   // Only the model is left: the temporary file was renamed.
   size_t entries = 0;
   for (const auto& e : fs::directory_iterator(dir_)) entries += e.path() != out;
   EXPECT_EQ(entries, 0u);
+}
+
+TEST_F(ForgeCli, AnExistingFileIsOverwrittenOnlyWithForce) {
+  const fs::path out = dir_ / "m.gguf";
+  { std::ofstream(out) << "precious"; }
+  const ProcessResult refused = rmm_forge(out, {"--quiet"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find(out.string()), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--force"), std::string::npos) << refused.err;
+  EXPECT_EQ(read_file(out), "precious");
+
+  const ProcessResult forced = rmm_forge(out, {"--quiet", "--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_GT(fs::file_size(out), 1000u);
+  EXPECT_NE(read_file(out), "precious");
 }
 
 TEST_F(ForgeCli, InvalidShapesAreUsageErrorsNamingTheFlag) {

@@ -34,11 +34,42 @@ TEST_F(ServerBasic, ModelsListsTheLoadedModelByFileStem) {
 }
 
 TEST_F(ServerBasic, UnknownPathIs404) {
-  for (const char* path : {"/v1/nothing", "/", "/v1/models/extra/deep"}) {
+  for (const char* path : {"/v1/nothing", "/v1/models/extra/deep"}) {
     auto r = http_get(port(), path);
     EXPECT_EQ(r.status, 404) << path << ": " << r.body;
   }
   expect_openai_error(http_post_json(port(), "/v1/complete", {{"model", kModelId}, {"prompt", "x"}}), 404);
+}
+
+TEST_F(ServerBasic, TheRootPageNamesTheApiAndTheVersion) {
+  const auto r = http_get(port(), "/");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(r.header("Content-Security-Policy"), "default-src 'none'");
+  for (const char* text : {"/v1", "/api", "/api/ws", RMM_VERSION})
+    EXPECT_NE(r.body.find(text), std::string::npos) << text;
+}
+
+TEST_F(ServerBasic, OllamaRoutesSayWhatThisServerSpeaks) {
+  for (const char* path : {"/api/tags", "/api/version"}) {
+    const auto r = http_get(port(), path);
+    expect_openai_error(r, 404);
+    EXPECT_NE(r.body.find("OpenAI API at /v1"), std::string::npos) << path << ": " << r.body;
+  }
+  for (const char* path : {"/api/chat", "/api/generate"}) {
+    const auto r = http_post_json(port(), path, {{"model", kModelId}});
+    expect_openai_error(r, 404);
+    EXPECT_NE(r.body.find("Ollama"), std::string::npos) << path << ": " << r.body;
+  }
+}
+
+TEST_F(ServerBasic, BrowsersMayReadRmmHeaders) {
+  const auto r = http_request(port(), "GET", "/v1/models", "", {{"Origin", "http://localhost:3000"}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "http://localhost:3000");
+  const std::string exposed = r.header("Access-Control-Expose-Headers");
+  for (const char* h : {"X-RMM-Cache", "X-RMM-Conversation", "Retry-After", "x-ratelimit-remaining-requests"})
+    EXPECT_NE(exposed.find(h), std::string::npos) << h << " in " << exposed;
 }
 
 TEST_F(ServerBasic, WrongMethodIs405WithAllow) {

@@ -133,12 +133,16 @@ void on_token(Run& run, const engine::TokenEvent& ev) {
 void on_done(Run& run, const engine::GenerationResult& r) {
   run.ex->set_usage(run.ids.model, r.timings.prompt_tokens);
   if (r.stop_reason == engine::StopReason::Cancelled) {
-    // The client left (or the server is stopping): end what can still be ended.
+    // The client left (nothing reaches it any more) or the server is stopping: a stream then ends
+    // with an error event, as for a worker crash, so that clients can tell it from a finished answer.
+    const json err = run.ex->server_stopping()
+                         ? api_error_json("the server is shutting down", "server_error", "", "unavailable")
+                         : api_error_json("the request was cancelled", "server_error", "", "cancelled");
     if (run.stream) {
+      run.ex->write_chunk(sse(err));
       run.ex->end_stream();
     } else {
-      run.ex->send_json(status::service_unavailable,
-                        api_error_json("the request was cancelled", "server_error", "", "cancelled"));
+      run.ex->send_json(status::service_unavailable, err, error_headers(status::service_unavailable));
     }
     return;
   }
