@@ -24,6 +24,11 @@ fi
 cmake -S "$root/fuzz" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DRMM_LLAMA_DIR="$llama" "${launcher[@]}" >/dev/null
 target=${RMM_FUZZ_TARGET:-fuzz_gguf}
+# Runs the target on $corpus with the common limits; extra libFuzzer flags pass through.
+fuzz() {
+  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+}
 cmake --build "$build" --target "$target"
 
 if [ "$target" = fuzz_openai_request ]; then
@@ -34,8 +39,7 @@ if [ "$target" = fuzz_openai_request ]; then
   printf '%s' '{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"x"}]},{"role":"assistant"}],"n":1,"frequency_penalty":1,"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}}' >"$corpus/chat.json"
   # Nesting at and past kMaxJsonDepth (64): 65, 1000 and 100,000 levels, bare and in a request.
   python3 "$root/fuzz/make_seeds.py" --deep-json openai "$corpus"
-  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+  fuzz "$@"
 fi
 
 if [ "$target" = fuzz_ws_message ]; then
@@ -47,8 +51,7 @@ if [ "$target" = fuzz_ws_message ]; then
   printf '%s' '{"type":"load","model":"stories260K","id":"L"}' >"$corpus/load.json"
   printf '%s' '{"type":"pause","id":"g1"}' >"$corpus/pause.json"
   python3 "$root/fuzz/make_seeds.py" --deep-json ws "$corpus"
-  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+  fuzz "$@"
 fi
 
 if [ "$target" = fuzz_prompt_template ]; then
@@ -58,8 +61,7 @@ if [ "$target" = fuzz_prompt_template ]; then
   printf '%s' '{"template":{"name":"T","blocks":[{"type":"system","text":"Be {{tone}}."},{"type":"examples","pairs":[{"user":"u","assistant":"a"}]},{"type":"user","text":"{{q}} in {{lang}}"},{"type":"parameters","temperature":0.2,"max_tokens":64,"stop":["x"]}],"variables":[{"name":"tone","type":"select","options":["kind","terse"],"default":"kind"},{"name":"q","type":"multiline","required":true},{"name":"lang","type":"text","default":"{{tone}} English"},{"name":"n","type":"number","min":1,"max":5,"default":2},{"name":"b","type":"boolean","default":false}]},"values":{"q":"hi","n":3}}' >"$corpus/template.json"
   # Nesting at and past kMaxJsonDepth (64): 65, 1000 and 100,000 levels, bare and in a template.
   python3 "$root/fuzz/make_seeds.py" --deep-json template "$corpus"
-  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+  fuzz "$@"
 fi
 
 if [ "$target" = fuzz_hub_names ]; then
@@ -69,8 +71,7 @@ if [ "$target" = fuzz_hub_names ]; then
   printf '%s\n' 'owner/Model-GGUF:q4_k_m' 'model-Q4_K_M.gguf' 'model-Q8_0.gguf' \
     'big/model-Q4_K_M-00001-of-00002.gguf' 'big/model-Q4_K_M-00002-of-00002.gguf' 'mmproj-model-f16.gguf' \
     '../etc/passwd' 'a/../../b.gguf' '/abs.gguf' >"$corpus/listing.txt"
-  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+  fuzz "$@"
 fi
 
 if [ "$target" = fuzz_worker_wire ]; then
@@ -94,8 +95,7 @@ done = (struct.pack("<QB", 7, 0) + s(b" Once") + toks([403]) + struct.pack("<iii
         + struct.pack("<ddd", 0, 1, 2) + struct.pack("<I", 9) + s(b"") + s(b"") + b"\x06")
 open(sys.argv[1], "wb").write(b"\x05" + frame(2, submit) + frame(23, token) + frame(24, done) + frame(4, b""))
 PY
-  exec "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/artifacts/" -print_final_stats=1 "$@" "$corpus"
+  fuzz "$@"
 fi
 
 # Seeds: the shared models and small crafted files covering what they lack

@@ -37,7 +37,6 @@ class KeyRing {
   std::optional<Principal> authenticate(std::string_view key);
   // Re-reads the store now (after a key was created or revoked here).
   void reload();
-  const Limits& defaults() const { return defaults_; }
 
  private:
   struct Entry {

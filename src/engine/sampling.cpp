@@ -68,13 +68,13 @@ namespace {
 // value: erring on the side of refusing is cheap here.
 void check_optional_properties(const common_json& root, const std::string& what) {
   int total = 0;
-  std::vector<const common_json*> todo{&root};
-  while (!todo.empty()) {
-    const common_json* node = todo.back();
-    todo.pop_back();
+  std::vector<const common_json*> pending{&root};
+  while (!pending.empty()) {
+    const common_json* node = pending.back();
+    pending.pop_back();
     // common_json iterates a plain value as itself: only containers have children.
     if (!node->is_object() && !node->is_array()) continue;
-    for (const auto& child : *node) todo.push_back(&child);
+    for (const auto& child : *node) pending.push_back(&child);
     if (!node->is_object() || !node->contains("properties")) continue;
     const common_json& props = node->at("properties");
     if (!props.is_object()) continue;

@@ -135,17 +135,46 @@ std::optional<std::string> AccessGuard::presented_key(const Request& req) const 
   const std::string x = header(req, "x-api-key");
   if (!x.empty()) return x;
   // Browsers cannot set headers on a WebSocket, but they can offer subprotocols.
-  const std::string protocols = header(req, "Sec-WebSocket-Protocol");
-  size_t pos = 0;
-  while (pos <= protocols.size()) {
-    size_t end = protocols.find(',', pos);
-    if (end == std::string::npos) end = protocols.size();
-    std::string p = protocols.substr(pos, end - pos);
-    while (!p.empty() && p.front() == ' ') p.erase(0, 1);
-    while (!p.empty() && p.back() == ' ') p.pop_back();
+  for (const auto& p : offered_subprotocols(req)) {
     if (starts_with(p, kWsKeyProtocolPrefix)) return p.substr(kWsKeyProtocolPrefix.size());
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> offered_subprotocols(const Request& req) {
+  std::vector<std::string> out;
+  const std::string offered = header(req, "Sec-WebSocket-Protocol");
+  size_t pos = 0;
+  while (pos < offered.size()) {
+    size_t end = offered.find(',', pos);
+    if (end == std::string::npos) end = offered.size();
+    const size_t first = offered.find_first_not_of(' ', pos);
+    const size_t last = offered.find_last_not_of(' ', end - 1);
+    if (first < end && last != std::string::npos && last >= first)
+      out.push_back(offered.substr(first, last - first + 1));
     pos = end + 1;
   }
+  return out;
+}
+
+namespace {
+
+Refusal scope_refusal(const access::Principal& p, const std::string& what, Scope needed) {
+  return Refusal{http::status::forbidden,
+                 "the key '" + p.key_name + "' has scope '" + scope_name(p.scope) + "'; " + what +
+                     " needs '" + scope_name(needed) + "'",
+                 "permission_error",
+                 "insufficient_scope",
+                 {}};
+}
+
+}  // namespace
+
+std::optional<Refusal> AccessGuard::admit_upgrade(const Request& req, const std::string& client,
+                                                  access::Principal& out) const {
+  if (auto r = authenticate(req, client, out)) return r;
+  const Scope needed = route_access(http::verb::get, "/api/ws").scope;
+  if (!out.allows(needed)) return scope_refusal(out, "the WebSocket", needed);
   return std::nullopt;
 }
 
@@ -219,15 +248,9 @@ std::optional<Refusal> AccessGuard::admit(Exchange& ex, const RouteAccess& route
   }
   if (!route.open) {
     if (auto r = authenticate(req, ex.client_, ex.principal_)) return r;
-    if (!ex.principal_.allows(route.scope)) {
-      return Refusal{http::status::forbidden,
-                     "the key '" + ex.principal_.key_name + "' has scope '" +
-                         scope_name(ex.principal_.scope) + "'; " + std::string(http::to_string(method)) +
-                         " " + ex.path() + " needs '" + scope_name(route.scope) + "'",
-                     "permission_error",
-                     "insufficient_scope",
-                     {}};
-    }
+    if (!ex.principal_.allows(route.scope))
+      return scope_refusal(ex.principal_, std::string(http::to_string(method)) + " " + ex.path(),
+                           route.scope);
     if (limiter_) {
       auto d = limiter_->admit(ex.principal_, route.generation);
       if (!d.allowed) {

@@ -70,11 +70,12 @@ class AccessGuard {
   // Authorization, x-api-key or the Sec-WebSocket-Protocol entry "rmm-key.KEY").
   std::optional<Refusal> authenticate(const Request& req, const std::string& client,
                                       access::Principal& out) const;
+  // authenticate() plus the scope the WebSocket needs: what its upgrade request is checked with.
+  std::optional<Refusal> admit_upgrade(const Request& req, const std::string& client,
+                                       access::Principal& out) const;
   // One generation over the WebSocket: its rate limit, then its end.
   std::optional<Refusal> admit_generation(const access::Principal& p);
   void generation_done(const access::Principal& p, store::AuditEntry entry);
-
-  const AccessSettings& settings() const { return settings_; }
 
  private:
   std::optional<std::string> presented_key(const Request& req) const;
@@ -89,6 +90,8 @@ class AccessGuard {
 // client offered "rmm" (the protocol the server answers with).
 inline constexpr std::string_view kWsKeyProtocolPrefix = "rmm-key.";
 inline constexpr std::string_view kWsProtocol = "rmm";
+// The Sec-WebSocket-Protocol values a request offers, trimmed, in order.
+std::vector<std::string> offered_subprotocols(const Request& req);
 
 // Whether a Host header value names this machine: localhost, 127.0.0.0/8 or
 // [::1], with any port.

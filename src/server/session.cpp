@@ -132,16 +132,7 @@ void Session::upgrade(const UpgradeHandler& handler) {
   const std::string target(parser_->get().target());
   if (AccessGuard* guard = server_.options().guard) {
     context.guard = guard;
-    auto r = guard->authenticate(parser_->get(), client_, context.principal);
-    if (!r && !context.principal.allows(route_access(http::verb::get, "/api/ws").scope)) {
-      r = Refusal{http::status::forbidden,
-                  "the key '" + context.principal.key_name + "' has scope '" +
-                      access::scope_name(context.principal.scope) + "'; the WebSocket needs 'generate'",
-                  "permission_error",
-                  "insufficient_scope",
-                  {}};
-    }
-    if (r) {
+    if (auto r = guard->admit_upgrade(parser_->get(), client_, context.principal)) {
       spdlog::info("GET {} {} (websocket refused)", target, static_cast<unsigned>(r->status));
       return answer_early(r->status, api_error_json(r->message, r->type, "", r->code), r->headers, true);
     }

@@ -64,8 +64,9 @@ inline constexpr const char* kApiKeyColumns =
     "created_at, COALESCE(expires_at, 0), COALESCE(last_used_at, 0), COALESCE(revoked_at, 0)";
 inline constexpr const char* kAuditColumns =
     "id, time, key_name, client, method, route, model, status, prompt_tokens, completion_tokens, duration_ms";
-// The WHERE and ORDER of list_audit with placeholders `mark`1 (since), 2
-// (before id: INT64_MAX when none), 3 (limit) and, when q.key_name is set, 4.
+// The WHERE and ORDER of list_audit. Its parameters are numbered and written
+// with the back end's marker (`mark`: '?' for SQLite, '$' for PostgreSQL):
+// 1 since, 2 before id (INT64_MAX when none), 3 limit and, when q.key_name is set, 4 the key.
 std::string audit_query_tail(const AuditQuery& q, char mark);
 int64_t audit_before_id(const AuditQuery& q);
 

@@ -110,7 +110,8 @@ TEST_F(Security, PathsOutsideTheModelsFoldersAreRefusedAlikeWhetherTheyExistOrNo
   EXPECT_EQ(post("/v1/chat/completions", chat_body("/etc/passwd")).status, 403);
   EXPECT_EQ(post("/v1/completions", {{"model", "/etc/passwd"}, {"prompt", "x"}}).status, 403);
   const json tmpl = {{"name", "T"}, {"blocks", {{{"type", "user"}, {"text", "hi"}}}}};
-  const auto run = post("/api/prompts/run", {{"template", tmpl}, {"model", "/etc/passwd"}, {"stream", false}});
+  const auto run =
+      post("/api/prompts/run", {{"template", tmpl}, {"model", "/etc/passwd"}, {"stream", false}});
   EXPECT_EQ(run.status, 403) << run.body;
   WsClient ws("127.0.0.1", port());
   ws.send({{"type", "load"}, {"model", "/etc/passwd"}, {"id", "l"}});

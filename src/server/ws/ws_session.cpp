@@ -1,5 +1,6 @@
 #include "server/ws/ws_session.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -58,20 +59,8 @@ void WsSession::start(Request request) {
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   // A browser that sends its key as the subprotocol "rmm-key.KEY" offers "rmm" beside it; the answer
   // names "rmm" (never the key), as browsers fail a handshake that answers none of those offered.
-  bool offers_rmm = false;
-  {
-    const std::string offered(upgrade_[http::field::sec_websocket_protocol]);
-    size_t pos = 0;
-    while (pos <= offered.size() && !offers_rmm) {
-      size_t end = offered.find(',', pos);
-      if (end == std::string::npos) end = offered.size();
-      std::string p = offered.substr(pos, end - pos);
-      p.erase(0, p.find_first_not_of(' '));
-      p.erase(p.find_last_not_of(' ') + 1);
-      offers_rmm = p == kWsProtocol;
-      pos = end + 1;
-    }
-  }
+  const auto offered = offered_subprotocols(upgrade_);
+  const bool offers_rmm = std::find(offered.begin(), offered.end(), kWsProtocol) != offered.end();
   ws_.set_option(websocket::stream_base::decorator([offers_rmm](websocket::response_type& res) {
     res.set(http::field::server, "rmm");
     if (offers_rmm) res.set(http::field::sec_websocket_protocol, kWsProtocol);
