@@ -267,7 +267,7 @@ int print_text(const gguf::GgufFile& file, const gguf::ModelInfo& m,
   row("tokenizer",
       or_dash(m.tokenizer_model) + (m.tokenizer_pre.empty() ? "" : " (pre: " + m.tokenizer_pre + ")"));
   row("bos / eos", token_text(m.bos_token_id) + " / " + token_text(m.eos_token_id));
-  row("chat template", m.has_chat_template ? "yes" : "no");
+  row("chat template", m.has_chat_template ? "yes" : "none: chats use ChatML (--chat-template names another)");
   row("output head", m.has_output_tensor ? "separate (output.weight)"
                                          : (m.tied_embeddings ? "tied to token_embd.weight" : "-"));
   row("tensors", std::to_string(m.n_tensors) + " (" + format_bytes(m.tensor_bytes) + ")");

@@ -22,15 +22,7 @@ std::string database_location(const std::string& flag) {
   return cfg.get_string("serve", "database", store::default_store_location());
 }
 
-std::string local_time(int64_t ms) {
-  if (ms <= 0) return "-";
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string local_time(int64_t ms) { return ms <= 0 ? "-" : format_time(ms, "%Y-%m-%d %H:%M:%S"); }
 
 std::string limit_text(int64_t v) { return v < 0 ? "default" : v == 0 ? "none" : std::to_string(v); }
 

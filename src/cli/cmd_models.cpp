@@ -28,6 +28,7 @@ struct ModelsOptions {
   bool json = false;
   bool rescan = false;
   bool hash = false;
+  bool paths = false;
   std::string database;
   // `rmm models tag NAME TAG [--remove]`
   std::string tag_name, tag;
@@ -82,13 +83,19 @@ json model_json(const store::ModelRecord& m, const std::vector<models::Registry:
   return j;
 }
 
-void print_table(const std::vector<store::ModelRecord>& models) {
+void print_table(const std::vector<store::ModelRecord>& models, const std::filesystem::path& models_dir,
+                 bool paths) {
   if (models.empty()) {
-    std::cout << "no models (put .gguf files in the models dir, or `rmm pull`)\n";
+    // A first run: the folder exists from now on, so that files can be dropped into it.
+    std::error_code ec;
+    std::filesystem::create_directories(models_dir, ec);
+    std::cout << "no models in " << models_dir.string()
+              << "\nput .gguf files there, or fetch one: rmm pull OWNER/REPO (rmm search finds them)\n";
     return;
   }
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "KIND", "SIZE", "QUANT", "PARAMS", "CONTEXT", "USES", "ALIASES"}};
+  if (paths) rows.front().push_back("PATH");
   for (const auto& m : models) {
     json meta = json::parse(m.metadata_json, nullptr, false);
     if (!meta.is_object()) meta = json::object();
@@ -98,6 +105,7 @@ void print_table(const std::vector<store::ModelRecord>& models) {
                     format_count(meta.value("parameters", uint64_t{0})),
                     context_text(meta.value("context_length", uint64_t{0})), std::to_string(m.use_count),
                     aliases.empty() ? "-" : aliases});
+    if (paths) rows.back().push_back(m.path);
     if (rows.back()[3].empty()) rows.back()[3] = "-";
   }
   write_table(std::cout, rows);
@@ -121,7 +129,7 @@ int models_command(const ModelsOptions& o) {
     for (const auto& m : models) out.push_back(model_json(m, r.registry->speeds(m.id)));
     std::cout << out.dump(2) << "\n";
   } else {
-    print_table(models);
+    print_table(models, r.models_dir, o.paths);
   }
   return 0;
 }
@@ -214,6 +222,7 @@ void add_models_command(CLI::App& app, Action& action) {
   cmd->add_flag("--json", o->json, "JSON array with metadata, sha256, aliases, tags, uses and speeds");
   cmd->add_flag("--rescan", o->rescan, "Re-read every file's metadata, not only new and changed ones");
   cmd->add_flag("--hash", o->hash, "Compute missing sha256 values now and wait for them");
+  cmd->add_flag("--paths", o->paths, "Show each model's file in the table");
   add_database_option(cmd, o->database);
   cmd->require_subcommand(0, 1);
   cmd->callback([o, cmd, &action] {

@@ -195,12 +195,29 @@ int run(const PromptFlags& f) {
   return result.stop_reason == engine::StopReason::Cancelled ? 130 : 0;
 }
 
+// A file without an id creates a template, so its name must be free (as
+// POST /api/prompts/templates); one with an id adds a version, unless it says
+// what the latest version already says.
 int import(const PromptFlags& f) {
   auto t = prompts::import_file(f.file);
   auto db = open_prompts(f);
-  if (t.id.empty()) t.id = prompts::free_id(*db, t.name);
-  const auto saved = prompts::save(*db, t);
-  std::cout << "imported " << saved.id << " (version " << saved.version << ")\n";
+  if (t.id.empty()) {
+    if (const auto named = prompts::find_by_name(*db, t.name)) {
+      if (prompts::same_content(*named, t)) {
+        std::cout << "unchanged " << named->id << " (version " << named->version << " is the same)\n";
+        return 0;
+      }
+      // An existing thing in the way, like `rmm forge` without --force: a runtime error (exit 1).
+      throw Error(ErrorKind::BadFile, "a template named '" + named->name + "' exists (id '" + named->id +
+                                          "', version " + std::to_string(named->version) + "): to import " +
+                                          f.file + " as its next version, add \"id\": \"" + named->id +
+                                          "\" to the file; or give it another name");
+    }
+    t.id = prompts::free_id(*db, t.name);
+  }
+  const auto out = prompts::save_if_changed(*db, t);
+  std::cout << (out.changed ? "imported " : "unchanged ") << out.saved.id << " (version " << out.saved.version
+            << (out.changed ? ")\n" : " is the same)\n");
   return 0;
 }
 
@@ -260,7 +277,8 @@ void add_prompt_command(CLI::App& app, Action& action) {
       "-s,--seed", [f](const int64_t& v) { f->seed = v; }, "Sampling seed");
   r->callback(set(run));
 
-  auto* i = cmd->add_subcommand("import", "Add a template from a JSON file (a new version if its id exists)");
+  auto* i = cmd->add_subcommand(
+      "import", "Add a template from a JSON file (a new version if its id exists and it differs)");
   i->add_option("FILE", f->file, "The template's JSON file")->required();
   i->callback(set(import));
 

@@ -30,8 +30,12 @@ struct PsFlags {
 };
 
 struct Target {
-  std::string host, port;
-  std::string url() const { return "http://" + host + ":" + port; }
+  std::string host, port;  // host without brackets, also for IPv6
+  // HOST:PORT as URLs and Host headers write it: an IPv6 address in brackets.
+  std::string authority() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+  }
+  std::string url() const { return "http://" + authority(); }
 };
 
 // --url, else --host/--port, else serve's own settings ([serve] in config.toml, RMM_HOST, RMM_PORT).
@@ -44,16 +48,28 @@ Target target_of(const PsFlags& f) {
     else if (rest.find("://") != std::string::npos)
       throw Error(ErrorKind::InvalidArgument, "--url must be http://HOST:PORT, not " + f.url);
     rest = rest.substr(0, rest.find('/'));
-    const auto colon = rest.rfind(':');
-    t.host = colon == std::string::npos ? rest : rest.substr(0, colon);
-    t.port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
-    if (t.host.empty() || t.port.empty())
-      throw Error(ErrorKind::InvalidArgument, "--url must be http://HOST:PORT, not " + f.url);
+    const auto bad = [&] {
+      return Error(ErrorKind::InvalidArgument, "--url must be http://HOST:PORT, not " + f.url);
+    };
+    if (rest.starts_with("[")) {
+      // [::1]:5000: the brackets hold an IPv6 address, whose colons are not the port's.
+      const auto close = rest.find(']');
+      if (close == std::string::npos || (close + 1 < rest.size() && rest[close + 1] != ':')) throw bad();
+      t.host = rest.substr(1, close - 1);
+      t.port = close + 1 < rest.size() ? rest.substr(close + 2) : "80";
+    } else {
+      const auto colon = rest.rfind(':');
+      t.host = colon == std::string::npos ? rest : rest.substr(0, colon);
+      t.port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
+    }
+    if (t.host.empty() || t.port.empty()) throw bad();
     return t;
   }
   const Config cfg = Config::load(Config::default_path());
   t.host = f.host_opt->count() ? f.host : cfg.get_string("serve", "host", "127.0.0.1");
   t.port = std::to_string(f.port_opt->count() ? f.port : cfg.get_int("serve", "port", 5000, 1, 65535));
+  if (t.host.size() > 2 && t.host.front() == '[' && t.host.back() == ']')
+    t.host = t.host.substr(1, t.host.size() - 2);
   if (t.host == "0.0.0.0" || t.host.empty()) t.host = "127.0.0.1";  // bound to all: reach it on loopback
   if (t.host == "::") t.host = "::1";
   return t;
@@ -71,7 +87,7 @@ std::optional<std::string> get(const Target& t, const std::string& path) {
   stream.connect(addresses, ec);
   if (ec) return std::nullopt;
   http::request<http::empty_body> req{http::verb::get, path, 11};
-  req.set(http::field::host, t.host + ":" + t.port);
+  req.set(http::field::host, t.authority());
   req.set(http::field::accept, "application/json");
   http::write(stream, req, ec);
   if (ec) return std::nullopt;

@@ -108,11 +108,13 @@ int run_pull(const PullArgs& a) {
   size_t count = 0;
   opt.on_plan = [&](const hub::PullPlan& plan) {
     count = plan.files.size();
-    if (!a.quiet)
-      std::fprintf(stderr, "pulling %s%s into %s (%s to fetch)\n",
-                   plan.repo.empty() ? a.spec.c_str() : plan.repo.c_str(),
-                   plan.quant.empty() ? "" : (" " + plan.quant).c_str(), plan.dir.string().c_str(),
-                   format_bytes(plan.bytes_to_fetch).c_str());
+    if (a.quiet) return;
+    const std::string amount = !plan.sizes_known          ? "size unknown"
+                               : plan.bytes_to_fetch == 0 ? "already downloaded"
+                                                          : format_bytes(plan.bytes_to_fetch) + " to fetch";
+    std::fprintf(
+        stderr, "pulling %s%s into %s (%s)\n", plan.repo.empty() ? a.spec.c_str() : plan.repo.c_str(),
+        plan.quant.empty() ? "" : (" " + plan.quant).c_str(), plan.dir.string().c_str(), amount.c_str());
   };
   opt.on_file = [&](size_t i, const hub::PulledFile& f) { bar.start(i, count, f); };
   opt.on_progress = [&](size_t, const download::Progress& p) { bar.update(p); };

@@ -85,8 +85,13 @@ int run(RunOptions& o) {
     req.prompt = model->tokenize_prompt(cp.text);
     req.stop = cp.additional_stops;
   } else {
+    if (!o.gen.system.empty() && o.gen.raw)
+      throw Error(ErrorKind::InvalidArgument, "--system needs the chat template, which --raw turns off");
     if (!o.gen.system.empty())
-      throw Error(ErrorKind::InvalidArgument, "--system needs a chat template (not --raw)");
+      throw Error(ErrorKind::InvalidArgument,
+                  o.gen.model +
+                      " has no chat template, so a --system message has no place in the prompt: name one "
+                      "with --chat-template chatml (or llama3, mistral-v7, ..., or Jinja source)");
     req.prompt = model->tokenize_prompt(o.prompt);
   }
   req.sampling = o.gen.sampling;
@@ -140,7 +145,7 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_flag("--json", o->json,
                 "One JSON object per token (text, id, logprob, alternatives), then a summary");
   cmd->add_option("--top-logprobs", o->top_logprobs, "Alternatives per token with --json (0-20, default 5)")
-      ->check(CLI::Range(0, 20));
+      ->check(whole_number_in(0, 20));
   cmd->callback([o, &action] { action = [o] { return run(*o); }; });
 }
 

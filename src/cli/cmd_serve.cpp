@@ -1,6 +1,8 @@
 // rmm serve: the OpenAI-compatible and native HTTP API over the models it loads.
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -16,6 +18,7 @@
 #include "cache/settings.hpp"
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
+#include "cli/generation_flags.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -54,13 +57,50 @@ std::string speed_backend(const models::MemoryPlan& plan) {
   return "CPU";
 }
 
+// --host as an address to bind: an IP address ([::1] too) or a host name,
+// resolved here so that the loopback check and the listening URL see the
+// address. localhost is 127.0.0.1 without asking the resolver (the default's
+// family, whatever order /etc/hosts lists).
+std::string bind_address(const std::string& host) {
+  std::string h = host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  boost::system::error_code ec;
+  (void)boost::asio::ip::make_address(h, ec);
+  if (!ec) return h;
+  std::string lower = h;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower == "localhost") return "127.0.0.1";
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  const auto found = resolver.resolve(h, "", ec);
+  if (ec || found.empty())
+    throw Error(ErrorKind::InvalidArgument,
+                "--host '" + host + "' is neither an IP address nor a name this machine resolves" +
+                    (ec ? " (" + ec.message() + ")" : std::string()));
+  for (const auto& r : found)
+    if (r.endpoint().address().is_v4()) return r.endpoint().address().to_string();
+  return found.begin()->endpoint().address().to_string();
+}
+
+// A models dir that does not exist yet is made (as `rmm pull` makes its own), so that a first
+// `--models-dir NEW` serves (and pulls into) it; a path that cannot be one is refused, saying why.
+void ensure_models_dir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  if (std::filesystem::exists(dir, ec))
+    throw Error(ErrorKind::InvalidArgument, "the models dir " + dir + " is not a directory");
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(ErrorKind::Internal, "cannot create the models dir " + dir + ": " + ec.message());
+  spdlog::info("created the models dir {}", dir);
+}
+
 struct ServeFlags {
   std::string host, models_dir, model, chat_template, max_body, flash_attn, database, cache_ttl, cache_size,
       max_memory, keep_alive, worker_timeout, header_timeout, body_timeout, idle_timeout, audit_retention;
   std::vector<std::string> cors, allowed_hosts;
   int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
   int64_t rpm = 0, tpm = 0, max_streams = 0, max_connections = 0;
-  bool kv_unified = false, no_cache = false, in_process = false, insecure = false, allow_model_paths = false,
+  bool kv_unified = false, no_pin = false, no_cache = false, in_process = false, insecure = false, allow_model_paths = false,
        no_audit = false;
   std::map<std::string, CLI::Option*> opts;  // to tell a given flag from its default
   bool given(const std::string& name) const { return opts.at(name)->count() > 0; }
@@ -79,7 +119,7 @@ int serve(ServeFlags& f) {
   };
 
   server::ServerOptions so;
-  so.host = str("host", "host", f.host, "127.0.0.1");
+  so.host = bind_address(str("host", "host", f.host, "127.0.0.1"));
   so.port = static_cast<unsigned short>(num("port", "port", f.port, 5000, 0, 65535));
   so.max_body = parse_size(str("max-body", "max_body", f.max_body, "8MiB"), "--max-body");
   so.cors_origins = f.given("cors-origin") ? f.cors : std::vector<std::string>{};
@@ -133,6 +173,7 @@ int serve(ServeFlags& f) {
   ho.models_dir = str("models-dir", "models_dir", f.models_dir, paths::models_dir().string());
   ho.allow_model_paths = flag("allow-model-paths", "allow_model_paths", f.allow_model_paths);
   ho.context.n_seq = num("parallel", "parallel", f.parallel, 4, 1, 256);
+  ho.fixed_slots = f.given("parallel") || cfg.get("serve", "parallel").has_value();
   ho.context.n_ctx = num("ctx-size", "ctx_size", f.ctx_size, 0, 0, 1 << 24);
   ho.context.n_threads = num("threads", "threads", f.threads, 0, 0, 1024);
   ho.context.n_batch = num("batch-size", "batch_size", f.batch, 2048, 1, 1 << 20);
@@ -143,7 +184,7 @@ int serve(ServeFlags& f) {
     throw Error(ErrorKind::InvalidArgument, "flash_attn must be on, off or auto");
   ho.context.flash_attn = fa == "on" ? 1 : fa == "off" ? 0 : -1;
   ho.gpu_layers = num("gpu-layers", "gpu_layers", f.gpu_layers, -1, -1, 100000);
-  ho.chat_template = str("chat-template", "chat_template", f.chat_template, "");
+  ho.chat_template = chat_template_argument(str("chat-template", "chat_template", f.chat_template, ""));
   ho.max_queue = static_cast<size_t>(num("queue", "queue", f.queue, 64, 0, 1 << 20));
   // Several models stay loaded within these budgets (default: free memory minus a margin).
   const std::string max_memory = str("max-memory", "max_memory", f.max_memory, "");
@@ -161,11 +202,16 @@ int serve(ServeFlags& f) {
   // Checked in either mode, so a bad value is an error even where it does not apply.
   ho.worker_timeout_ms =
       parse_duration_ms(str("worker-timeout", "worker_timeout", f.worker_timeout, "5m"), "--worker-timeout");
-  ho.keep_alive_ms = server::parse_keep_alive_ms(str("keep-alive", "keep_alive", f.keep_alive, "5m"));
+  const auto keep_alive_setting = cfg.get("serve", "keep_alive");
+  ho.keep_alive_ms = server::parse_keep_alive_ms(
+      str("keep-alive", "keep_alive", f.keep_alive, "5m"),
+      f.given("keep-alive") || !keep_alive_setting ? "--keep-alive" : keep_alive_setting->second);
   // n_ctx 0 means the model's; with several slots each gets its share unless unified.
   const std::string model = str("model", "model", f.model, "");
   const std::string database = str("database", "database", f.database, store::default_store_location());
 
+  // Once every setting is known to be good. Only a named one: the default is made by the first pull.
+  if (f.given("models-dir") || cfg.get("serve", "models_dir")) ensure_models_dir(ho.models_dir);
   // Chat history, prompt templates and the response cache; opened before
   // anything slow so that a bad location fails at once.
   const auto db = open_database(database);
@@ -290,13 +336,20 @@ int serve(ServeFlags& f) {
     // Loaded before the listening line so that clients starting on it find the model ready.
     server::UseOptions local;
     local.local = true;  // named by this machine's user: any path
+    // Kept loaded (as llama-server and LM Studio do) unless --no-pin; requests naming no model get it.
+    local.pin = !flag("no-pin", "no_pin", f.no_pin);
     auto m = host.load(model, {}, local);
+    host.set_default_model(m->path, *local.pin);
     spdlog::info("loaded {} ({}), {} slots x {} tokens{}", m->id, m->description, m->engine->shape().n_seq,
                  m->engine->shape().n_ctx_seq,
                  m->worker ? " in worker pid " + std::to_string(m->worker->pid()) : std::string());
   }
   for (const auto& b : ho.budgets) spdlog::info("memory budget {}: {}", b.device, format_bytes(b.bytes));
-  std::cerr << "rmm serve: listening on http://" << so.host << ":" << port << std::endl;
+  // One write (std::cerr is unbuffered), so that a reader never sees half the URL; IPv6 in brackets.
+  const bool v6 = so.host.find(':') != std::string::npos;
+  std::cerr << "rmm serve: listening on http://" + (v6 ? "[" + so.host + "]" : so.host) + ":" +
+                   std::to_string(port) + "\n"
+            << std::flush;
   http.run();
   host.shutdown();  // background loads end before the server they report to goes away
   host.unload();
@@ -317,18 +370,26 @@ void add_serve_command(CLI::App& app, Action& action) {
       "wins\n"
       "over the file.");
   auto& o = f->opts;
-  o["host"] = cmd->add_option("--host", f->host, "Address to bind (default 127.0.0.1)");
+  o["host"] =
+      cmd->add_option("--host", f->host,
+                      "Address or host name to bind (default 127.0.0.1; localhost and ::1 are loopback "
+                      "only, 0.0.0.0 and :: every interface)");
   o["port"] = cmd->add_option("--port", f->port, "Port (default 5000; 0 picks a free one)")
                   ->check(CLI::Range(0, 65535));
   o["models-dir"] =
-      cmd->add_option("--models-dir", f->models_dir, "Directory of .gguf models (default $RMM_HOME/models)");
+      cmd->add_option("--models-dir", f->models_dir,
+                      "Directory of .gguf models, made when missing (default $RMM_HOME/models)");
   o["model"] = cmd->add_option("-m,--model", f->model,
                                "Model to load at start: a .gguf path or a name in the models dir");
-  o["parallel"] = cmd->add_option("--parallel", f->parallel, "Sequences decoded together (-np; default 4)")
+  o["no-pin"] = cmd->add_flag("--no-pin", f->no_pin,
+                              "Let the --model model unload after --keep-alive like any other (default: kept)");
+  o["parallel"] = cmd->add_option("--parallel", f->parallel,
+                                  "Sequences decoded together (default 4, fewer when memory is short)")
                       ->check(CLI::Range(1, 256));
-  o["ctx-size"] = cmd->add_option("-c,--ctx-size", f->ctx_size,
-                                  "KV cache size over all slots (0: the model's, at most 4096)")
-                      ->check(CLI::Range(0, 1 << 24));
+  o["ctx-size"] =
+      cmd->add_option("-c,--ctx-size", f->ctx_size,
+                      "KV cache size over all slots (0: each slot gets the model's training context, at most 8192)")
+          ->check(CLI::Range(0, 1 << 24));
   o["queue"] =
       cmd->add_option("--queue", f->queue, "Requests that may wait for a slot; more get 503 (default 64)")
           ->check(CLI::Range(0, 1 << 20));
@@ -336,17 +397,18 @@ void add_serve_command(CLI::App& app, Action& action) {
   o["threads"] =
       cmd->add_option("-t,--threads", f->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024));
   o["gpu-layers"] =
-      cmd->add_option("--gpu-layers,--n-gpu-layers", f->gpu_layers, "Layers on the GPU (-ngl; -1: all)")
+      cmd->add_option("--gpu-layers,--n-gpu-layers", f->gpu_layers, "Layers on the GPU (-1: all; default -1)")
           ->check(CLI::Range(-1, 100000));
   o["batch-size"] =
       cmd->add_option("-b,--batch-size", f->batch, "Logical batch size")->check(CLI::Range(1, 1 << 20));
-  o["ubatch-size"] =
-      cmd->add_option("--ubatch-size", f->ubatch, "Physical batch size (-ub)")->check(CLI::Range(1, 1 << 20));
-  o["flash-attn"] = cmd->add_option("--flash-attn", f->flash_attn, "Flash attention (-fa): on, off or auto")
-                        ->check(CLI::IsMember({"on", "off", "auto"}));
+  o["ubatch-size"] = cmd->add_option("--ubatch-size", f->ubatch, "Physical batch size (default 512)")
+                         ->check(CLI::Range(1, 1 << 20));
+  o["flash-attn"] =
+      cmd->add_option("--flash-attn", f->flash_attn, "Flash attention: on, off or auto (default auto)")
+          ->check(CLI::IsMember({"on", "off", "auto"}));
   o["kv-unified"] = cmd->add_flag("--kv-unified", f->kv_unified, "One KV cache shared by all slots");
-  o["chat-template"] =
-      cmd->add_option("--chat-template", f->chat_template, "Named chat template or Jinja source");
+  o["chat-template"] = cmd->add_option("--chat-template", f->chat_template,
+                                       "Named chat template, Jinja source, or a file of Jinja source");
   o["cors-origin"] =
       cmd->add_option("--cors-origin", f->cors, "Extra browser origin allowed (repeatable; * for any)");
   o["database"] = cmd->add_option("--database", f->database,

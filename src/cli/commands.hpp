@@ -16,6 +16,7 @@ void add_forge_command(CLI::App& app, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
 void add_chat_command(CLI::App& app, Action& action);
+void add_chats_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
 void add_worker_command(CLI::App& app, Action& action);
 void add_prompt_command(CLI::App& app, Action& action);

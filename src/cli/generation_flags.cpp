@@ -2,20 +2,27 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/model_registry.hpp"
 #include "core/error.hpp"
+#include "engine/chat_format.hpp"
+#include "models/short_name.hpp"
 
 namespace rmm::cli {
 namespace {
 
+// A file named by a flag; one that cannot be read is a runtime error (exit 1), not a usage error.
 std::string read_file(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::InvalidArgument, std::string(what) + " file '" + path + "' cannot be read");
+  if (!in) throw Error(ErrorKind::NotFound, std::string(what) + " '" + path + "' cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -47,61 +54,157 @@ std::pair<engine::Token, float> parse_logit_bias(const std::string& s) {
   }
 }
 
+// The whole text as a finite number.
+std::optional<double> parse_number(const std::string& text) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// A default as help shows it: 0.8, not 0.800000011920929.
+std::string shown(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string range_text(const std::string& lo, const std::string& hi) { return "(" + lo + " to " + hi + ")"; }
+
 }  // namespace
+
+CLI::Validator number_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& in) -> std::string {
+        const auto v = parse_number(in);
+        if (!v) return "'" + in + "' is not a number";
+        if (*v < lo || *v > hi) return in + " is out of range " + range_text(shown(lo), shown(hi));
+        return {};
+      },
+      "[" + shown(lo) + ", " + shown(hi) + "]");
+}
+
+CLI::Validator whole_number_in(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& in) -> std::string {
+        int64_t v = 0;
+        const auto [end, ec] = std::from_chars(in.data(), in.data() + in.size(), v);
+        if (ec == std::errc() && end == in.data() + in.size()) {
+          if (v < lo || v > hi)
+            return in + " is out of range " + range_text(std::to_string(lo), std::to_string(hi));
+          return {};
+        }
+        if (const auto d = parse_number(in)) {
+          // 1e12 is out of range; 1.5 is not whole, nor is 1e3 to CLI11, which reads digits only.
+          if (*d == std::floor(*d) && (*d < static_cast<double>(lo) || *d > static_cast<double>(hi)))
+            return in + " is out of range " + range_text(std::to_string(lo), std::to_string(hi));
+          return "'" + in + "' is not a whole number";
+        }
+        return "'" + in + "' is not a number";
+      },
+      "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+std::string chat_template_argument(const std::string& value) {
+  if (value.empty()) return value;
+  const auto names = engine::ChatFormatter::builtin_names();
+  if (std::find(names.begin(), names.end(), value) != names.end()) return value;
+  const auto has_jinja = [](const std::string& s) {
+    return s.find("{%") != std::string::npos || s.find("{{") != std::string::npos;
+  };
+  if (has_jinja(value)) {
+    const std::string why = engine::ChatFormatter::template_error(value);
+    if (!why.empty())
+      throw Error(ErrorKind::InvalidArgument, "--chat-template is not a valid Jinja template: " + why);
+    return value;
+  }
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(value, ec)) {
+    std::string source = read_file(value, "--chat-template file");
+    const std::string what = "--chat-template file '" + value + "'";
+    if (!has_jinja(source))
+      throw Error(ErrorKind::InvalidArgument, what + " holds no Jinja template (no {% ... %} or {{ ... }})");
+    const std::string why = engine::ChatFormatter::template_error(source);
+    if (!why.empty())
+      throw Error(ErrorKind::InvalidArgument, what + " is not a valid Jinja template: " + why);
+    return source;
+  }
+  if (models::looks_like_path(value) || value.ends_with(".jinja"))
+    throw Error(ErrorKind::NotFound, "--chat-template file '" + value + "' does not exist");
+  return value;  // an unknown name: ChatFormatter lists the known ones
+}
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
   cmd->add_option("MODEL", f.model, "A .gguf file, or a model name, alias or file name from `rmm models`")
       ->required();
 
+  // Defaults in the help come from the structs, so that they cannot drift.
+  const auto dflt = [](auto v) { return "; default " + shown(static_cast<double>(v)) + ")"; };
   const char* ctx = "Model and context";
-  cmd->add_option("-c,--ctx-size", f.context.n_ctx, "Context size in tokens (0: the model's, at most 4096)")
+  cmd->add_option("-c,--ctx-size", f.context.n_ctx,
+                  "Context size in tokens (0: the model's, at most 4096" + dflt(f.context.n_ctx))
       ->group(ctx)
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number_in(0, 1 << 24));
   cmd->add_option("--gpu-layers,--n-gpu-layers", f.load.gpu_layers,
-                  "Layers to offload to the GPU (-ngl; -1: all)")
+                  "Layers to offload to the GPU (-1: all" + dflt(f.load.gpu_layers))
       ->group(ctx)
-      ->check(CLI::Range(-1, 100000));
-  cmd->add_option("-t,--threads", f.context.n_threads, "CPU threads (0: all)")
+      ->check(whole_number_in(-1, 100000));
+  cmd->add_option("-t,--threads", f.context.n_threads, "CPU threads (0: all" + dflt(f.context.n_threads))
       ->group(ctx)
-      ->check(CLI::Range(0, 1024));
-  cmd->add_option("-b,--batch-size", f.context.n_batch, "Logical batch size")
+      ->check(whole_number_in(0, 1024));
+  cmd->add_option("-b,--batch-size", f.context.n_batch,
+                  "Logical batch size (tokens per decode call" + dflt(f.context.n_batch))
       ->group(ctx)
-      ->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--ubatch-size", f.context.n_ubatch, "Physical batch size (-ub)")
+      ->check(whole_number_in(1, 1 << 20));
+  cmd->add_option("--ubatch-size", f.context.n_ubatch,
+                  "Physical batch size (tokens per compute graph" + dflt(f.context.n_ubatch))
       ->group(ctx)
-      ->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--flash-attn", f.flash_attn, "Flash attention (-fa): on, off or auto")
+      ->check(whole_number_in(1, 1 << 20));
+  cmd->add_option("--flash-attn", f.flash_attn,
+                  "Flash attention: on, off or auto (default " + f.flash_attn + ")")
       ->group(ctx)
       ->check(CLI::IsMember({"on", "off", "auto"}));
   cmd->add_flag("--no-mmap", f.no_mmap, "Read the model into memory instead of mapping it")->group(ctx);
 
   const char* smp = "Sampling";
   auto& s = f.sampling;
-  cmd->add_option("--temp", s.temperature, "Temperature (0: greedy)")
+  cmd->add_option("--temp", s.temperature, "Temperature (0: greedy" + dflt(s.temperature))
       ->group(smp)
-      ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--top-k", s.top_k, "Top-k (0: off)")->group(smp)->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", s.top_p, "Top-p (1: off)")->group(smp)->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--min-p", s.min_p, "Min-p (0: off)")->group(smp)->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--typical", s.typical_p, "Typical-p (1: off)")->group(smp)->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--repeat-penalty", s.repeat_penalty, "Repeat penalty (1: off)")
+      ->check(number_in(0.0, 100.0));
+  cmd->add_option("--top-k", s.top_k, "Top-k (0: off" + dflt(s.top_k))
       ->group(smp)
-      ->check(CLI::Range(0.0, 10.0));
-  cmd->add_option("--repeat-last-n", s.repeat_last_n, "Tokens the penalties look back over (-1: context)")
+      ->check(whole_number_in(0, INT32_MAX));
+  cmd->add_option("--top-p", s.top_p, "Top-p (1: off" + dflt(s.top_p))
       ->group(smp)
-      ->check(CLI::Range(-1, 1 << 20));
-  cmd->add_option("--presence-penalty", s.presence_penalty, "Presence penalty")
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--min-p", s.min_p, "Min-p (0: off" + dflt(s.min_p))
       ->group(smp)
-      ->check(CLI::Range(-2.0, 2.0));
-  cmd->add_option("--frequency-penalty", s.frequency_penalty, "Frequency penalty")
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--typical", s.typical_p, "Typical-p (1: off" + dflt(s.typical_p))
       ->group(smp)
-      ->check(CLI::Range(-2.0, 2.0));
-  cmd->add_option("-s,--seed", s.seed, "Random seed (-1: random)")
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--repeat-penalty", s.repeat_penalty, "Repeat penalty (1: off" + dflt(s.repeat_penalty))
       ->group(smp)
-      ->check(CLI::Range(-1LL, 4294967295LL));
-  cmd->add_option("-n,--max-tokens,--n-predict", f.max_tokens, "Tokens to generate (-1: until the end)")
+      ->check(number_in(0.0, 10.0));
+  cmd->add_option("--repeat-last-n", s.repeat_last_n,
+                  "Tokens the penalties look back over (-1: the context" + dflt(s.repeat_last_n))
       ->group(smp)
-      ->check(CLI::Range(-1, 1 << 30));
+      ->check(whole_number_in(-1, 1 << 20));
+  cmd->add_option("--presence-penalty", s.presence_penalty,
+                  "Presence penalty (0: off" + dflt(s.presence_penalty))
+      ->group(smp)
+      ->check(number_in(-2.0, 2.0));
+  cmd->add_option("--frequency-penalty", s.frequency_penalty,
+                  "Frequency penalty (0: off" + dflt(s.frequency_penalty))
+      ->group(smp)
+      ->check(number_in(-2.0, 2.0));
+  cmd->add_option("-s,--seed", s.seed, "Random seed (-1: random" + dflt(s.seed))
+      ->group(smp)
+      ->check(whole_number_in(-1, 4294967295LL));
+  cmd->add_option("-n,--max-tokens,--n-predict", f.max_tokens,
+                  "Tokens to generate (-1: until the end" + dflt(f.max_tokens))
+      ->group(smp)
+      ->check(whole_number_in(-1, 1 << 30));
   cmd->add_option("--stop,-r,--reverse-prompt", f.stop, "Stop when this text is generated (repeatable)")
       ->group(smp);
   cmd->add_option("-l,--logit-bias", f.logit_bias,
@@ -115,7 +218,7 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
 
   const char* fmt = "Prompt format";
   cmd->add_option("--chat-template", f.chat_template,
-                  "Named chat template (chatml, llama3, ...) or Jinja source")
+                  "Named chat template (chatml, llama3, ...), Jinja source, or a file of Jinja source")
       ->group(fmt);
   cmd->add_option("--system", f.system, "System message (chat templates only)")->group(fmt);
   cmd->add_flag("--raw", f.raw, "Continue the prompt as plain text, without the chat template")->group(fmt);
@@ -123,6 +226,7 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
 }
 
 void finalize_generation_flags(GenerationFlags& f) {
+  f.chat_template = chat_template_argument(f.chat_template);
   if (!f.grammar_file.empty()) f.sampling.grammar = read_file(f.grammar_file, "--grammar-file");
   if (!f.json_schema_file.empty())
     f.sampling.json_schema = read_file(f.json_schema_file, "--json-schema-file");
@@ -138,6 +242,7 @@ void finalize_generation_flags(GenerationFlags& f) {
   const ResolvedModel resolved = resolve_model_argument(f.model);
   f.load.path = resolved.path;
   f.registry_id = resolved.registry_id;
+  f.model_name = resolved.name;
   f.load.mmap = !f.no_mmap;
 }
 
@@ -159,16 +264,40 @@ std::shared_ptr<engine::Model> load_model(const GenerationFlags& f) {
   return model;
 }
 
+namespace {
+
+// llama.cpp's spelling and the long option it stands for; one table for parsing and help.
+constexpr std::pair<const char*, const char*> kLlamaStyleFlags[] = {{"-ngl", "--gpu-layers"},
+                                                                    {"-ub", "--ubatch-size"},
+                                                                    {"-fa", "--flash-attn"},
+                                                                    {"-np", "--parallel"},
+                                                                    {"-m", "--model"}};
+
+class LlamaStyleFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* opt, bool is_positional) const override {
+    std::string name = CLI::Formatter::make_option_name(opt, is_positional);
+    if (is_positional) return name;
+    for (const auto& [from, to] : kLlamaStyleFlags) {
+      const std::string short_name = std::string(from).substr(1);
+      if (opt->check_lname(std::string(to).substr(2)) && !opt->check_sname(short_name))
+        name = std::string(from) + "," + name;
+    }
+    return name;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<CLI::Formatter> llama_style_help_formatter() {
+  return std::make_shared<LlamaStyleFormatter>();
+}
+
 std::vector<std::string> normalize_llama_style_flags(int argc, char** argv) {
-  static const std::pair<const char*, const char*> aliases[] = {{"-ngl", "--gpu-layers"},
-                                                                {"-ub", "--ubatch-size"},
-                                                                {"-fa", "--flash-attn"},
-                                                                {"-np", "--parallel"},
-                                                                {"-m", "--model"}};
   std::vector<std::string> out;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
-    for (const auto& [from, to] : aliases) {
+    for (const auto& [from, to] : kLlamaStyleFlags) {
       const std::string f = from;
       if (a == f)
         a = to;

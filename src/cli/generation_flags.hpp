@@ -14,6 +14,7 @@ namespace rmm::cli {
 struct GenerationFlags {
   std::string model;        // a file, or a name in the model registry
   int64_t registry_id = 0;  // the registry's model the name resolved to (0: a file path was given)
+  std::string model_name;   // shown and stored: the registry's short name, else the file's stem
   engine::LoadParams load;
   engine::ContextParams context;
   engine::SamplingParams sampling;
@@ -32,6 +33,16 @@ struct GenerationFlags {
 };
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f);
+// Number checks for options: CLI11's Range answers "not in range" even for
+// text that is no number, so these say "not a number", "not a whole number"
+// or "out of range (LO to HI)" as the case is.
+CLI::Validator number_in(double lo, double hi);
+CLI::Validator whole_number_in(int64_t lo, int64_t hi);
+// A --chat-template value: a named template, Jinja source or a file of Jinja
+// source (read here). Jinja is parsed at once, so that a broken template fails
+// with the parser's reason and position before any model loads. Throws
+// rmm::Error (InvalidArgument; NotFound for a file that does not exist).
+std::string chat_template_argument(const std::string& value);
 // Resolves what the flags point at (files, logit bias syntax); throws rmm::Error(InvalidArgument).
 void finalize_generation_flags(GenerationFlags& f);
 // Loads the model named by the flags, with a progress line on stderr when verbose.
@@ -40,5 +51,7 @@ std::shared_ptr<engine::Model> load_model(const GenerationFlags& f);
 // llama.cpp spells some flags with one dash and several letters (-ngl, -ub, -fa);
 // CLI11 does not, so main() rewrites them to their long forms first.
 std::vector<std::string> normalize_llama_style_flags(int argc, char** argv);
+// Help that lists those spellings beside the options they stand for.
+std::shared_ptr<CLI::Formatter> llama_style_help_formatter();
 
 }  // namespace rmm::cli

@@ -1,4 +1,8 @@
-// rmm: the command-line front end. Usage errors exit 2, runtime errors 1.
+// rmm: the command-line front end. One rule for exit codes (README, "Exit
+// codes"): 2 when the command line is wrong (CLI11's parse errors, and
+// rmm::Error InvalidArgument: a bad flag, argument or setting), 1 for what goes
+// wrong while running (every other rmm::Error: a missing or damaged file, a
+// failed load, the network), 130 when Ctrl-C stopped it.
 #include <cstdio>
 #include <iostream>
 
@@ -11,10 +15,22 @@ namespace rmm::cli {
 bool log_level_explicit = false;
 }
 
+namespace {
+
+constexpr int kRuntimeError = 1;
+constexpr int kUsageError = 2;
+
+int exit_code_of(const rmm::Error& e) {
+  return e.kind() == rmm::ErrorKind::InvalidArgument ? kUsageError : kRuntimeError;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace rmm;
   CLI::App app{"RunMyModel: run open models locally", "rmm"};
   app.require_subcommand(1);
+  app.formatter(cli::llama_style_help_formatter());  // before the subcommands, which copy it
   app.set_help_all_flag("--help-all", "Show help for every command");
   // CLI11 throws CallForVersion while parsing, so `rmm --version` needs no subcommand.
   app.set_version_flag("--version", std::string(), "Same as `rmm version`");
@@ -25,6 +41,7 @@ int main(int argc, char** argv) {
   cli::Action action;
   cli::add_run_command(app, action);
   cli::add_chat_command(app, action);
+  cli::add_chats_command(app, action);
   cli::add_serve_command(app, action);
   cli::add_worker_command(app, action);
   cli::add_prompt_command(app, action);
@@ -54,7 +71,7 @@ int main(int argc, char** argv) {
       return cli::print_version_text();
     } catch (const std::exception& e) {
       std::cerr << "rmm: " << e.what() << "\n";
-      return 1;
+      return kRuntimeError;
     }
   } catch (const CLI::ParseError& e) {
     std::cerr << "rmm: " << e.what() << "\n\n";
@@ -69,18 +86,18 @@ int main(int argc, char** argv) {
         usage.replace(at, bare.size(), "Usage: rmm " + shown->get_name());
     }
     std::cerr << usage;
-    return 2;
+    return kUsageError;
   }
 
   try {
     cli::log_level_explicit = log_opt->count() > 0;
     log::set_level(log::parse_level(log_level));
-    return action ? action() : 2;
+    return action ? action() : kUsageError;
   } catch (const Error& e) {
     std::cerr << "rmm: " << e.what() << "\n";
-    return e.kind() == ErrorKind::InvalidArgument ? 2 : 1;
+    return exit_code_of(e);
   } catch (const std::exception& e) {
     std::cerr << "rmm: internal error: " << e.what() << "\n";
-    return 1;
+    return kRuntimeError;
   }
 }

@@ -3,6 +3,7 @@
 // models_dir) plus [models] extra_dirs, indexed in the database `rmm serve`
 // uses ([serve] database, RMM_DATABASE, default $RMM_HOME/rmm.db).
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 namespace rmm::cli {
 
 struct LocalRegistry {
+  std::filesystem::path models_dir;  // the main models dir (the first scanned)
   std::unique_ptr<store::Store> store;
   std::unique_ptr<models::Registry> registry;  // uses *store
 };
@@ -24,6 +26,7 @@ LocalRegistry open_local_registry(const std::string& database = "", bool hash = 
 struct ResolvedModel {
   std::string path;         // the file to load
   int64_t registry_id = 0;  // the registry's model, 0 when the argument was a file path
+  std::string name;         // what to call it: the registry's short name, else the file's stem
 };
 
 // The MODEL argument of `rmm run` / `rmm chat`: an existing file as it is,

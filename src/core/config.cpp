@@ -1,13 +1,17 @@
 #include "core/config.hpp"
 
+#include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -16,6 +20,79 @@
 namespace rmm {
 
 namespace {
+
+// Every key the code reads, by section: the one list that unknown keys in
+// config.toml are checked against (Config::get refuses any other).
+const std::map<std::string, std::set<std::string>, std::less<>>& known_keys() {
+  static const std::map<std::string, std::set<std::string>, std::less<>> keys = {
+      {"serve",
+       {"allow_model_paths",
+        "allowed_host",
+        "audit_retention",
+        "batch_size",
+        "body_timeout",
+        "chat_template",
+        "cors_origin",
+        "ctx_size",
+        "database",
+        "flash_attn",
+        "gpu_layers",
+        "header_timeout",
+        "host",
+        "idle_timeout",
+        "in_process",
+        "insecure",
+        "keep_alive",
+        "kv_unified",
+        "max_body",
+        "max_connections",
+        "max_memory",
+        "max_streams",
+        "model",
+        "models_dir",
+        "no_audit",
+        "no_pin",
+        "parallel",
+        "port",
+        "queue",
+        "requests_per_minute",
+        "threads",
+        "tokens_per_minute",
+        "ubatch_size",
+        "worker_timeout"}},
+      {"cache", {"enabled", "max_size", "ttl"}},
+      {"models", {"extra_dirs"}},
+  };
+  return keys;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "; did you mean 'port'?" for a near miss (a typo, '-' for '_'), else "".
+std::string suggestion(std::string_view name, const std::set<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 3;  // at most two edits away
+  for (const auto& c : candidates) {
+    if (const size_t d = edit_distance(name, c); d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
 
 // toml++ bounds nested values (inline arrays and tables: TOML_MAX_NESTED_VALUES,
 // 256, a clean parse error), but not dotted keys: `a.a.a... = 1` or a header
@@ -77,7 +154,7 @@ Config Config::load(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return c;
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorKind::InvalidArgument, "cannot read " + file.string());
+  if (!in) throw Error(ErrorKind::BadFile, "cannot read " + file.string());  // a runtime error, not usage
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   check_key_depth(text, file.string());
   toml::table root;
@@ -87,10 +164,35 @@ Config Config::load(const std::filesystem::path& file) {
     throw Error(ErrorKind::InvalidArgument, file.string() + ":" + std::to_string(e.source().begin.line) +
                                                 ": " + std::string(e.description()));
   }
+  const std::string name = file.string();
+  // Collected with their lines, to be told in file order (toml++ keeps keys sorted).
+  std::vector<std::pair<uint32_t, std::string>> ignored;
+  const auto warn = [&](const toml::source_region& at, const std::string& text) {
+    ignored.emplace_back(at.begin.line, name + ":" + std::to_string(at.begin.line) + ": " + text);
+  };
+  std::set<std::string> section_names;
+  for (const auto& [section, keys] : known_keys()) section_names.insert(section);
   for (const auto& [section, node] : root) {
     const auto* table = node.as_table();
-    if (!table) continue;
+    if (!table) {
+      warn(section.source(),
+           "'" + std::string(section.str()) +
+               "' is outside any section (ignored; put it under [serve], [cache] or [models])");
+      continue;
+    }
+    const auto known = known_keys().find(section.str());
+    if (known == known_keys().end()) {
+      warn(section.source(), "unknown section [" + std::string(section.str()) + "] (ignored" +
+                                 suggestion(section.str(), section_names) + ")");
+      continue;
+    }
     for (const auto& [key, value] : *table) {
+      const std::string in_section = " in [" + std::string(section.str()) + "]";
+      if (!known->second.contains(std::string(key.str()))) {
+        warn(key.source(), "unknown key '" + std::string(key.str()) + "'" + in_section + " (ignored" +
+                               suggestion(key.str(), known->second) + ")");
+        continue;
+      }
       std::string text;
       if (auto s = value.value<std::string>()) {
         text = *s;
@@ -101,16 +203,32 @@ Config Config::load(const std::filesystem::path& file) {
       } else if (auto d = value.value<double>()) {
         text = std::to_string(*d);
       } else {
+        warn(key.source(), "'" + std::string(key.str()) + "'" + in_section +
+                               " must be a string, a number or true/false (ignored)");
         continue;
       }
       c.values_[std::string(section.str()) + "." + std::string(key.str())] = text;
     }
+  }
+  std::stable_sort(ignored.begin(), ignored.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [line, text] : ignored) c.warnings_.push_back(std::move(text));
+  // Several commands load the same file; each warning is worth one line per run.
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  std::lock_guard lock(mutex);
+  if (warned.insert(name).second) {
+    for (const auto& w : c.warnings_) spdlog::warn("{}", w);
   }
   return c;
 }
 
 std::optional<std::pair<std::string, std::string>> Config::get(const std::string& section,
                                                                const std::string& key) const {
+  const auto known = known_keys().find(section);
+  if (known == known_keys().end() || !known->second.contains(key))
+    throw Error(ErrorKind::Internal,
+                "setting [" + section + "] " + key + " is read but not in config.cpp's list of known keys");
   // [serve] keys are the server's flags (RMM_PORT); other sections name
   // themselves so that keys cannot collide (RMM_CACHE_TTL for [cache] ttl).
   std::string env = section == "serve" ? "RMM_" : "RMM_" + section + "_";

@@ -9,16 +9,20 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rmm {
 
 class Config {
  public:
   // A missing file is an empty config; a broken one is rmm::Error(InvalidArgument) naming file and line.
+  // Keys the code never reads (a typo, an old name) are kept in warnings() and logged once per file.
   static Config load(const std::filesystem::path& file);
   static std::filesystem::path default_path();  // $RMM_HOME/config.toml
 
   // The raw value and where it came from ("RMM_PORT" or "config.toml [serve] port").
+  // Only keys in the known list (config.cpp) may be asked for: another is
+  // rmm::Error(Internal), so that the list and the code cannot drift apart.
   std::optional<std::pair<std::string, std::string>> get(const std::string& section,
                                                          const std::string& key) const;
 
@@ -28,9 +32,13 @@ class Config {
                   int64_t hi) const;
   bool get_bool(const std::string& section, const std::string& key, bool fallback) const;
 
+  // "FILE:LINE: unknown key 'prot' in [serve] (ignored; did you mean 'port'?)", one per ignored entry.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
  private:
   std::filesystem::path file_;
   std::map<std::string, std::string> values_;  // "section.key" → value as text
+  std::vector<std::string> warnings_;
 };
 
 // "512MiB", "8GiB", "1048576" → bytes; throws rmm::Error(InvalidArgument) naming `what`.

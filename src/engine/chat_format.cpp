@@ -54,6 +54,7 @@ std::vector<std::string> ChatFormatter::builtin_names() {
 
 ChatFormatter::ChatFormatter(const Model& model, const std::string& template_name)
     : impl_(std::make_unique<Impl>()), model_(&model) {
+  fallback_ = template_name.empty() && model.chat_template().empty();
   const auto names = builtin_names();
   const bool named = std::find(names.begin(), names.end(), template_name) != names.end();
   // chatml has a Jinja source in llama.cpp common; the other names exist only as
@@ -66,6 +67,19 @@ ChatFormatter::ChatFormatter(const Model& model, const std::string& template_nam
     throw Error(ErrorKind::InvalidArgument,
                 "unknown chat template '" + template_name + "' (known: " + list + ")");
   }
+  // Parsed here first: llama.cpp common rethrows a parse error as a bare
+  // std::exception and logs advice about a --no-jinja flag that rmm lacks.
+  if (impl_->use_jinja && template_name != "chatml") {
+    const std::string source = template_name.empty() ? model.chat_template() : template_name;
+    if (const std::string why = source.empty() ? "" : template_error(source); !why.empty()) {
+      if (template_name.empty())
+        throw Error(ErrorKind::BadFile,
+                    "the model's chat template is not a valid Jinja template (name another with "
+                    "--chat-template): " +
+                        why);
+      throw Error(ErrorKind::InvalidArgument, "the chat template is not a valid Jinja template: " + why);
+    }
+  }
   try {
     impl_->templates = common_chat_templates_init(model.raw(), template_name);
   } catch (const std::exception& e) {
@@ -76,6 +90,15 @@ ChatFormatter::ChatFormatter(const Model& model, const std::string& template_nam
     const auto it = caps.find("supports_tool_calls");
     impl_->supports_tools = it != caps.end() && it->second;
   }
+}
+
+std::string ChatFormatter::template_error(const std::string& source) {
+  try {
+    const common_chat_template parsed(source, "", "");
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
 }
 
 bool ChatFormatter::supports_tools() const { return impl_->supports_tools; }

@@ -72,7 +72,8 @@ class ChatFormatter {
  public:
   // `template_name`: empty for the model's own template (llama.cpp falls back to
   // chatml when the model has none), one of builtin_names(), or Jinja source.
-  // Throws rmm::Error(InvalidArgument) for an unknown name or a broken template.
+  // Throws rmm::Error(InvalidArgument) for an unknown name or a broken template
+  // (BadFile when the broken one is the model's own).
   explicit ChatFormatter(const Model& model, const std::string& template_name = "");
   ~ChatFormatter();
   ChatFormatter(ChatFormatter&&) noexcept;
@@ -91,14 +92,21 @@ class ChatFormatter {
   // Whether the template renders tool definitions and calls (the model's own
   // may not; chatml does not): without that, llama.cpp drops tools silently.
   bool supports_tools() const;
+  // True when no template was named and the model has none, so chats use
+  // ChatML, which the model may never have seen: front ends say so.
+  bool falls_back_to_chatml() const { return fallback_; }
 
   // llama.cpp's named templates ("chatml", "llama3", "mistral-v7", ...).
   static std::vector<std::string> builtin_names();
+  // Why llama.cpp's Jinja parser rejects `source` (its message, with the
+  // place shown under a line of the source), or empty when it parses.
+  static std::string template_error(const std::string& source);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   const Model* model_;
+  bool fallback_ = false;
 };
 
 }  // namespace rmm::engine

@@ -3,10 +3,9 @@
 #include <ggml-backend.h>
 #include <llama.h>
 
-#include <fstream>
-
 #include "core/error.hpp"
 #include "engine/backend.hpp"
+#include "gguf/reader.hpp"
 
 namespace rmm::engine {
 namespace {
@@ -23,17 +22,10 @@ bool on_progress(float p, void* user) {
   return !st->cancelled;
 }
 
-// Checks what llama.cpp would only report as a generic failure.
-void check_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw Error(ErrorKind::NotFound, path.string() + ": no such file");
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error(ErrorKind::BadFile, path.string() + ": not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  if (!in.read(magic, 4) || std::string(magic, 4) != "GGUF")
-    throw Error(ErrorKind::BadFile, path.string() + ": not a GGUF file (bad magic)");
-}
+// What llama.cpp would only report as a generic failure: our own reader
+// names the problem (NotFound, or BadFile "PATH: why"), as `rmm info` does.
+// It reads the header and tensor infos only, never the weights.
+void check_file(const std::filesystem::path& path) { (void)gguf::read_file(path); }
 
 }  // namespace
 
@@ -117,6 +109,26 @@ std::vector<Token> Model::tokenize_prompt(const std::string& text) const {
   if (tokens.size() >= 2 && b != LLAMA_TOKEN_NULL && tokens[0] == b && tokens[1] == b)
     tokens.erase(tokens.begin());
   return tokens;
+}
+
+bool Model::has_fill_in_middle() const {
+  return llama_vocab_fim_pre(vocab_) != LLAMA_TOKEN_NULL && llama_vocab_fim_suf(vocab_) != LLAMA_TOKEN_NULL &&
+         llama_vocab_fim_mid(vocab_) != LLAMA_TOKEN_NULL;
+}
+
+std::vector<Token> Model::fill_in_middle(const std::string& prefix, const std::string& suffix) const {
+  if (!has_fill_in_middle())
+    throw Error(ErrorKind::InvalidArgument, "the model has no fill-in-the-middle tokens");
+  std::vector<Token> out;
+  if (llama_vocab_get_add_bos(vocab_) && bos() != LLAMA_TOKEN_NULL) out.push_back(bos());
+  out.push_back(llama_vocab_fim_pre(vocab_));
+  const auto pre = tokenize(prefix, false, false);
+  out.insert(out.end(), pre.begin(), pre.end());
+  out.push_back(llama_vocab_fim_suf(vocab_));
+  const auto suf = tokenize(suffix, false, false);
+  out.insert(out.end(), suf.begin(), suf.end());
+  out.push_back(llama_vocab_fim_mid(vocab_));
+  return out;
 }
 
 std::string Model::piece(Token t, bool special) const {

@@ -61,6 +61,14 @@ class Model {
   // A whole prompt as llama.cpp's tools tokenize it (special tokens on, parsed),
   // without a doubled BOS when a chat template already wrote one.
   std::vector<Token> tokenize_prompt(const std::string& text) const;
+  // Whether the vocabulary has fill-in-the-middle tokens (prefix, suffix, middle).
+  bool has_fill_in_middle() const;
+  // A fill-in-the-middle prompt in prefix-suffix-middle order (BOS where the
+  // vocabulary adds one, then <prefix> PREFIX <suffix> SUFFIX <middle>): the
+  // model writes what goes between. The texts are tokenized without special
+  // tokens, so code that contains "<fim_prefix>" stays text. Throws
+  // rmm::Error(InvalidArgument) when the model has no such tokens.
+  std::vector<Token> fill_in_middle(const std::string& prefix, const std::string& suffix) const;
   // The bytes of one token (may be an incomplete UTF-8 sequence).
   std::string piece(Token t, bool special = false) const;
   // The text of `tokens` as the tokenizer inverts them (llama_detokenize: the

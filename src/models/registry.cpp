@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "gguf/model_info.hpp"
 #include "models/model_files.hpp"
 #include "models/model_kind.hpp"
@@ -37,7 +40,40 @@ struct Description {
   ModelKind kind = ModelKind::Chat;
   json metadata = json::object();
   std::string candidate;
+  // Tried in order when the candidate is taken, before "-2", "-3", ... (which
+  // read like other model families: "llama-2").
+  std::vector<std::string> alternatives;
 };
+
+// "OWNER/REPO" of a model file that rmm pull wrote, from the rmm-pull.json
+// beside it; nullopt for other files (or a manifest that is not ours).
+std::optional<std::string> pulled_repo(const fs::path& file) {
+  const fs::path manifest = file.parent_path() / "rmm-pull.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(manifest, ec) || fs::file_size(manifest, ec) > (1u << 20)) return std::nullopt;
+  std::ifstream in(manifest);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto j = parse_json_bounded<json>(text, manifest.string(), false);
+  if (!j.is_object() || !j.contains("repo") || !j["repo"].is_string()) return std::nullopt;
+  const std::string repo = j["repo"].get<std::string>();
+  const auto slash = repo.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == repo.size()) return std::nullopt;
+  return repo;
+}
+
+// A pulled file is named for its repo, as Ollama names hf.co models: the
+// repo's name without "-GGUF" and the quantization ("Llama-3.2-1B-Instruct-GGUF"
+// → "llama-3.2-1b-instruct:q4_k_m"); the owner is added when that is taken.
+void name_for_repo(Description& d, const std::string& repo, const std::string& quant,
+                   const std::string& suffix) {
+  const std::string owner = repo.substr(0, repo.find('/'));
+  std::string name = repo.substr(repo.find('/') + 1);
+  const std::string tail = lower(name.size() > 5 ? name.substr(name.size() - 5) : "");
+  if (tail == "-gguf" || tail == "_gguf" || tail == ".gguf") name.resize(name.size() - 5);
+  const std::string by_file = d.candidate;
+  d.candidate = short_name_candidate("", name, quant, suffix);
+  d.alternatives = {short_name_candidate("", owner + "-" + name, quant, suffix), by_file};
+}
 
 Description describe(const FoundModel& found) {
   Description d;
@@ -89,6 +125,7 @@ Description describe(const FoundModel& found) {
                          : d.kind == ModelKind::Reranker      ? "reranker"
                                                               : "";
     d.candidate = short_name_candidate(info.name, stem, info.file_type, suffix);
+    if (const auto repo = pulled_repo(first)) name_for_repo(d, *repo, info.file_type, suffix);
   } catch (const Error& e) {
     d.kind = ModelKind::Invalid;
     d.metadata["error"] = e.what();
@@ -161,7 +198,12 @@ ScanReport Registry::scan(bool force) {
     if (old && d.kind == ModelKind::Invalid) d.candidate = old_candidate;
     if (!old || old_candidate != d.candidate) {
       if (old) taken.erase(old->short_name);
-      m.short_name = unique_short_name(d.candidate, is_taken);
+      m.short_name.clear();
+      for (const auto& alt : d.alternatives) {
+        if (!is_taken(d.candidate) || !m.short_name.empty()) break;
+        if (!is_taken(alt)) m.short_name = alt;
+      }
+      if (m.short_name.empty()) m.short_name = unique_short_name(d.candidate, is_taken);
       taken.insert(m.short_name);
     }
     d.metadata["name_candidate"] = d.candidate;

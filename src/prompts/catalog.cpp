@@ -24,6 +24,24 @@ Template save(store::Store& s, const Template& t) {
   return from_stored(s.save_template(v));
 }
 
+bool same_content(const Template& a, const Template& b) {
+  auto ja = to_json(a), jb = to_json(b);
+  for (auto* j : {&ja, &jb}) {
+    j->erase("id");
+    j->erase("version");
+  }
+  return ja == jb;
+}
+
+SaveOutcome save_if_changed(store::Store& s, const Template& t) {
+  validate(t, true);
+  if (const auto latest = s.get_template(t.id)) {
+    Template current = from_stored(*latest);
+    if (same_content(current, t)) return {std::move(current), false};
+  }
+  return {save(s, t), true};
+}
+
 int seed_starters(store::Store& s) {
   int n = 0;
   for (const auto& t : starter_templates()) {
@@ -41,6 +59,12 @@ std::string lower(std::string s) {
   return s;
 }
 }  // namespace
+
+std::optional<Template> find_by_name(store::Store& s, const std::string& name) {
+  for (const auto& v : s.list_templates())
+    if (lower(v.name) == lower(name)) return from_stored(v);
+  return std::nullopt;
+}
 
 Template find(store::Store& s, const std::string& name_or_id, std::optional<int> version) {
   std::string id = name_or_id;

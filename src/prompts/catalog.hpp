@@ -21,6 +21,21 @@ Template save(store::Store& s, const Template& t);
 // is left alone; one they deleted comes back on the next open). Returns how many.
 int seed_starters(store::Store& s);
 
+// Saves `t` (its id must be set) as a new version unless it says exactly what
+// the latest version of that id says (same_content): then `saved` is that
+// version and `changed` false, so importing the same file twice adds nothing.
+struct SaveOutcome {
+  Template saved;
+  bool changed = true;
+};
+SaveOutcome save_if_changed(store::Store& s, const Template& t);
+
+// Whether two templates say the same: every field but id and version.
+bool same_content(const Template& a, const Template& b);
+
+// The latest version of the template called `name` (exact, case-insensitive), if any.
+std::optional<Template> find_by_name(store::Store& s, const std::string& name);
+
 // `name_or_id`: an id, else a template's exact name (case-insensitive). Throws
 // NotFound naming what was asked for.
 Template find(store::Store& s, const std::string& name_or_id, std::optional<int> version = {});

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/json_limits.hpp"
 
@@ -23,15 +24,6 @@ json parsed_or_text(const std::string& text, json fallback) {
     return json(text);
   }
   return j.is_discarded() ? json(text) : j;
-}
-
-std::string utc_time(int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
 }
 
 std::string one_line(std::string s) {
@@ -113,8 +105,8 @@ std::string conversation_markdown(const store::Conversation& c) {
   std::string md =
       "# " + (c.title.empty() ? std::string("Untitled conversation") : one_line(c.title)) + "\n\n";
   if (!c.model.empty()) md += "- Model: " + one_line(c.model) + "\n";
-  md += "- Created: " + utc_time(c.created_at) + "\n";
-  md += "- Updated: " + utc_time(c.updated_at) + "\n";
+  md += "- Created: " + format_time(c.created_at, "%Y-%m-%d %H:%M UTC", true) + "\n";
+  md += "- Updated: " + format_time(c.updated_at, "%Y-%m-%d %H:%M UTC", true) + "\n";
   md += "- Conversation: " + c.id + "\n";
   for (const auto& m : c.messages) {
     md += "\n## " + role_heading(m.role) + "\n\n";

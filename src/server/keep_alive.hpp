@@ -1,5 +1,5 @@
 #pragma once
-// A request's "keep_alive" (Ollama's semantics) and "pin" fields.
+// A request's "keep_alive" (Ollama's semantics), "pin" and "num_ctx" fields.
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -29,6 +29,12 @@ inline UseOptions use_options_from(const nlohmann::json& body) {
     if (!it->is_boolean())
       throw ApiError(boost::beast::http::status::bad_request, "'pin' must be true or false", "pin");
     use.pin = it->get<bool>();
+  }
+  if (const auto it = body.find("num_ctx"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > (1 << 24))
+      throw ApiError(boost::beast::http::status::bad_request,
+                     "'num_ctx' must be a whole number of tokens from 1 to 16777216", "num_ctx");
+    use.num_ctx = it->get<int>();
   }
   return use;
 }

@@ -13,6 +13,7 @@
 #include "engine/engine_thread.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
+#include "models/model_kind.hpp"
 #include "worker/worker_client.hpp"
 
 namespace rmm::server {
@@ -22,15 +23,66 @@ namespace {
 constexpr auto kReaperTick = std::chrono::milliseconds(200);
 
 // The engine's context settings as the estimate takes them (BatchEngine's defaults applied).
-gguf::MemoryParams memory_params(const engine::ContextParams& c, uint32_t n_ctx_train) {
+gguf::MemoryParams memory_params(const engine::ContextParams& c) {
   gguf::MemoryParams p;
-  p.n_ctx = c.n_ctx > 0 ? static_cast<uint32_t>(c.n_ctx) : std::min<uint32_t>(n_ctx_train, 4096);
+  p.n_ctx = static_cast<uint32_t>(c.n_ctx);
   p.n_seq = static_cast<uint32_t>(std::max(c.n_seq, 1));
   p.n_batch = static_cast<uint32_t>(std::max(c.n_batch, 1));
   p.n_ubatch = static_cast<uint32_t>(std::max(c.n_ubatch, 1));
   p.flash_attn = c.flash_attn != 0;  // llama.cpp's auto turns it on where supported
   p.kv_unified = c.kv_unified;
   return p;
+}
+
+// The context settings a load may take, best first: the configured ones, or
+// (without -c) each slot with the training context up to kDefaultContextCap,
+// then fewer slots (unless --parallel was given), then halved contexts.
+// `num_ctx` (a request's need) raises the context per slot and is never cut.
+std::vector<engine::ContextParams> context_choices(const HostOptions& o, int n_ctx_train, int num_ctx) {
+  const int n_seq = std::max(o.context.n_seq, 1);
+  auto with = [&](int per_slot, int slots) {
+    auto c = o.context;
+    c.n_seq = slots;
+    c.n_ctx = o.context.kv_unified ? per_slot : per_slot * slots;
+    return c;
+  };
+  if (o.context.n_ctx > 0) {
+    const int per_slot = o.context.kv_unified ? o.context.n_ctx : o.context.n_ctx / n_seq;
+    if (num_ctx <= per_slot) return {o.context};
+    return {with(num_ctx, n_seq)};  // asked for more than -c gives: the same slots, each bigger
+  }
+  const int trained = n_ctx_train > 0 ? n_ctx_train : 4096;
+  const int full = std::max(std::min(trained, kDefaultContextCap), num_ctx);
+  std::vector<engine::ContextParams> out;
+  const int fewest = o.fixed_slots ? n_seq : 1;
+  for (int s = n_seq; s >= fewest; --s) out.push_back(with(full, s));
+  const int floor = std::max(std::min(trained, kMinDefaultContext), num_ctx);
+  for (int per_slot = full / 2; per_slot >= floor; per_slot /= 2) out.push_back(with(per_slot, fewest));
+  return out;
+}
+
+struct Choice {
+  engine::ContextParams context;
+  models::MemoryPlan plan;
+};
+
+// The first context setting that fits with every layer on the GPU (where
+// layers are left to the planner and a GPU is budgeted), else the first that
+// fits at all; else the last (smallest) one, whose plan says why it does not fit.
+Choice choose_context(const std::vector<engine::ContextParams>& choices, const gguf::GgufFile& file,
+                      const gguf::ModelInfo& info, models::PlanRequest req,
+                      const std::vector<models::DeviceBudget>& room) {
+  const bool gpu = std::any_of(room.begin(), room.end(), [](const auto& b) { return b.gpu; });
+  std::optional<Choice> first_fit;
+  Choice last;
+  for (const auto& c : choices) {
+    req.params = memory_params(c);
+    last = {c, models::plan_memory(file, info, req, room)};
+    if (!last.plan.fits) continue;
+    if (!gpu || req.gpu_layers >= 0 || last.plan.gpu_layers == last.plan.max_layers) return last;
+    if (!first_fit) first_fit = last;
+  }
+  return first_fit ? *first_fit : last;
 }
 
 bool names(const HostedModel& m, const std::string& id) {
@@ -45,14 +97,37 @@ std::string model_id_for(const std::filesystem::path& path) {
   return name;
 }
 
+std::string context_overflow(const HostedModel& m, size_t tokens) {
+  const int holds = m.engine->shape().n_ctx_seq;
+  if (tokens < static_cast<size_t>(holds)) return "";
+  std::string out = "the prompt has " + std::to_string(tokens) + " tokens but a conversation with model '" +
+                    m.id + "' holds " + std::to_string(holds) + " here";
+  if (m.n_ctx_train > holds) {
+    out += " (it was trained on " + std::to_string(m.n_ctx_train) +
+           "): send \"num_ctx\" for more, or start rmm serve with a larger -c or a smaller --parallel";
+  } else {
+    out += ", all the model was trained on: shorten the conversation";
+  }
+  return out;
+}
+
 int64_t now_ms() { return unix_ms(); }
 
-int64_t parse_keep_alive_ms(const std::string& text) {
-  if (!text.empty() && text[0] == '-') {
-    parse_duration_ms(text.substr(1), "keep_alive");  // still a duration, just negative
-    return kKeepForever;
+int64_t parse_keep_alive_ms(const std::string& text, const std::string& what) {
+  try {
+    if (!text.empty() && text[0] == '-') {
+      parse_duration_ms(text.substr(1), what);  // still a duration, just negative
+      return kKeepForever;
+    }
+    return parse_duration_ms(text, what);
+  } catch (const Error&) {
+    // parse_duration_ms's own hint ("0 for no limit") is the opposite of what 0 means here.
+    throw Error(
+        ErrorKind::InvalidArgument,
+        what + " '" + text +
+            "' is not a duration: use 90s, 5m, 1h (units ms, s, m, h, d, w; a bare number is "
+            "seconds); 0 unloads the model as soon as its requests are done, -1 keeps it loaded for ever");
   }
-  return parse_duration_ms(text, "keep_alive");
 }
 
 int64_t keep_alive_seconds_ms(double seconds) {
@@ -64,6 +139,10 @@ int64_t keep_alive_seconds_ms(double seconds) {
 int64_t reload_delay_ms(int crashes) {
   if (crashes <= 1) return 0;
   return std::min<int64_t>(int64_t{1000} << std::min(crashes - 2, 8), 30'000);
+}
+
+bool ModelHost::needs_more_context(const HostedModel& m, const UseOptions& use) {
+  return use.num_ctx > 0 && use.num_ctx > m.engine->shape().n_ctx_seq;
 }
 
 bool HostedModel::lost() const { return worker && !worker->alive(); }
@@ -136,8 +215,49 @@ bool inside_any(const std::filesystem::path& path, const std::vector<std::filesy
 
 }  // namespace
 
+void ModelHost::set_default_model(const std::filesystem::path& path, bool pinned) {
+  std::lock_guard lock(mutex_);
+  default_model_ = path;
+  default_pinned_ = pinned;
+}
+
+std::string ModelHost::no_model_reason() const {
+  if (find("")) return "";
+  {
+    std::lock_guard lock(mutex_);
+    if (!default_model_.empty()) return "";
+  }
+  auto list = [](const std::vector<std::string>& ids) {
+    std::string out;
+    for (size_t i = 0; i < ids.size() && i < 10; ++i) out += (i ? ", " : "") + ids[i];
+    if (ids.size() > 10) out += ", ... (" + std::to_string(ids.size()) + " in all)";
+    return out;
+  };
+  std::vector<std::string> loaded_ids;
+  for (const auto& m : loaded()) loaded_ids.push_back(m->id);
+  if (!loaded_ids.empty())
+    return "the request names no model and " + std::to_string(loaded_ids.size()) +
+           " are loaded: name one in \"model\" (" + list(loaded_ids) + ")";
+  std::vector<std::string> files;
+  for (const auto& f : list_files()) files.push_back(f.id);
+  if (files.empty())
+    return "the request names no model and none is loaded or in " + options_.models_dir.string() +
+           " (rmm pull fetches one)";
+  return "the request names no model and none is loaded: name one in \"model\" (" + list(files) +
+         "; GET /api/models lists them all)";
+}
+
 std::filesystem::path ModelHost::resolve(const std::string& path_or_id, bool local) const {
-  if (path_or_id.empty()) throw Error(ErrorKind::InvalidArgument, "no model named");
+  std::filesystem::path fallback;
+  {
+    std::lock_guard lock(mutex_);
+    fallback = default_model_;
+  }
+  // The model named at start goes by its file name, wherever the file lies.
+  if (!fallback.empty() && (path_or_id.empty() || path_or_id == model_id_for(fallback) ||
+                            path_or_id == fallback.filename().string()))
+    return fallback;
+  if (path_or_id.empty()) throw Error(ErrorKind::InvalidArgument, no_model_reason());
   const bool bare_name = path_or_id.find('/') == std::string::npos &&
                          path_or_id.find('\\') == std::string::npos &&
                          path_or_id.find("..") == std::string::npos;
@@ -213,8 +333,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
                                                 const std::function<void(float)>& progress) {
   if (stopping_) throw Error(ErrorKind::Cancelled, "the server is shutting down");
   if (auto m = find(path_or_id)) {  // find() first takes out models whose worker died
-    touch(*m, use);
-    return m;
+    if (auto same = reuse(m, use)) return same;
   }
   std::error_code ec;
   auto path = std::filesystem::weakly_canonical(resolve(path_or_id, use.local), ec);
@@ -225,14 +344,21 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     if (auto it = models_.find(path); it != models_.end()) {
       auto m = it->second;
       lock.unlock();
-      touch(*m, use);
-      return m;
+      if (auto same = reuse(m, use)) return same;
+      m.reset();  // its memory goes now, outside the lock
+      lock.lock();
     }
     if (auto it = pending_.find(path); it != pending_.end()) {
       // Someone is loading it: wait for that load rather than load it twice.
       auto result = it->second.result;
       lock.unlock();
       auto m = result.get();  // rethrows that load's error
+      if (needs_more_context(*m, use))
+        throw Error(ErrorKind::Unavailable,
+                    "model '" + m->id + "' was just loaded with " +
+                        std::to_string(m->engine->shape().n_ctx_seq) +
+                        " tokens per conversation; retry for num_ctx " + std::to_string(use.num_ctx),
+                    1);
       touch(*m, use);
       return m;
     }
@@ -252,14 +378,25 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
   ++loads_started_;
   std::vector<std::shared_ptr<HostedModel>> evicted;  // released outside the lock
   try {
+    if (const auto format = models::conversion_format(path))
+      throw Error(ErrorKind::InvalidArgument,
+                  "'" + path.filename().string() + "' holds " + *format +
+                      " weights, which need conversion to GGUF first (llama.cpp's "
+                      "convert_hf_to_gguf.py); rmm serves .gguf files");
     const auto file = gguf::read_file(path);
     const auto info = gguf::derive_model_info(file);
+    const int trained = static_cast<int>(info.context_length);
+    if (use.num_ctx > 0 && trained > 0 && use.num_ctx > trained)
+      throw Error(ErrorKind::InvalidArgument,
+                  "num_ctx " + std::to_string(use.num_ctx) + " is more than model '" + model_id_for(path) +
+                      "' was trained on (" + std::to_string(trained) + " tokens)");
+    const auto choices = context_choices(options_, trained, use.num_ctx);
     models::PlanRequest req;
-    req.params = memory_params(options_.context, info.context_length);
     req.gpu_layers = options_.gpu_layers;
     // A worker process sets up its own GPU context; in-process, the server's serves every model.
     if (!options_.worker_exe.empty()) req.gpu_process_overhead = models::kGpuProcessContext;
     models::MemoryPlan plan;
+    engine::ContextParams context;
     const auto free = models::free_now();  // outside the lock: it asks the devices
     {
       std::lock_guard lock(mutex_);
@@ -272,7 +409,11 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
         candidates.push_back(m);
         for (auto& b : room) b.bytes += m->plan.need_on(b.device);
       }
-      plan = models::plan_memory(file, info, req, capped_locked(room, free, candidates));
+      // The context is chosen as if every idle model were evicted: a new load comes first.
+      auto choice = choose_context(choices, file, info, req, capped_locked(room, free, candidates));
+      plan = choice.plan;
+      context = choice.context;
+      req.params = memory_params(context);
       if (!plan.fits) {
         std::string busy;
         for (const auto& [p, m] : models_) {
@@ -296,12 +437,19 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
       pending_[path].plan = plan;
     }
     evicted.clear();  // idle: their memory goes now
-    spdlog::info("loading {}: {} planned ({} of {} layers on the GPU)", model_id_for(path),
-                 format_bytes(plan.total()), plan.gpu_layers, plan.max_layers);
+    spdlog::info("loading {}: {} planned ({} of {} layers on the GPU, {} slots x {} tokens)",
+                 model_id_for(path), format_bytes(plan.total()), plan.gpu_layers, plan.max_layers,
+                 context.n_seq,
+                 context.kv_unified ? context.n_ctx : context.n_ctx / std::max(context.n_seq, 1));
 
-    auto hosted = load_model(path, plan, progress);
+    auto hosted = load_model(path, plan, context, progress);
     hosted->created = now_ms() / 1000;
     hosted->keep_alive_ms = options_.keep_alive_ms;
+    hosted->n_ctx_train = trained;
+    {
+      std::lock_guard lock(mutex_);
+      if (path == default_model_ && default_pinned_) hosted->pinned = true;
+    }
     touch(*hosted, use);
     if (options_.cache) options_.cache->model_loaded(path);  // hashed in the background
     {
@@ -321,8 +469,31 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
   }
 }
 
+std::shared_ptr<HostedModel> ModelHost::reuse(std::shared_ptr<HostedModel> m, const UseOptions& use) {
+  if (!needs_more_context(*m, use)) {
+    touch(*m, use);
+    return m;
+  }
+  if (m->n_ctx_train > 0 && use.num_ctx > m->n_ctx_train)  // checked before the model is taken out
+    throw Error(ErrorKind::InvalidArgument, "num_ctx " + std::to_string(use.num_ctx) +
+                                                " is more than model '" + m->id + "' was trained on (" +
+                                                std::to_string(m->n_ctx_train) + " tokens)");
+  if (!m->idle())
+    throw Error(ErrorKind::Unavailable,
+                "model '" + m->id + "' holds " + std::to_string(m->engine->shape().n_ctx_seq) +
+                    " tokens per conversation and is busy; it is reloaded for num_ctx " +
+                    std::to_string(use.num_ctx) + " once its requests end",
+                1);
+  spdlog::info("reloading {}: a request needs {} tokens per conversation, it holds {}", m->id, use.num_ctx,
+               m->engine->shape().n_ctx_seq);
+  std::lock_guard lock(mutex_);
+  if (auto it = models_.find(m->path); it != models_.end() && it->second == m) models_.erase(it);
+  return nullptr;
+}
+
 std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& path,
                                                    const models::MemoryPlan& plan,
+                                                   const engine::ContextParams& context,
                                                    const std::function<void(float)>& progress) const {
   engine::LoadParams lp;
   lp.path = path;
@@ -342,8 +513,8 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
       };
     }
     hosted->model = engine::Model::load(lp);
-    hosted->engine = std::make_unique<engine::EngineThread>(
-        std::make_unique<engine::BatchEngine>(hosted->model, options_.context));
+    hosted->engine =
+        std::make_unique<engine::EngineThread>(std::make_unique<engine::BatchEngine>(hosted->model, context));
     hosted->description = hosted->model->description();
   } else {
     // The weights go to the worker; this process keeps what tokenizing and
@@ -361,7 +532,7 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
     wo.load.gpu_layers = lp.gpu_layers;
     wo.load.gpu_device = lp.gpu_device;
     wo.load.mmap = lp.mmap;
-    wo.load.context = options_.context;
+    wo.load.context = context;
     wo.n_vocab = hosted->model->n_vocab();
     wo.progress = progress;
     wo.cancel = &stopping_;
@@ -371,6 +542,10 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
     hosted->engine = std::move(client);
   }
   hosted->chat = std::make_unique<engine::ChatFormatter>(*hosted->model, options_.chat_template);
+  if (hosted->chat->falls_back_to_chatml())
+    spdlog::warn(
+        "model {} has no chat template: chats use ChatML (rmm serve --chat-template chooses another)",
+        hosted->id);
   return hosted;
 }
 
@@ -485,7 +660,18 @@ bool ModelHost::loading(const std::string& path_or_id) const {
 std::shared_ptr<HostedModel> ModelHost::find(const std::string& id) const {
   const auto all = loaded();
   if (all.empty()) return nullptr;
-  if (id.empty()) return all.front();
+  if (id.empty()) {
+    std::filesystem::path fallback;
+    {
+      std::lock_guard lock(mutex_);
+      fallback = default_model_;
+    }
+    if (fallback.empty()) return all.size() == 1 ? all.front() : nullptr;
+    for (const auto& m : all) {
+      if (m->path == fallback) return m;
+    }
+    return nullptr;
+  }
   for (const auto& m : all) {
     if (names(*m, id)) return m;
   }

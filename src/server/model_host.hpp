@@ -42,6 +42,14 @@ class WorkerClient;
 namespace rmm::server {
 
 inline constexpr int64_t kKeepForever = -1;
+// Without -c, each conversation gets the model's training context up to this
+// many tokens: enough for long chats, and a KV cache that a laptop holds (an
+// 8B Llama at 8192 tokens x 4 slots takes 4 GiB). A request may ask for more
+// (num_ctx), up to the training context.
+inline constexpr int kDefaultContextCap = 8192;
+// Halving the default context stops here when memory is short (or at the
+// training context when that is smaller).
+inline constexpr int kMinDefaultContext = 2048;
 
 struct HostedModel;
 
@@ -55,10 +63,15 @@ struct HostOptions {
   // A model file's registry names (short name, aliases) for API keys' model
   // patterns; the file stem is always one. Optional.
   std::function<std::vector<std::string>(const std::filesystem::path&)> names_of;
-  engine::ContextParams context;  // n_seq = --parallel
-  int gpu_layers = -1;            // -1: as many as fit
-  std::string chat_template;      // "" : the model's own (chatml when it has none)
-  size_t max_queue = 64;          // waiting requests past the busy slots; more get 503
+  // n_seq = --parallel; n_ctx = -c, over all slots (per slot with kv_unified).
+  // n_ctx 0: each slot gets the model's training context (at most
+  // kDefaultContextCap), and when that does not fit in memory (or would push
+  // layers off the GPU) fewer slots, then a halved context, are tried.
+  engine::ContextParams context;
+  bool fixed_slots = false;   // --parallel was given: never fewer slots
+  int gpu_layers = -1;        // -1: as many as fit
+  std::string chat_template;  // "" : the model's own (chatml when it has none)
+  size_t max_queue = 64;      // waiting requests past the busy slots; more get 503
   // Generations go through this response cache when set (not owned; outlives the host).
   cache::ResponseCache* cache = nullptr;
   // Model registry names (short names, aliases) → files; nullopt for an
@@ -102,6 +115,7 @@ struct HostedModel {
   std::atomic<int64_t> last_use_ms{0};
   std::atomic<int64_t> keep_alive_ms{0};
   std::atomic<bool> pinned{false};
+  int n_ctx_train = 0;  // the model's training context
   bool idle() const { return engine->running() == 0 && engine->queued() == 0; }
   bool lost() const;  // its worker died
   // Unix ms when the reaper unloads it (when idle by then); kKeepForever: never.
@@ -122,6 +136,9 @@ struct UseOptions {
   // The name comes from this machine's user (rmm serve --model), not from a
   // request: any path may be loaded.
   bool local = false;
+  // Tokens one conversation needs (Ollama's num_ctx; 0: any). A model
+  // loaded with less is reloaded with more once idle, where memory allows.
+  int num_ctx = 0;
 };
 
 class ModelHost {
@@ -145,9 +162,19 @@ class ModelHost {
   void unload();                       // every model
   bool unload(const std::string& id);  // false when no loaded model has that name
   bool pin(const std::string& id, bool pinned);
-  // A loaded model named `id` (any name acquire accepts; the most recently
-  // used one when `id` is empty), or nullptr. Never loads.
+  // The model named at start (rmm serve --model): requests that name no
+  // model get it, its file name works as its name wherever the file lies,
+  // and it is loaded again after an unload or a crash; `pinned`: it never
+  // expires or gets evicted.
+  void set_default_model(const std::filesystem::path& path, bool pinned);
+  // A loaded model named `id` (any name acquire accepts), or nullptr. Never
+  // loads. An empty `id` finds the default model, or else the only loaded one.
   std::shared_ptr<HostedModel> find(const std::string& id) const;
+  // Why a request that names no model cannot be served, naming the models
+  // there are ("" when find("") or acquire("") would succeed).
+  std::string no_model_reason() const;
+  // Whether `m` must be reloaded to give a conversation `use.num_ctx` tokens.
+  static bool needs_more_context(const HostedModel& m, const UseOptions& use);
   // Marks a use: last use now, and the request's keep_alive / pin.
   void touch(HostedModel& m, const UseOptions& use = {}) const;
   std::shared_ptr<HostedModel> current() const;              // the most recently used model
@@ -193,11 +220,18 @@ class ModelHost {
   // Kills workers silent for longer than worker_timeout_ms while they have requests.
   void kill_hung() const;
   std::shared_ptr<HostedModel> load_model(const std::filesystem::path& path, const models::MemoryPlan& plan,
+                                          const engine::ContextParams& context,
                                           const std::function<void(float)>& progress) const;
+  // A loaded model that serves `use` as it is (marked used), or nullptr after
+  // taking it out to load again with more context. Throws Unavailable while
+  // it is busy.
+  std::shared_ptr<HostedModel> reuse(std::shared_ptr<HostedModel> m, const UseOptions& use);
 
   HostOptions options_;
   std::vector<models::DeviceBudget> budgets_;
   mutable std::mutex mutex_;
+  std::filesystem::path default_model_;  // guarded by mutex_
+  bool default_pinned_ = false;
   mutable std::map<std::filesystem::path, std::shared_ptr<HostedModel>> models_;  // by file
   struct Crashes {
     int count = 0;  // within kCrashWindowMs of each other
@@ -220,13 +254,17 @@ class ModelHost {
 
 std::string model_id_for(const std::filesystem::path& path);
 
+// When a prompt of `tokens` does not fit one of `m`'s conversations: what
+// holds it and how to get more room; "" when it fits.
+std::string context_overflow(const HostedModel& m, size_t tokens);
+
 int64_t now_ms();  // unix time in ms
 
 // Ollama's keep_alive as text: a duration ("5m", "1h30m" is not needed:
 // "90s", "1500ms", "300" seconds), "0" to unload after the request, a
 // negative value ("-1", "-1m") to keep it forever. Throws
-// rmm::Error(InvalidArgument).
-int64_t parse_keep_alive_ms(const std::string& text);
+// rmm::Error(InvalidArgument) naming `what` and saying what 0 and -1 mean.
+int64_t parse_keep_alive_ms(const std::string& text, const std::string& what = "keep_alive");
 // keep_alive as a number of seconds (negative: forever).
 int64_t keep_alive_seconds_ms(double seconds);
 

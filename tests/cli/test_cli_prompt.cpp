@@ -92,6 +92,36 @@ TEST_F(CliPrompt, ExportImportMakesANewVersion) {
   EXPECT_NE(r.err.find("blocks[0].type"), std::string::npos) << r.err;
 }
 
+TEST_F(CliPrompt, ImportRefusesATakenNameAndAddsNoVersionForTheSameContent) {
+  auto r = prompt({"export", "translate"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto path = home_ / "prompts" / "translate.json";
+  r = prompt({"import", path.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "unchanged translate (version 1 is the same)\n");
+  EXPECT_EQ(json::parse(prompt({"show", "translate", "--json"}).out)["version"], 1);
+
+  // Without its id, the same content is still the same template.
+  json t;
+  std::ifstream(path) >> t;
+  t.erase("id");
+  std::ofstream(home_ / "no-id.json") << t.dump(2);
+  r = prompt({"import", (home_ / "no-id.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "unchanged translate (version 1 is the same)\n");
+
+  // Other content under a taken name and no id: refused, saying how to add a version instead.
+  t["description"] = "Mine now.";
+  std::ofstream(home_ / "no-id.json") << t.dump(2);
+  r = prompt({"import", (home_ / "no-id.json").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("a template named 'Translate' exists (id 'translate', version 1)"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("add \"id\": \"translate\""), std::string::npos) << r.err;
+  r = prompt({"list", "--json"});
+  EXPECT_EQ(json::parse(r.out).size(), 6u) << "nothing was added";
+}
+
 TEST_F(CliPrompt, RunGeneratesAsRunWouldForTheSameMessages) {
   RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
   auto r = prompt({"run", "translate", "--var", "text=Once upon a time", "--var", "target=German", "--model",

@@ -116,7 +116,6 @@ TEST(CliRun, UsageErrorsExitTwoWithTheReasonAndUsage) {
       {"run", model.string(), "hi", "--temp", "abc"},
       {"run", model.string(), "hi", "--top-p", "1.5"},
       {"run", model.string(), "hi", "-n", "-7"},
-      {"run", "/no/such/model.gguf", "hi"},
       {"run", model.string(), "hi", "--logit-bias", "12x"},
       {"run", model.string(), "hi", "--chat-template", "no-such-template"},
       {"frobnicate"},

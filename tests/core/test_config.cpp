@@ -30,7 +30,8 @@ TEST(Config, FileValuesAndDefaults) {
   EXPECT_EQ(c.get_string("serve", "host", "127.0.0.1"), "0.0.0.0");
   EXPECT_TRUE(c.get_bool("serve", "kv_unified", false));
   EXPECT_EQ(c.get_int("serve", "parallel", 4, 1, 256), 4);  // absent: the default
-  EXPECT_EQ(c.get_int("other", "port", 7, 0, 65535), 7);    // other sections do not leak
+  // Only known keys may be read: [other] port is no setting, so asking for it is a bug.
+  EXPECT_THROW(c.get_int("other", "port", 7, 0, 65535), Error);
 }
 
 TEST(Config, EnvironmentWinsOverTheFile) {
@@ -115,13 +116,60 @@ TEST(Config, DeeplyNestedTomlIsAnErrorNotACrash) {
     }
   }
   // 64 parts are still a key; dots in strings, comments and numbers never count.
-  std::string ok = "[serve]\nport = 6000\nratio = 1.5\nname = \"" + std::string(200, '.') + "\"\n# " +
-                   std::string(200, '.') + "\n[deep";
+  std::string ok = "[serve]\nport = 6000\nratio = 1.5\nchat_template = \"" + std::string(200, '.') +
+                   "\"\n# " + std::string(200, '.') + "\n[deep";
   for (int i = 1; i < 64; ++i) ok += ".a";
   ok += "]\nx = '...'\n";
   const auto c = Config::load(write_config("deep-ok", ok));
   EXPECT_EQ(c.get_int("serve", "port", 5000, 0, 65535), 6000);
-  EXPECT_EQ(c.get_string("serve", "name", ""), std::string(200, '.'));
+  EXPECT_EQ(c.get_string("serve", "chat_template", ""), std::string(200, '.'));
+}
+
+// Keys the code never reads are ignored, but said: file, line, and the key meant when one is close.
+TEST(Config, UnknownKeysAreWarnedWithFileAndLine) {
+  ::unsetenv("RMM_PORT");
+  const auto p = write_config("unknown",
+                              "top = 1\n"
+                              "[serve]\n"
+                              "port = 6000\n"
+                              "prot = 6001\n"
+                              "models-dir = \"/m\"\n"
+                              "no_such_setting_at_all = true\n"
+                              "host = [\"a\"]\n"
+                              "[cache]\n"
+                              "ttl = \"1h\"\n"
+                              "[sever]\n"
+                              "port = 1\n");
+  const auto c = Config::load(p);
+  const std::string f = p.string();
+  const std::vector<std::string> expected = {
+      f + ":1: 'top' is outside any section (ignored; put it under [serve], [cache] or [models])",
+      f + ":4: unknown key 'prot' in [serve] (ignored; did you mean 'port'?)",
+      f + ":5: unknown key 'models-dir' in [serve] (ignored; did you mean 'models_dir'?)",
+      f + ":6: unknown key 'no_such_setting_at_all' in [serve] (ignored)",
+      f + ":7: 'host' in [serve] must be a string, a number or true/false (ignored)",
+      f + ":10: unknown section [sever] (ignored; did you mean 'serve'?)",
+  };
+  EXPECT_EQ(c.warnings(), expected);
+  EXPECT_EQ(c.get_int("serve", "port", 5000, 0, 65535), 6000);  // known keys still count
+  EXPECT_EQ(c.get_string("cache", "ttl", ""), "1h");
+  EXPECT_EQ(c.get_string("serve", "host", "127.0.0.1"), "127.0.0.1");  // the ignored value is not used
+  // A file with known keys only has nothing to say.
+  EXPECT_TRUE(Config::load(write_config("known", "[serve]\nport = 1\n[models]\nextra_dirs = \"\"\n"))
+                  .warnings()
+                  .empty());
+}
+
+// Code that reads a key missing from the known list fails at once, so the list stays the one truth.
+TEST(Config, ReadingAKeyMissingFromTheListIsAnInternalError) {
+  const auto c = Config::load(write_config("unlisted", "[serve]\nport = 1\n"));
+  try {
+    c.get("serve", "prot");
+    FAIL() << "read an unlisted key";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Internal);
+    EXPECT_NE(std::string(e.what()).find("[serve] prot"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Config, SizesWithUnits) {

@@ -58,6 +58,26 @@ TEST(ChatFormat, UnknownNameAndBadRoleAreClearErrors) {
   EXPECT_THROW(f.format({{"robot", "x"}}), Error);
 }
 
+// llama.cpp common rethrows a parse error as a bare std::exception; the
+// formatter keeps the Jinja parser's own message, with the place it failed.
+TEST(ChatFormat, BrokenJinjaSaysWhereAndWhy) {
+  RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
+  const std::string broken = "{% for m in messages %}{{ m.content }\n{% endfor %}";
+  const std::string why = engine::ChatFormatter::template_error(broken);
+  EXPECT_NE(why.find("parser: Parser Error: Expected }}"), std::string::npos) << why;
+  EXPECT_NE(why.find("\n"), std::string::npos) << why;  // the source line, then a caret under the place
+  EXPECT_NE(why.find('^'), std::string::npos) << why;
+  EXPECT_EQ(engine::ChatFormatter::template_error("{{ messages[0].content }}"), "");
+  try {
+    engine::ChatFormatter f(*model, broken);
+    FAIL() << "a broken template was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("std::exception"), std::string::npos) << e.what();
+  }
+}
+
 namespace {
 
 // A Hermes-style tool template written for these tests: tools in the system

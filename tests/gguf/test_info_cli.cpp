@@ -85,6 +85,14 @@ TEST(InfoCli, MemoryEstimateSettings) {
   EXPECT_NE(text.out.find("  gpu:"), std::string::npos) << text.out;
 }
 
+// stories260K has no chat template: its chats fall back to ChatML, which rmm info says.
+TEST(InfoCli, AModelWithoutAChatTemplateSaysChatsUseChatml) {
+  RMM_REQUIRE_SHARED_MODEL(path, "stories260K.gguf");
+  const auto r = rmm({"info", path.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("none: chats use ChatML (--chat-template names another)"), std::string::npos) << r.out;
+}
+
 TEST(InfoCli, BadFilesGiveOneLineAndExitOne) {
   const auto dir = temp_dir("info-cli");
   std::ofstream(dir / "notes.txt") << "just text\n";

@@ -220,3 +220,51 @@ TEST_F(PullCli, TwoPullsIntoOneFolderDoNotMix) {
   EXPECT_EQ(rmm::test::wait_child(first), 0);
   EXPECT_EQ(rmm::test::sha256_of_file(models() / "acme/slow-GGUF/slow-Q4_K_M.gguf"), sha);
 }
+
+TEST_F(PullCli, SearchOnAnEndpointWithoutTheHubApiSaysSo) {
+  // Not a Hub at all: every path answers 404 without the Hub's X-Error-Code.
+  auto e = env();
+  e["RMM_HF_ENDPOINT"] = hub.endpoint() + "/not-a-hub";
+  const pid_t pid = rmm::test::spawn({rmm::test::rmm_binary().string(), "search", "tiny"}, e,
+                                     hub.work() / "out.txt", hub.work() / "err.txt");
+  EXPECT_EQ(rmm::test::wait_child(pid), 1);
+  const std::string err = rmm::test::read_text(hub.work() / "err.txt");
+  EXPECT_NE(err.find("search"), std::string::npos) << err;
+  EXPECT_NE(err.find("404"), std::string::npos) << err;
+  EXPECT_NE(err.find("RMM_HF_ENDPOINT"), std::string::npos) << err;
+  // A search names no repo: nothing about private repos or tokens.
+  EXPECT_EQ(err.find("private"), std::string::npos) << err;
+  EXPECT_EQ(err.find("HF_TOKEN"), std::string::npos) << err;
+  EXPECT_EQ(err.find("repo"), std::string::npos) << err;
+}
+
+TEST_F(PullCli, FailedPullsLeaveNoEmptyFoldersAndNoZeroSizedPlan) {
+  // A file URL into a repo that does not exist: the Hub refuses its metadata.
+  CliRun r = rmm({"pull", hub.endpoint() + "/acme/none-GGUF/resolve/main/none-Q4_K_M.gguf"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("acme/none-GGUF not found"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("to fetch"), std::string::npos) << "a plan before anything was listed: " << r.err;
+  EXPECT_FALSE(fs::exists(models() / "acme")) << "an empty folder stayed behind";
+
+  // Bytes that fail their hash are deleted, and so are the folders made for them.
+  hub.add_file("acme/tiny-GGUF", "tiny-Q4_K_M.gguf", 3000, 1);
+  hub.configure("corrupt=1");
+  r = rmm({"pull", "acme/tiny-GGUF"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("sha256 mismatch"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(models() / "acme")) << "an empty folder stayed behind";
+  hub.reset();
+
+  // A folder that was there before a failed pull stays; a file URL's plan has its size.
+  fs::create_directories(models() / "acme" / "keep");
+  r = rmm({"pull", hub.endpoint() + "/acme/tiny-GGUF/resolve/main/missing-Q8_0.gguf", "--dir",
+           (models() / "acme" / "keep").string()});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_TRUE(fs::is_directory(models() / "acme" / "keep"));
+  r = rmm({"pull", hub.endpoint() + "/acme/tiny-GGUF/resolve/main/tiny-Q4_K_M.gguf"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("2.93 KiB to fetch"), std::string::npos) << r.err;
+  r = rmm({"pull", hub.endpoint() + "/acme/tiny-GGUF/resolve/main/tiny-Q4_K_M.gguf"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("(already downloaded)"), std::string::npos) << r.err;
+}

@@ -88,3 +88,28 @@ TEST(PromptCatalog, FindByIdOrNameAndFreeIds) {
   t.id = "";
   EXPECT_THROW(save(s, t), TemplateError);
 }
+
+TEST(PromptCatalog, SaveIfChangedAndFindByName) {
+  MemoryStore s;
+  seed_starters(s);
+  Template t = find(s, "translate");
+  // The same content is no new version, whatever id or version it carries.
+  t.version = 0;
+  auto out = save_if_changed(s, t);
+  EXPECT_FALSE(out.changed);
+  EXPECT_EQ(out.saved.version, 1);
+  EXPECT_EQ(s.template_versions("translate").size(), 1u);
+  Template copy = t;
+  copy.id = "elsewhere";
+  EXPECT_TRUE(same_content(t, copy));
+  t.description = "changed";
+  EXPECT_FALSE(same_content(t, copy));
+  out = save_if_changed(s, t);
+  EXPECT_TRUE(out.changed);
+  EXPECT_EQ(out.saved.version, 2);
+
+  ASSERT_TRUE(find_by_name(s, "TRANSLATE"));
+  EXPECT_EQ(find_by_name(s, "TRANSLATE")->id, "translate");
+  EXPECT_EQ(find_by_name(s, "TRANSLATE")->version, 2);
+  EXPECT_FALSE(find_by_name(s, "translate-2"));
+}

@@ -165,6 +165,30 @@ TEST_F(RegistryTest, ShortNameClashesGetSuffixes) {
   EXPECT_EQ(named("same-3:q4_k_m").path, (models_ / "two" / "same-Q4_K_M.gguf").string());
 }
 
+// rmm pull writes OWNER/REPO/FILE with an rmm-pull.json naming the repo: the
+// name comes from the repo (as Ollama's hf.co names do), the owner is added on
+// a clash, never a "-2" that reads like another model family.
+TEST_F(RegistryTest, PulledFilesAreNamedForTheirRepo) {
+  auto pulled = [&](const std::string& repo, const std::string& file) {
+    const auto dir = models_ / repo;
+    fs::create_directories(dir);
+    std::ofstream(dir / "rmm-pull.json")
+        << nlohmann::json{{"repo", repo}, {"pulls", nlohmann::json::array()}};
+    write_llama(dir / file, 15, "Llama");
+    return (dir / file).string();
+  };
+  const auto a = pulled("bartowski/Llama-3.2-1B-Instruct-GGUF", "model-Q4_K_M.gguf");
+  const auto b = pulled("unsloth/Llama-3.2-1B-Instruct-GGUF", "Llama-3.2-1B-Instruct-Q4_K_M.gguf");
+  const auto c = pulled("someone/Tiny_GGUF", "ggml-model.gguf");
+  write_llama(models_ / "loose" / "model-Q4_K_M.gguf", 15, "Llama");  // no manifest: named as before
+  std::ofstream(models_ / "loose" / "rmm-pull.json") << "{\"repo\": 5}";
+  registry_->scan();
+  EXPECT_EQ(named("llama-3.2-1b-instruct:q4_k_m").path, a);
+  EXPECT_EQ(named("unsloth-llama-3.2-1b-instruct:q4_k_m").path, b);
+  EXPECT_EQ(named("tiny:q4_k_m").path, c);
+  EXPECT_EQ(named("llama:q4_k_m").path, (models_ / "loose" / "model-Q4_K_M.gguf").string());
+}
+
 TEST_F(RegistryTest, ResolveByNameAliasFileAndBase) {
   write_llama(models_ / "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", 15);
   write_llama(models_ / "Qwen2.5-0.5B-Instruct-Q8_0.gguf", 7);

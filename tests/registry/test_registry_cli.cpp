@@ -43,6 +43,28 @@ class RegistryCli : public ::testing::Test {
   fs::path home_;
 };
 
+TEST_F(RegistryCli, ModelsOnAnEmptyHomeSaysWhereModelsGoAndMakesTheFolder) {
+  fs::remove_all(home_ / "models");
+  auto r = rmm({"models"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("no models in " + (home_ / "models").string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rmm pull"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::is_directory(home_ / "models"));
+}
+
+TEST_F(RegistryCli, ModelsTableShowsPathsOnRequest) {
+  RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
+  const fs::path file = home_ / "models" / "stories260K.gguf";
+  fs::copy_file(model, file);
+  auto plain = rmm({"models"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out.find(file.string()), std::string::npos) << plain.out;
+  auto paths = rmm({"models", "--paths"});
+  ASSERT_EQ(paths.exit_code, 0) << paths.err;
+  EXPECT_NE(paths.out.find("PATH"), std::string::npos) << paths.out;
+  EXPECT_NE(paths.out.find(file.string()), std::string::npos) << paths.out;
+}
+
 TEST_F(RegistryCli, ModelsAliasRunAndRm) {
   RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
   const fs::path file = home_ / "models" / "stories260K.gguf";
@@ -96,8 +118,8 @@ TEST_F(RegistryCli, BadNamesGetClearErrors) {
   auto r = rmm({"run", "no-such-model", "hi"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no model named 'no-such-model'"), std::string::npos) << r.err;
-  r = rmm({"run", "../escape", "hi"});  // a path, not a name: a usage error
-  EXPECT_EQ(r.exit_code, 2);
+  r = rmm({"run", "../escape", "hi"});  // a path, not a name: a missing file (exit 1)
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no such file"), std::string::npos) << r.err;
   r = rmm({"run", "weights:safetensors", "hi"});
   EXPECT_EQ(r.exit_code, 1);

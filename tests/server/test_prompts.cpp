@@ -68,8 +68,7 @@ TEST_F(Prompts, CreateUpdateVersionsDiffDelete) {
   const json created = ok(send("POST", kTemplates, greeting("Hello Test")), 201);
   EXPECT_EQ(created["id"], "hello-test");
   EXPECT_EQ(created["version"], 1);
-  // The same name again gets a fresh id; an explicit taken id is a conflict.
-  EXPECT_EQ(ok(send("POST", kTemplates, greeting("Hello Test")), 201)["id"], "hello-test-2");
+  // The same name again is a conflict (below); so is an explicit taken id.
   json taken = greeting("Other");
   taken["id"] = "hello-test";
   expect_openai_error(send("POST", kTemplates, taken), 409);
@@ -111,6 +110,41 @@ TEST_F(Prompts, CreateUpdateVersionsDiffDelete) {
   expect_openai_error(get(url + "/versions"), 404);
   expect_openai_error(send("DELETE", url, std::string()), 404);
   expect_openai_error(get(std::string(kTemplates) + "/..%2F..%2Fetc"), 404);
+}
+
+TEST_F(Prompts, ATakenNameIsAConflictAndTheSameContentAddsNoVersion) {
+  const json created = ok(send("POST", kTemplates, greeting("Twice Named")), 201);
+  const std::string id = created["id"];
+  const std::string url = std::string(kTemplates) + "/" + id;
+  // Another template under that name (any case) and no id: 409 naming the one there and how to add a version.
+  json other = greeting("twice named");
+  other["description"] = "something else";
+  const auto conflict = send("POST", kTemplates, other);
+  expect_openai_error(conflict, 409);
+  const std::string message = conflict.json()["error"]["message"];
+  EXPECT_NE(message.find("'Twice Named'"), std::string::npos) << message;
+  EXPECT_NE(message.find("PUT /api/prompts/templates/" + id), std::string::npos) << message;
+  EXPECT_EQ(conflict.json()["error"]["param"], "name");
+
+  // What the latest version already says (a second import of one file): 200 with it, nothing added.
+  const auto expect_unchanged = [&](const json& j) {
+    EXPECT_EQ(j["id"], id);
+    EXPECT_EQ(j["version"], 1);
+    EXPECT_EQ(j["unchanged"], true);
+  };
+  expect_unchanged(ok(send("POST", kTemplates, greeting("Twice Named")), 200));
+  json with_id = greeting("Twice Named");
+  with_id["id"] = id;
+  expect_unchanged(ok(send("POST", kTemplates, with_id), 200));
+  expect_unchanged(ok(send("PUT", url, greeting("Twice Named"))));
+  EXPECT_EQ(ok(get(url + "/versions"))["versions"].size(), 1u);
+
+  // A change is a new version, as before.
+  const json v2 = ok(send("PUT", url, other));
+  EXPECT_EQ(v2["version"], 2);
+  EXPECT_FALSE(v2.contains("unchanged"));
+  EXPECT_EQ(ok(get(url + "/versions"))["versions"].size(), 2u);
+  ok(send("DELETE", url, std::string()));
 }
 
 TEST_F(Prompts, BadTemplatesAreRejectedAndNothingIsStored) {

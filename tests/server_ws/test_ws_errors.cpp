@@ -67,7 +67,7 @@ TEST_F(WsTest, EveryBadMessageGetsAnErrorAndTheSocketStaysUsable) {
       {R"({"type":"generate","id":"a","prompt":"x","model":"other"})", "not_found", "'other' is not loaded",
        "a"},
       {json{{"type", "generate"}, {"id", "a"}, {"prompt", long_prompt}}.dump(), "invalid_request",
-       "but the context holds", "a"},
+       "holds 2048 here", "a"},
       {R"({"type":"stop","id":"ghost"})", "not_found", "no generation with id 'ghost'", "ghost"},
       {R"({"type":"pause","id":"ghost"})", "not_found", "no generation with id 'ghost'", "ghost"},
       {R"({"type":"resume","id":"ghost"})", "not_found", "no generation with id 'ghost'", "ghost"},
@@ -177,7 +177,9 @@ TEST_F(WsTest, LoadStreamsProgressThenMetadata) {
   }
   const auto& md = done["metadata"];
   EXPECT_EQ(md["id"], "stories260K");
-  EXPECT_EQ(md["context_size"], 2048);  // the model's training context (shared models README)
+  // Each of the 4 slots holds the model's training context (shared models README).
+  EXPECT_EQ(md["context_per_slot"], 2048);
+  EXPECT_EQ(md["context_size"], 4 * 2048);
   EXPECT_EQ(md["slots"], 4);
   EXPECT_FALSE(md["description"].get<std::string>().empty());
   c->send(generate("after", "Once upon a time", 4, 0));

@@ -102,6 +102,21 @@ std::string lower(std::string s) {
                                        " of " + repo + (message.empty() ? "" : ": " + message));
 }
 
+// A failed search names no repo, so the repo errors above (private repos,
+// HF_TOKEN) would mislead: a 404 here means the endpoint has no Hub API.
+[[noreturn]] void throw_search_error(const HubConfig& hub, const HttpResponse& r) {
+  const std::string message = r.header("x-error-message");
+  if (!r.transport_error.empty() ||
+      (r.status == 401 && message == "Invalid credentials in Authorization header"))
+    throw_hub_error(hub, r, "", "search");
+  std::string text = "the search at " + hub.endpoint + "/api/models failed: HTTP " +
+                     std::to_string(r.status) + (message.empty() ? "" : " (" + message + ")");
+  if (r.status == 404 || r.status == 405)
+    text += "; " + hub.endpoint + " does not serve the Hugging Face Hub's API" +
+            (hub.endpoint == "https://huggingface.co" ? "" : ": check RMM_HF_ENDPOINT");
+  throw Error(ErrorKind::Internal, text);
+}
+
 nlohmann::json parse_json(const HttpResponse& r, const std::string& what) {
   try {
     // Bounded before nlohmann builds a value: a hostile endpoint could nest past the stack.
@@ -143,7 +158,7 @@ std::vector<SearchHit> search_models(const HubConfig& hub, const std::string& qu
                           "&filter=gguf&sort=downloads&direction=-1&limit=" + std::to_string(limit) +
                           "&expand%5B%5D=downloads&expand%5B%5D=likes&expand%5B%5D=lastModified";
   const HttpResponse r = download::http_perform(api_request(hub, url));
-  if (!r.transport_error.empty() || r.status != 200) throw_hub_error(hub, r, "(search)", "search");
+  if (!r.transport_error.empty() || r.status != 200) throw_search_error(hub, r);
   const auto j = parse_json(r, "search");
   if (!j.is_array()) throw Error(ErrorKind::Internal, "the Hub's search answer is not a list");
   std::vector<SearchHit> hits;

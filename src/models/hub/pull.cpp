@@ -113,19 +113,56 @@ struct Job {
   std::string repo_path;  // empty for a plain URL
   std::string url;        // known up front for plain URLs
   std::string etag;
+  bool resolved = false;  // the Hub's file metadata is in (url, etag, size, sha256)
 };
 
-PullResult run(const PullRequest& req, const PullOptions& opt, PullResult result, std::vector<Job> jobs,
-               bool from_hub) {
+// Asks the Hub where `job`'s bytes are and what they must hash to.
+void resolve_job(const PullRequest& req, const PullOptions& opt, PullResult& result, Job& job) {
+  const FileMeta meta = file_meta(opt.hub, result.repo, req.revision, job.repo_path);
+  if (!job.file.sha256.empty() && !meta.sha256.empty() && job.file.sha256 != meta.sha256)
+    throw Error(ErrorKind::BadFile, job.repo_path + " changed on the Hub during the pull (sha256 " +
+                                        job.file.sha256 + " listed, " + meta.sha256 +
+                                        " served); run it again");
+  if (job.file.sha256.empty()) job.file.sha256 = meta.sha256;
+  if (job.file.size == 0) job.file.size = meta.size;
+  if (result.commit.empty()) result.commit = meta.commit;
+  job.url = meta.url;
+  job.etag = meta.etag;
+  job.resolved = true;
+}
+
+// The folders create_directories(dir) would make, deepest first.
+std::vector<fs::path> missing_dirs(const fs::path& dir) {
+  std::vector<fs::path> out;
   std::error_code ec;
-  fs::create_directories(result.dir, ec);
-  if (ec) throw Error(ErrorKind::Internal, "cannot create " + result.dir.string() + ": " + ec.message());
-  const DirLock lock(result.dir);
+  for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    out.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  return out;
+}
+
+// A failed pull leaves no empty folders of its own behind; one holding a
+// .part to resume from stays.
+void remove_if_empty(const std::vector<fs::path>& created) {
+  std::error_code ec;
+  for (const auto& d : created) {
+    if (!fs::is_directory(d, ec) || !fs::is_empty(d, ec) || !fs::remove(d, ec)) break;
+  }
+}
+
+PullResult fetch(const PullRequest& req, const PullOptions& opt, PullResult result, std::vector<Job> jobs,
+                 bool from_hub) {
   std::set<std::string> names;
   for (const auto& j : jobs)
     if (!names.insert(j.file.path.filename().string()).second)
       throw Error(ErrorKind::InvalidArgument,
                   "two files to pull are both named " + j.file.path.filename().string());
+
+  // A file named by URL has no listed size: ask for it first, so that the plan never says "0 B".
+  if (from_hub)
+    for (auto& j : jobs)
+      if (j.file.size == 0) resolve_job(req, opt, result, j);
 
   PullPlan plan;
   plan.repo = result.repo;
@@ -134,6 +171,7 @@ PullResult run(const PullRequest& req, const PullOptions& opt, PullResult result
   for (const auto& j : jobs) {
     plan.files.push_back(j.file);
     plan.bytes_to_fetch += bytes_left(j.file);
+    if (j.file.size == 0) plan.sizes_known = false;
   }
   download::ensure_free_space(result.dir, plan.bytes_to_fetch);
   if (opt.on_plan) opt.on_plan(plan);
@@ -141,18 +179,7 @@ PullResult run(const PullRequest& req, const PullOptions& opt, PullResult result
   for (size_t i = 0; i < jobs.size(); ++i) {
     Job& job = jobs[i];
     if (opt.keep_going && !opt.keep_going()) throw Error(ErrorKind::Cancelled, "pull cancelled");
-    if (from_hub) {
-      const FileMeta meta = file_meta(opt.hub, result.repo, req.revision, job.repo_path);
-      if (!job.file.sha256.empty() && !meta.sha256.empty() && job.file.sha256 != meta.sha256)
-        throw Error(ErrorKind::BadFile, job.repo_path + " changed on the Hub during the pull (sha256 " +
-                                            job.file.sha256 + " listed, " + meta.sha256 +
-                                            " served); run it again");
-      if (job.file.sha256.empty()) job.file.sha256 = meta.sha256;
-      if (job.file.size == 0) job.file.size = meta.size;
-      if (result.commit.empty()) result.commit = meta.commit;
-      job.url = meta.url;
-      job.etag = meta.etag;
-    }
+    if (from_hub && !job.resolved) resolve_job(req, opt, result, job);
     job.file.verified_sha256 = !job.file.sha256.empty();
     if (opt.on_file) opt.on_file(i, job.file);
 
@@ -173,6 +200,22 @@ PullResult run(const PullRequest& req, const PullOptions& opt, PullResult result
   }
   if (from_hub) write_manifest(result);
   return result;
+}
+
+PullResult run(const PullRequest& req, const PullOptions& opt, PullResult result, std::vector<Job> jobs,
+               bool from_hub) {
+  const std::vector<fs::path> created = missing_dirs(result.dir);
+  std::error_code ec;
+  fs::create_directories(result.dir, ec);
+  if (ec) throw Error(ErrorKind::Internal, "cannot create " + result.dir.string() + ": " + ec.message());
+  const DirLock lock(result.dir);
+  try {
+    return fetch(req, opt, std::move(result), std::move(jobs), from_hub);
+  } catch (...) {
+    // Still under the lock, so that no other pull has started writing there.
+    remove_if_empty(created);
+    throw;
+  }
 }
 
 PullResult pull_repo(const PullRequest& req, const PullOptions& opt, const RepoRef& ref,

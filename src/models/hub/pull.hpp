@@ -39,6 +39,7 @@ struct PullPlan {
   std::filesystem::path dir;
   std::vector<PulledFile> files;  // path, size, sha256 as expected
   uint64_t bytes_to_fetch = 0;    // not counting files already complete or partial bytes on disk
+  bool sizes_known = true;        // false when a plain URL's server gave no length
 };
 
 struct PullOptions {
@@ -59,7 +60,8 @@ struct PullResult {
   std::filesystem::path model_path() const;  // the first model file
 };
 
-// Throws rmm::Error; files that are not complete stay as .part for the next run.
+// Throws rmm::Error; files that are not complete stay as .part for the next run,
+// and folders the pull created that are still empty are removed.
 PullResult pull(const PullRequest& request, const PullOptions& options);
 
 bool is_url(const std::string& spec);

@@ -97,12 +97,32 @@ std::pair<prompts::Template, prompts::Rendered> build(store::Store& s, const jso
   return {std::move(t), std::move(r)};
 }
 
+// The stored version a save left as it was, marked so that a client can tell.
+json unchanged_json(store::Store& s, const prompts::Template& t) {
+  json j = template_json(stored(s, t.id, t.version));
+  j["unchanged"] = true;
+  return j;
+}
+
+// POST creates: a name or id that exists is a 409 saying how to add a version
+// instead, unless the body says exactly what its latest version says (a
+// second import of one file): 200 with that version, nothing added.
 void create(const std::shared_ptr<Exchange>& ex, store::Store& s) {
   const json body = openai::parse_body(*ex);
   auto t = checked([&] { return prompts::parse_template(body); });
   if (t.id.empty()) {
+    if (const auto named = prompts::find_by_name(s, t.name)) {
+      if (prompts::same_content(*named, t)) return ex->send_json(status::ok, unchanged_json(s, *named));
+      throw ApiError(status::conflict,
+                     "a template named '" + named->name + "' exists (id '" + named->id + "', version " +
+                         std::to_string(named->version) + "); PUT /api/prompts/templates/" + named->id +
+                         " saves this as its next version, or give it another name",
+                     "name", "invalid_request_error", "conflict");
+    }
     t.id = prompts::free_id(s, t.name);
-  } else if (s.get_template(t.id)) {
+  } else if (const auto latest = s.get_template(t.id)) {
+    const auto current = prompts::from_stored(*latest);
+    if (prompts::same_content(current, t)) return ex->send_json(status::ok, unchanged_json(s, current));
     throw ApiError(
         status::conflict,
         "template '" + t.id + "' exists; PUT /api/prompts/templates/" + t.id + " saves a new version", "id",
@@ -112,6 +132,7 @@ void create(const std::shared_ptr<Exchange>& ex, store::Store& s) {
   ex->send_json(status::created, template_json(stored(s, saved.id)));
 }
 
+// PUT saves a new version, unless nothing changed (200 with the latest, "unchanged": true).
 void update(const std::shared_ptr<Exchange>& ex, store::Store& s) {
   const std::string id = path_id(*ex);
   const json body = openai::parse_body(*ex);
@@ -120,8 +141,9 @@ void update(const std::shared_ptr<Exchange>& ex, store::Store& s) {
     throw ApiError(status::bad_request, "the body's id '" + t.id + "' is not the path's '" + id + "'", "id");
   stored(s, id);  // 404 for an unknown id: PUT saves versions, POST creates
   t.id = id;
-  const auto saved = checked([&] { return prompts::save(s, t); });
-  ex->send_json(status::ok, template_json(stored(s, id, saved.version)));
+  const auto out = checked([&] { return prompts::save_if_changed(s, t); });
+  if (!out.changed) return ex->send_json(status::ok, unchanged_json(s, out.saved));
+  ex->send_json(status::ok, template_json(stored(s, id, out.saved.version)));
 }
 
 }  // namespace

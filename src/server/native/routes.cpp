@@ -106,7 +106,8 @@ bool is_loaded(const std::vector<std::shared_ptr<HostedModel>>& loaded, const st
 
 // A registry entry as `rmm models --json` shows it, plus the file id, whether it is loaded and its speeds.
 json registry_model_json(const store::ModelRecord& r, bool loaded,
-                         const std::vector<models::Registry::Speed>& speeds) {
+                         const std::vector<models::Registry::Speed>& speeds,
+                         const std::string& chat_template_override) {
   json meta = json::parse(r.metadata_json, nullptr, false);
   if (!meta.is_object()) meta = json::object();
   json j = {{"id", model_id_for(r.path)},
@@ -123,6 +124,9 @@ json registry_model_json(const store::ModelRecord& r, bool loaded,
     if (meta.contains(key)) j[key] = meta[key];
   }
   if (meta.contains("name")) j["model_name"] = meta["name"];
+  // The model brings no chat template and the server names none: chats use ChatML.
+  if (chat_template_override.empty() && meta.contains("chat_template") && meta["chat_template"] == false)
+    j["chat_template_fallback"] = "chatml";
   json sj = json::object();  // measured in real runs, per backend
   for (const auto& sp : speeds) {
     sj[sp.backend] = {{"prompt_tokens_per_second", sp.prompt_tokens_per_second},
@@ -280,10 +284,14 @@ void add_routes(Router& router, ModelHost& host, models::Registry* registry) {
                const auto loaded = host.loaded();
                std::set<std::filesystem::path> listed;
                if (registry) {
+                 // Files copied into a models folder while the server runs show up at once: the
+                 // rescan only stats the files and re-reads those whose size or mtime changed.
+                 registry->scan();
                  for (const auto& r : registry->list()) {
                    const auto path = canonical_or_same(r.path);
                    listed.insert(path);
-                   data.push_back(registry_model_json(r, is_loaded(loaded, path), registry->speeds(r.id)));
+                   data.push_back(registry_model_json(r, is_loaded(loaded, path), registry->speeds(r.id),
+                                                      host.options().chat_template));
                  }
                } else {
                  for (const auto& f : host.list_files()) {

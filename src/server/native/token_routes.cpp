@@ -11,7 +11,8 @@ namespace {
 using json = nlohmann::json;
 using http::status;
 
-// The model named by the body's optional "model" (any loaded one when absent).
+// The model named by the body's optional "model" (when absent, the one named
+// at start or else the only loaded one). Never loads.
 std::shared_ptr<HostedModel> loaded_model(ModelHost& host, const json& body) {
   std::string id;
   if (const auto it = body.find("model"); it != body.end() && !it->is_null()) {
@@ -19,8 +20,9 @@ std::shared_ptr<HostedModel> loaded_model(ModelHost& host, const json& body) {
     id = it->get<std::string>();
   }
   if (auto m = host.find(id)) return m;
-  throw ApiError(status::not_found, id.empty() ? "no model is loaded" : "model '" + id + "' is not loaded",
-                 "model", "invalid_request_error", "model_not_found");
+  std::string why = id.empty() ? host.no_model_reason() : "model '" + id + "' is not loaded";
+  if (why.empty()) why = "the model named at start is not loaded now (a generation loads it again)";
+  throw ApiError(status::not_found, why, "model", "invalid_request_error", "model_not_found");
 }
 
 bool flag(const json& body, const char* key, bool fallback) {

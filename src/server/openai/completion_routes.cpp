@@ -25,29 +25,34 @@ std::string requested_model(const nlohmann::json& body) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::shared_ptr<HostedModel> model_for(ModelHost& host, const std::string& requested) {
-  auto m = host.find(requested);
-  if (m) return m;
-  if (host.loading() && !host.current())
-    throw ApiError(status::service_unavailable, "the model is still loading", "", "server_error");
-  throw ApiError(status::not_found, "model '" + requested + "' is not loaded", "model",
-                 "invalid_request_error", "model_not_found");
-}
-
 // The requested model when it is loaded (marked as used, with the body's
 // keep_alive). Otherwise, for a model that exists, nullptr: it is loaded off
 // the I/O thread (requests to other models go on meanwhile) and `retry` runs
-// the handler again from there; errors of that load answer the request.
+// the handler again from there; errors of that load answer the request. A
+// request that names no model gets the one named at start (rmm serve
+// --model), or else the only loaded one.
 std::shared_ptr<HostedModel> model_or_load(const std::shared_ptr<Exchange>& ex, ModelHost& host,
                                            const nlohmann::json& body, std::function<void()> retry) {
   const std::string requested = requested_model(body);
   const UseOptions use = use_options_from(body);
   if (auto m = host.find(requested)) {
     check_model_access(ex->principal(), host, m->path);
-    host.touch(*m, use);
-    return m;
+    if (m->n_ctx_train > 0 && use.num_ctx > m->n_ctx_train)
+      throw ApiError(status::bad_request,
+                     "num_ctx " + std::to_string(use.num_ctx) + " is more than model '" + m->id +
+                         "' was trained on (" + std::to_string(m->n_ctx_train) + " tokens)",
+                     "num_ctx");
+    if (!ModelHost::needs_more_context(*m, use)) {
+      host.touch(*m, use);
+      return m;
+    }
   }
-  if (requested.empty()) return model_for(host, requested);  // nothing loaded: 503 or 404
+  if (requested.empty()) {
+    if (host.loading() && host.loaded().empty())
+      throw ApiError(status::service_unavailable, "the model is still loading", "", "server_error");
+    if (const auto why = host.no_model_reason(); !why.empty())
+      throw ApiError(status::bad_request, why, "model", "invalid_request_error", "model_not_found");
+  }
   try {
     check_model_access(ex->principal(), host, host.resolve(requested));
   } catch (const Error& e) {
@@ -264,6 +269,9 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   if (run->record) run->headers.emplace_back(kConversationHeader, run->record->conversation_id());
   // Errors (prompt vs context, sampling values) must be 400s before any byte is
   // sent, and the stream's head must go out before the first token.
+  if (auto overflow = context_overflow(*m, p.generate.prompt.size()); !overflow.empty())
+    throw ApiError(status::bad_request, overflow, kind == Kind::Chat ? "messages" : "prompt",
+                   "invalid_request_error", "context_length_exceeded");
   eng.validate(p.generate);
   if (p.stream) ex->begin_stream("text/event-stream", run->headers);
   auto cancel = start_generation(
@@ -423,7 +431,19 @@ void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   const std::string schema = parse_response_format(body);
   if (!schema.empty()) p.generate.sampling.json_schema = schema;
   check_constraints(*model, p.generate.sampling);
-  p.generate.prompt = model->model->tokenize_prompt(prompt);
+  // "suffix": fill in the middle (code completion in editors), with the model's own FIM tokens.
+  const auto suffix = body.find("suffix");
+  if (suffix != body.end() && !suffix->is_null() && !suffix->is_string())
+    throw ApiError(status::bad_request, "'suffix' must be a string", "suffix");
+  const bool fim = suffix != body.end() && suffix->is_string() &&
+                   (!suffix->get_ref<const std::string&>().empty() || model->model->has_fill_in_middle());
+  if (fim && !model->model->has_fill_in_middle())
+    throw ApiError(status::bad_request,
+                   "'suffix' needs a model with fill-in-the-middle tokens, and model '" + model->id +
+                       "' has none (code models such as Qwen2.5-Coder, StarCoder2 or CodeLlama have them)",
+                   "suffix");
+  p.generate.prompt = fim ? model->model->fill_in_middle(prompt, suffix->get<std::string>())
+                          : model->model->tokenize_prompt(prompt);
   start(ex, host, model, Kind::Text, std::move(p));
 }
 
@@ -451,11 +471,19 @@ void add_routes(Router& router, ModelHost& host, store::Store* store) {
              guarded([&host](const std::shared_ptr<Exchange>& ex) { completions(ex, host); }));
   router.add(http::verb::post, "/v1/embeddings", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                const json body = parse_body(*ex);
-               auto model = model_for(host, requested_model(body));
-               throw ApiError(
-                   status::bad_request,
-                   "model '" + model->id + "' is a text generation model and does not produce embeddings",
-                   "model");
+               const std::string requested = requested_model(body);
+               std::string id;
+               if (auto m = host.find(requested)) {
+                 id = m->id;
+               } else if (requested.empty()) {
+                 throw ApiError(status::bad_request, host.no_model_reason(), "model", "invalid_request_error",
+                                "model_not_found");
+               } else {
+                 id = model_id_for(host.resolve(requested));  // NotFound: 404
+               }
+               throw ApiError(status::bad_request,
+                              "model '" + id + "' is a text generation model and does not produce embeddings",
+                              "model");
              }));
 }
 

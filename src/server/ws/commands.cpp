@@ -183,11 +183,16 @@ Command parse_command(std::string_view text) {
   if (type == "load") {
     LoadCommand l;
     l.id = r.id_field(msg, false);
-    r.only(msg, {"type", "model", "id"}, "a load message");
+    r.only(msg, {"type", "model", "id", "num_ctx"}, "a load message");
     const auto it = msg.find("model");
     if (it == msg.end() || !it->is_string() || it->get<std::string>().empty())
       r.bad("'model' is required: a .gguf path or a model name in the models directory");
     l.model = it->get<std::string>();
+    if (const auto n = msg.find("num_ctx"); n != msg.end() && !n->is_null()) {
+      if (!n->is_number_integer() || n->get<int64_t>() < 1 || n->get<int64_t>() > (1 << 24))
+        r.bad("'num_ctx' must be a whole number of tokens from 1 to 16777216");
+      l.num_ctx = n->get<int>();
+    }
     return l;
   }
   ControlCommand c{};

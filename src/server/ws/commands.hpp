@@ -23,7 +23,8 @@ inline constexpr size_t kMaxStopStrings = 16;
 // {"type":"load","model":PATH_OR_NAME[,"id":TAG]}
 struct LoadCommand {
   std::string model;
-  std::string id;  // optional tag echoed in the replies
+  std::string id;   // optional tag echoed in the replies
+  int num_ctx = 0;  // tokens a conversation needs (0: the model's default)
 };
 
 // {"type":"generate","id":..,"messages"|"prompt":..,"params":{..},"alternatives":K[,"model":..]}

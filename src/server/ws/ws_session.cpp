@@ -186,7 +186,9 @@ void WsSession::handle_load(LoadCommand cmd) {
     std::string reply;
     try {
       int last_pct = -1;
-      auto m = host.load(cmd.model, [&](float p) {
+      UseOptions use;
+      use.num_ctx = cmd.num_ctx;
+      auto m = host.acquire(cmd.model, use, [&](float p) {
         const int pct = static_cast<int>(p * 100);
         if (pct == last_pct) return;
         last_pct = pct;
@@ -230,7 +232,9 @@ void WsSession::handle_generate(GenerateCommand cmd) {
       return send_error("not_found", "model '" + cmd.model + "' is not loaded (loaded: " + ids + ")", id);
     }
     if (host_.loading()) return send_error("no_model", "the model is still loading", id);
-    return send_error("no_model", R"(no model is loaded: send {"type":"load","model":...} first)", id);
+    if (all.empty())
+      return send_error("no_model", R"(no model is loaded: send {"type":"load","model":...} first)", id);
+    return send_error("no_model", host_.no_model_reason(), id);
   }
   try {
     check_model_access(context_.principal, host_, m->path);
@@ -251,6 +255,8 @@ void WsSession::handle_generate(GenerateCommand cmd) {
     } else {
       req.prompt = m->model->tokenize_prompt(cmd.prompt);
     }
+    if (auto overflow = context_overflow(*m, req.prompt.size()); !overflow.empty())
+      return send_error("invalid_request", overflow, id);
     auto g = std::make_shared<Generation>();
     g->id = id;
     g->model = m;
