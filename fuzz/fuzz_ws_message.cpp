@@ -9,6 +9,7 @@
 #include <string_view>
 #include <variant>
 
+#include "engine/parameters.hpp"
 #include "server/ws/commands.hpp"
 
 using namespace rmm::server::ws;
@@ -24,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (const auto* g = std::get_if<GenerateCommand>(&c)) {
     if (g->id.empty() || g->id.size() > kMaxIdBytes) std::abort();
-    if (g->request.stop.size() > kMaxStopStrings) std::abort();
+    if (!rmm::engine::strings_problem(*rmm::engine::find_parameter("stop"), g->request.stop).empty())
+      std::abort();
     if (g->request.top_logprobs < 0 || g->request.top_logprobs > kMaxAlternatives) std::abort();
     if (g->chat == g->messages.empty()) std::abort();  // messages exactly when it is a chat
   } else if (const auto* l = std::get_if<LoadCommand>(&c)) {

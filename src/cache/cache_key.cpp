@@ -3,6 +3,7 @@
 #include <bit>
 
 #include "cache/sha256.hpp"
+#include "engine/parameters.hpp"
 
 namespace rmm::cache {
 namespace {
@@ -57,48 +58,41 @@ bool is_deterministic(const engine::GenerateRequest& request) {
 }
 
 std::string cache_key(const KeyContext& context, const engine::GenerateRequest& request) {
-  // The structured bindings name every field: adding one to either struct
-  // breaks the build here until the key covers it too.
-  const auto& [prompt, sampling, max_tokens, stop, ignore_eos, visible_special_tokens, logprobs,
-               top_logprobs] = request;
-  const auto& [temperature, top_k, top_p, min_p, typical_p, repeat_penalty, repeat_last_n, presence_penalty,
-               frequency_penalty, seed, logit_bias, grammar, json_schema, grammar_lazy,
-               grammar_trigger_patterns, grammar_trigger_tokens, grammar_prefill] = sampling;
-
   Sha256 h;
   Canon c(h);
-  c.str("format", "rmm-response-cache-1");
+  c.str("format", "rmm-response-cache-2");
   c.str("rmm", RMM_VERSION);
   c.str("model", context.model_hash);
   c.i64("n_ctx_seq", context.n_ctx_seq);
-  c.tokens("prompt", prompt);
-  c.i64("max_tokens", max_tokens);
-  c.strs("stop", stop);
-  c.i64("ignore_eos", ignore_eos);
-  c.tokens("visible_special_tokens", visible_special_tokens);
-  c.i64("logprobs", logprobs);
-  c.i64("top_logprobs", top_logprobs);
-  c.f32("temperature", temperature);
-  c.i64("top_k", top_k);
-  c.f32("top_p", top_p);
-  c.f32("min_p", min_p);
-  c.f32("typical_p", typical_p);
-  c.f32("repeat_penalty", repeat_penalty);
-  c.i64("repeat_last_n", repeat_last_n);
-  c.f32("presence_penalty", presence_penalty);
-  c.f32("frequency_penalty", frequency_penalty);
-  c.i64("seed", seed);
+  c.tokens("prompt", request.prompt);
+  // The table's parameters (engine/parameters.hpp), each by its own type.
+  for (const auto& p : engine::parameters()) {
+    engine::visit_member(p, request, [&](const auto& m) {
+      using T = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<T, float>)
+        c.f32(p.name, m);
+      else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+        c.strs(p.name, m);
+      else
+        c.i64(p.name, static_cast<int64_t>(m));
+    });
+  }
+  // The rest, which engine/parameters.cpp counts as not in the table.
+  const auto& s = request.sampling;
+  c.tokens("visible_special_tokens", request.visible_special_tokens);
+  c.i64("logprobs", request.logprobs);
+  c.i64("top_logprobs", request.top_logprobs);
   c.field("logit_bias");
-  h.update(std::to_string(logit_bias.size()) + ":");
-  for (const auto& [tok, bias] : logit_bias)
+  h.update(std::to_string(s.logit_bias.size()) + ":");
+  for (const auto& [tok, bias] : s.logit_bias)
     h.update(std::to_string(tok) + "/" + std::to_string(std::bit_cast<uint32_t>(bias)) + ",");
   h.update(";");
-  c.str("grammar", grammar);
-  c.str("json_schema", json_schema);
-  c.i64("grammar_lazy", grammar_lazy);
-  c.strs("grammar_trigger_patterns", grammar_trigger_patterns);
-  c.tokens("grammar_trigger_tokens", grammar_trigger_tokens);
-  c.str("grammar_prefill", grammar_prefill);
+  c.str("grammar", s.grammar);
+  c.str("json_schema", s.json_schema);
+  c.i64("grammar_lazy", s.grammar_lazy);
+  c.strs("grammar_trigger_patterns", s.grammar_trigger_patterns);
+  c.tokens("grammar_trigger_tokens", s.grammar_trigger_tokens);
+  c.str("grammar_prefill", s.grammar_prefill);
   return to_hex(h.finish());
 }
 

@@ -23,7 +23,7 @@ const char* outcome_name(Outcome o) {
   }
 }
 
-ResponseCache::ResponseCache(store::Store* store, CacheOptions options) : store_(store), options_(options) {}
+ResponseCache::ResponseCache(store::CacheStore* store, CacheOptions options) : store_(store), options_(options) {}
 
 ResponseCache::~ResponseCache() = default;
 

@@ -2,7 +2,7 @@
 // The response cache: an exact-match cache of deterministic generations
 // (greedy, or sampled with a fixed seed), keyed by the model file's hash, the
 // prompt tokens and every sampling parameter (cache_key.hpp), kept in the
-// store (store::Store's cache_* methods) with a TTL and a size bound.
+// store (store::CacheStore) with a TTL and a size bound.
 //
 // It sits in front of the engine: submit() either replays a recorded answer
 // through the caller's callbacks, or runs a fresh generation that it records
@@ -86,7 +86,7 @@ struct Plan {
 class ResponseCache {
  public:
   // `store` is not owned and must outlive the cache; null disables the cache.
-  ResponseCache(store::Store* store, CacheOptions options);
+  ResponseCache(store::CacheStore* store, CacheOptions options);
   ~ResponseCache();  // runs the replays and writes still queued
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
@@ -124,7 +124,7 @@ class ResponseCache {
   Canceller record(const std::string& key, engine::GenerateRequest request, engine::TokenCallback on_token,
                    engine::DoneCallback on_done, const Generator& fresh);
 
-  store::Store* store_;
+  store::CacheStore* store_;
   CacheOptions options_;
   std::atomic<int64_t> hits_{0}, misses_{0}, stored_{0}, errors_{0};
   std::atomic<int64_t> bypass_disabled_{0}, bypass_opt_out_{0}, bypass_nondeterministic_{0},

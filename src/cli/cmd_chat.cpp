@@ -17,6 +17,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/model_registry.hpp"
 #include "cli/text_table.hpp"
+#include "codec/parameters_json.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -217,15 +218,8 @@ class History {
 };
 
 std::string params_json(const GenerationFlags& f) {
-  const auto& s = f.sampling;
-  nlohmann::json p = {{"temperature", s.temperature},
-                      {"top_k", s.top_k},
-                      {"top_p", s.top_p},
-                      {"min_p", s.min_p},
-                      {"repeat_penalty", s.repeat_penalty},
-                      {"seed", s.seed},
-                      {"max_tokens", f.max_tokens}};
-  if (!f.stop.empty()) p["stop"] = f.stop;
+  // Every table parameter, as stored history keeps them (codec/parameters_json.hpp).
+  nlohmann::json p = codec::parameters_json(f.request);
   // So that `--resume ID` without a MODEL finds a model given as a path (the registry knows only its own).
   std::error_code ec;
   const auto abs = std::filesystem::absolute(f.load.path, ec);
@@ -325,13 +319,10 @@ int chat(ChatFlags& cf) {
     }
     msgs.push_back({"user", line});
     const auto prompt = fmt.format(msgs);
-    engine::GenerateRequest req;
+    engine::GenerateRequest req = f.request;
     req.prompt = model->tokenize_prompt(prompt.text);
     req.stop = prompt.additional_stops;
-    req.stop.insert(req.stop.end(), f.stop.begin(), f.stop.end());
-    req.sampling = f.sampling;
-    req.max_tokens = f.max_tokens;
-    req.ignore_eos = f.ignore_eos;
+    req.stop.insert(req.stop.end(), f.request.stop.begin(), f.request.stop.end());
     generating = true;
     engine::GenerationResult r;
     try {

@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/model_registry.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "gguf/memory_estimate.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
 #include "gguf/tensor_types.hpp"
+#include "models/short_name.hpp"
 
 namespace rmm::cli {
 namespace {
@@ -267,7 +269,8 @@ int print_text(const gguf::GgufFile& file, const gguf::ModelInfo& m,
   row("tokenizer",
       or_dash(m.tokenizer_model) + (m.tokenizer_pre.empty() ? "" : " (pre: " + m.tokenizer_pre + ")"));
   row("bos / eos", token_text(m.bos_token_id) + " / " + token_text(m.eos_token_id));
-  row("chat template", m.has_chat_template ? "yes" : "none: chats use ChatML (--chat-template names another)");
+  row("chat template",
+      m.has_chat_template ? "yes" : "none: chats use ChatML (--chat-template names another)");
   row("output head", m.has_output_tensor ? "separate (output.weight)"
                                          : (m.tied_embeddings ? "tied to token_embd.weight" : "-"));
   row("tensors", std::to_string(m.n_tensors) + " (" + format_bytes(m.tensor_bytes) + ")");
@@ -309,7 +312,11 @@ int print_text(const gguf::GgufFile& file, const gguf::ModelInfo& m,
 }
 
 int run_info(const InfoOptions& o) {
-  const gguf::GgufFile file = gguf::read_file(o.file);
+  // A path as it is (the reader says precisely what is wrong with it), or a
+  // registry name resolved as `rmm run` resolves it.
+  std::error_code ec;
+  const bool by_name = !models::looks_like_path(o.file) && !std::filesystem::exists(o.file, ec);
+  const gguf::GgufFile file = gguf::read_file(by_name ? resolve_model_argument(o.file).path : o.file);
   const gguf::ModelInfo info = gguf::derive_model_info(file);
   const auto est = try_estimate(file, info, o);
   return o.json ? print_json(file, info, est, o) : print_text(file, info, est, o);
@@ -320,7 +327,7 @@ int run_info(const InfoOptions& o) {
 void add_info_command(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("info", "Show what a GGUF model file holds and the memory it needs");
   auto o = std::make_shared<InfoOptions>();
-  sub->add_option("FILE", o->file, "GGUF model file")->required();
+  sub->add_option("MODEL", o->file, "GGUF model file, or a model name (as rmm run takes)")->required();
   sub->add_flag("--json", o->json, "Print one JSON object instead of text");
   sub->add_flag("--tensors", o->tensors, "List the tensors");
   sub->add_flag("--metadata", o->metadata, "List every metadata key (JSON output always has them)");

@@ -8,10 +8,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
+#include "cli/generation_flags.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/model_registry.hpp"
 #include "cli/token_json.hpp"
+#include "codec/generation_json.hpp"
 #include "core/error.hpp"
-#include "core/paths.hpp"
 #include "engine/batch_engine.hpp"
 #include "engine/chat_format.hpp"
 #include "prompts/catalog.hpp"
@@ -120,14 +122,8 @@ json values_from_flags(const prompts::Template& t, const std::vector<std::string
   return values;
 }
 
-std::filesystem::path model_path(const std::string& name) {
-  if (std::filesystem::is_regular_file(name)) return name;
-  for (const auto& p : {paths::models_dir() / name, paths::models_dir() / (name + ".gguf")}) {
-    if (std::filesystem::is_regular_file(p)) return p;
-  }
-  throw Error(ErrorKind::NotFound,
-              "no model '" + name + "' (a .gguf path or a name in " + paths::models_dir().string() + ")");
-}
+// Names resolve as in `rmm run`: a file, or a registry name (nested pulls and aliases included).
+std::filesystem::path model_path(const std::string& name) { return resolve_model_argument(name).path; }
 
 int run(const PromptFlags& f) {
   auto db = open_prompts(f);
@@ -180,14 +176,14 @@ int run(const PromptFlags& f) {
   });
   const auto result = engine.generate(std::move(req), [&](const engine::TokenEvent& ev) {
     if (f.json_out) {
-      std::cout << token_event_json(ev).dump() << '\n' << std::flush;
+      std::cout << codec::token_event_json(ev).dump() << '\n' << std::flush;
     } else if (!ev.text.empty()) {
       std::fwrite(ev.text.data(), 1, ev.text.size(), stdout);
       std::fflush(stdout);
     }
   });
   if (f.json_out) {
-    std::cout << result_json(result).dump() << '\n' << std::flush;
+    std::cout << done_json(result).dump() << '\n' << std::flush;
   } else if (isatty(STDOUT_FILENO)) {
     std::fputc('\n', stdout);
   }
@@ -269,12 +265,13 @@ void add_prompt_command(CLI::App& app, Action& action) {
       ->check(CLI::NonNegativeNumber);
   r->add_option_function<double>(
        "--temp", [f](const double& v) { f->temperature = v; }, "Temperature (overrides the template's)")
-      ->check(CLI::Range(0.0, 2.0));
+      ->check(parameter_check(*engine::find_parameter("temperature")));
   r->add_option_function<int>(
        "-n,--max-tokens", [f](const int& v) { f->max_tokens = v; }, "Tokens to generate at most")
-      ->check(CLI::PositiveNumber);
+      ->check(parameter_check(*engine::find_parameter("max_tokens")));
   r->add_option_function<int64_t>(
-      "-s,--seed", [f](const int64_t& v) { f->seed = v; }, "Sampling seed");
+       "-s,--seed", [f](const int64_t& v) { f->seed = v; }, "Sampling seed")
+      ->check(parameter_check(*engine::find_parameter("seed")));
   r->callback(set(run));
 
   auto* i = cmd->add_subcommand(

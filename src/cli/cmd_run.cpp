@@ -10,6 +10,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/model_registry.hpp"
 #include "cli/token_json.hpp"
+#include "codec/generation_json.hpp"
 #include "core/error.hpp"
 #include "engine/backend.hpp"
 #include "engine/batch_engine.hpp"
@@ -75,7 +76,7 @@ int run(RunOptions& o) {
   // A model's chat template (or a named one) formats the prompt as a user message;
   // without one, or with --raw, the prompt is continued as plain text.
   const bool chat = !o.gen.raw && (!model->chat_template().empty() || !o.gen.chat_template.empty());
-  engine::GenerateRequest req;
+  engine::GenerateRequest req = o.gen.request;  // the flags' parameters
   if (chat) {
     engine::ChatFormatter fmt(*model, o.gen.chat_template);
     std::vector<engine::ChatMessage> msgs;
@@ -83,7 +84,7 @@ int run(RunOptions& o) {
     msgs.push_back({"user", o.prompt});
     auto cp = fmt.format(msgs);
     req.prompt = model->tokenize_prompt(cp.text);
-    req.stop = cp.additional_stops;
+    req.stop.insert(req.stop.begin(), cp.additional_stops.begin(), cp.additional_stops.end());
   } else {
     if (!o.gen.system.empty() && o.gen.raw)
       throw Error(ErrorKind::InvalidArgument, "--system needs the chat template, which --raw turns off");
@@ -94,10 +95,6 @@ int run(RunOptions& o) {
                       "with --chat-template chatml (or llama3, mistral-v7, ..., or Jinja source)");
     req.prompt = model->tokenize_prompt(o.prompt);
   }
-  req.sampling = o.gen.sampling;
-  req.max_tokens = o.gen.max_tokens;
-  req.stop.insert(req.stop.end(), o.gen.stop.begin(), o.gen.stop.end());
-  req.ignore_eos = o.gen.ignore_eos;
   if (o.json) {
     req.logprobs = true;
     req.top_logprobs = o.top_logprobs < 0 ? 5 : o.top_logprobs;
@@ -115,14 +112,14 @@ int run(RunOptions& o) {
 
   auto result = engine.generate(std::move(req), [&](const engine::TokenEvent& ev) {
     if (o.json) {
-      std::cout << token_event_json(ev).dump() << '\n' << std::flush;
+      std::cout << codec::token_event_json(ev).dump() << '\n' << std::flush;
     } else if (!ev.text.empty()) {
       std::fwrite(ev.text.data(), 1, ev.text.size(), stdout);
       std::fflush(stdout);
     }
   });
   if (o.json) {
-    std::cout << result_json(result).dump() << '\n' << std::flush;
+    std::cout << done_json(result).dump() << '\n' << std::flush;
   } else if (isatty(STDOUT_FILENO)) {
     std::fputc('\n', stdout);
   }

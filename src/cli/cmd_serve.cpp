@@ -30,7 +30,6 @@
 #include "server/access_guard.hpp"
 #include "server/cache_routes.hpp"
 #include "server/http_server.hpp"
-#include "server/model_host.hpp"
 #include "server/native/access_routes.hpp"
 #include "server/native/chat_routes.hpp"
 #include "server/native/hub_routes.hpp"
@@ -40,6 +39,7 @@
 #include "server/native/token_routes.hpp"
 #include "server/openai/completion_routes.hpp"
 #include "server/ws/ws_routes.hpp"
+#include "serving/model_host.hpp"
 #include "worker/worker_client.hpp"
 
 namespace rmm::cli {
@@ -100,8 +100,8 @@ struct ServeFlags {
   std::vector<std::string> cors, allowed_hosts;
   int port = 0, parallel = 0, ctx_size = 0, queue = 0, threads = 0, gpu_layers = 0, batch = 0, ubatch = 0;
   int64_t rpm = 0, tpm = 0, max_streams = 0, max_connections = 0;
-  bool kv_unified = false, no_pin = false, no_cache = false, in_process = false, insecure = false, allow_model_paths = false,
-       no_audit = false;
+  bool kv_unified = false, no_pin = false, no_cache = false, in_process = false, insecure = false,
+       allow_model_paths = false, no_audit = false;
   std::map<std::string, CLI::Option*> opts;  // to tell a given flag from its default
   bool given(const std::string& name) const { return opts.at(name)->count() > 0; }
 };
@@ -169,7 +169,7 @@ int serve(ServeFlags& f) {
       str("audit-retention", "audit_retention", f.audit_retention, "30d"), "--audit-retention");
   const bool audit_on = !flag("no-audit", "no_audit", f.no_audit);
 
-  server::HostOptions ho;
+  serving::HostOptions ho;
   ho.models_dir = str("models-dir", "models_dir", f.models_dir, paths::models_dir().string());
   ho.allow_model_paths = flag("allow-model-paths", "allow_model_paths", f.allow_model_paths);
   ho.context.n_seq = num("parallel", "parallel", f.parallel, 4, 1, 256);
@@ -203,7 +203,7 @@ int serve(ServeFlags& f) {
   ho.worker_timeout_ms =
       parse_duration_ms(str("worker-timeout", "worker_timeout", f.worker_timeout, "5m"), "--worker-timeout");
   const auto keep_alive_setting = cfg.get("serve", "keep_alive");
-  ho.keep_alive_ms = server::parse_keep_alive_ms(
+  ho.keep_alive_ms = serving::parse_keep_alive_ms(
       str("keep-alive", "keep_alive", f.keep_alive, "5m"),
       f.given("keep-alive") || !keep_alive_setting ? "--keep-alive" : keep_alive_setting->second);
   // n_ctx 0 means the model's; with several slots each gets its share unless unified.
@@ -240,6 +240,17 @@ int serve(ServeFlags& f) {
     }
     return names;
   };
+  // The registry is the catalog: /v1/models lists its generation models (nested pulls, extra dirs).
+  ho.catalog = [&registry] {
+    registry.scan();  // stats the files; only new or changed ones are read
+    std::vector<serving::ModelFile> out;
+    for (const auto& r : registry.list()) {
+      if (r.kind != "chat") continue;
+      out.push_back(
+          {serving::model_id_for(r.path), r.path, static_cast<uintmax_t>(r.size), r.mtime / 1'000'000'000});
+    }
+    return out;
+  };
   const auto scanned = registry.scan();
   std::atomic<int64_t> last_rescan{0};  // at most one rescan per second for unknown names
   ho.resolve_name = [&registry,
@@ -261,13 +272,13 @@ int serve(ServeFlags& f) {
   // written on this pool, off the engine thread. Declared before the host so
   // that it outlives the engine threads that post to it.
   boost::asio::thread_pool registry_writes(1);
-  ho.on_generation_done = [&registry, &registry_writes](const server::HostedModel& m,
+  ho.on_generation_done = [&registry, &registry_writes](const serving::HostedModel& m,
                                                         const engine::GenerationResult& r) {
     if (r.stop_reason == engine::StopReason::Error) return;
     std::optional<store::ModelSpeed> speed;
     if (r.timings.generated_tokens >= 2) {
       speed = store::ModelSpeed{speed_backend(m.plan), r.timings.prompt_tokens_per_second(),
-                                r.timings.generation_tokens_per_second(), server::now_ms()};
+                                r.timings.generation_tokens_per_second(), serving::now_ms()};
     }
     boost::asio::post(registry_writes, [&registry, path = m.path, speed] {
       try {
@@ -285,7 +296,7 @@ int serve(ServeFlags& f) {
     });
   };
 
-  server::ModelHost host(ho);
+  serving::ModelHost host(ho);
   // CPU, RAM and VRAM samples each second, the workers' included. After the
   // host (it asks for the workers) and before the server (whose routes read it).
   models::ResourceMonitor::Options mo;
@@ -334,14 +345,14 @@ int serve(ServeFlags& f) {
 
   if (!model.empty()) {
     // Loaded before the listening line so that clients starting on it find the model ready.
-    server::UseOptions local;
+    serving::UseOptions local;
     local.local = true;  // named by this machine's user: any path
     // Kept loaded (as llama-server and LM Studio do) unless --no-pin; requests naming no model get it.
     local.pin = !flag("no-pin", "no_pin", f.no_pin);
-    auto m = host.load(model, {}, local);
+    auto m = host.acquire(model, local);
     host.set_default_model(m->path, *local.pin);
-    spdlog::info("loaded {} ({}), {} slots x {} tokens{}", m->id, m->description, m->engine->shape().n_seq,
-                 m->engine->shape().n_ctx_seq,
+    spdlog::info("loaded {} ({}), {} slots x {} tokens{}", m->id, m->description, m->generator->shape().n_seq,
+                 m->generator->shape().n_ctx_seq,
                  m->worker ? " in worker pid " + std::to_string(m->worker->pid()) : std::string());
   }
   for (const auto& b : ho.budgets) spdlog::info("memory budget {}: {}", b.device, format_bytes(b.bytes));
@@ -381,14 +392,16 @@ void add_serve_command(CLI::App& app, Action& action) {
                       "Directory of .gguf models, made when missing (default $RMM_HOME/models)");
   o["model"] = cmd->add_option("-m,--model", f->model,
                                "Model to load at start: a .gguf path or a name in the models dir");
-  o["no-pin"] = cmd->add_flag("--no-pin", f->no_pin,
-                              "Let the --model model unload after --keep-alive like any other (default: kept)");
+  o["no-pin"] =
+      cmd->add_flag("--no-pin", f->no_pin,
+                    "Let the --model model unload after --keep-alive like any other (default: kept)");
   o["parallel"] = cmd->add_option("--parallel", f->parallel,
                                   "Sequences decoded together (default 4, fewer when memory is short)")
                       ->check(CLI::Range(1, 256));
   o["ctx-size"] =
-      cmd->add_option("-c,--ctx-size", f->ctx_size,
-                      "KV cache size over all slots (0: each slot gets the model's training context, at most 8192)")
+      cmd->add_option(
+             "-c,--ctx-size", f->ctx_size,
+             "KV cache size over all slots (0: each slot gets the model's training context, at most 8192)")
           ->check(CLI::Range(0, 1 << 24));
   o["queue"] =
       cmd->add_option("--queue", f->queue, "Requests that may wait for a slot; more get 503 (default 64)")

@@ -3,12 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <sstream>
 
 #include "cli/model_registry.hpp"
@@ -54,56 +52,7 @@ std::pair<engine::Token, float> parse_logit_bias(const std::string& s) {
   }
 }
 
-// The whole text as a finite number.
-std::optional<double> parse_number(const std::string& text) {
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-// A default as help shows it: 0.8, not 0.800000011920929.
-std::string shown(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
-
-std::string range_text(const std::string& lo, const std::string& hi) { return "(" + lo + " to " + hi + ")"; }
-
 }  // namespace
-
-CLI::Validator number_in(double lo, double hi) {
-  return CLI::Validator(
-      [lo, hi](std::string& in) -> std::string {
-        const auto v = parse_number(in);
-        if (!v) return "'" + in + "' is not a number";
-        if (*v < lo || *v > hi) return in + " is out of range " + range_text(shown(lo), shown(hi));
-        return {};
-      },
-      "[" + shown(lo) + ", " + shown(hi) + "]");
-}
-
-CLI::Validator whole_number_in(int64_t lo, int64_t hi) {
-  return CLI::Validator(
-      [lo, hi](std::string& in) -> std::string {
-        int64_t v = 0;
-        const auto [end, ec] = std::from_chars(in.data(), in.data() + in.size(), v);
-        if (ec == std::errc() && end == in.data() + in.size()) {
-          if (v < lo || v > hi)
-            return in + " is out of range " + range_text(std::to_string(lo), std::to_string(hi));
-          return {};
-        }
-        if (const auto d = parse_number(in)) {
-          // 1e12 is out of range; 1.5 is not whole, nor is 1e3 to CLI11, which reads digits only.
-          if (*d == std::floor(*d) && (*d < static_cast<double>(lo) || *d > static_cast<double>(hi)))
-            return in + " is out of range " + range_text(std::to_string(lo), std::to_string(hi));
-          return "'" + in + "' is not a whole number";
-        }
-        return "'" + in + "' is not a number";
-      },
-      "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-}
 
 std::string chat_template_argument(const std::string& value) {
   if (value.empty()) return value;
@@ -167,46 +116,8 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
   cmd->add_flag("--no-mmap", f.no_mmap, "Read the model into memory instead of mapping it")->group(ctx);
 
   const char* smp = "Sampling";
-  auto& s = f.sampling;
-  cmd->add_option("--temp", s.temperature, "Temperature (0: greedy" + dflt(s.temperature))
-      ->group(smp)
-      ->check(number_in(0.0, 100.0));
-  cmd->add_option("--top-k", s.top_k, "Top-k (0: off" + dflt(s.top_k))
-      ->group(smp)
-      ->check(whole_number_in(0, INT32_MAX));
-  cmd->add_option("--top-p", s.top_p, "Top-p (1: off" + dflt(s.top_p))
-      ->group(smp)
-      ->check(number_in(0.0, 1.0));
-  cmd->add_option("--min-p", s.min_p, "Min-p (0: off" + dflt(s.min_p))
-      ->group(smp)
-      ->check(number_in(0.0, 1.0));
-  cmd->add_option("--typical", s.typical_p, "Typical-p (1: off" + dflt(s.typical_p))
-      ->group(smp)
-      ->check(number_in(0.0, 1.0));
-  cmd->add_option("--repeat-penalty", s.repeat_penalty, "Repeat penalty (1: off" + dflt(s.repeat_penalty))
-      ->group(smp)
-      ->check(number_in(0.0, 10.0));
-  cmd->add_option("--repeat-last-n", s.repeat_last_n,
-                  "Tokens the penalties look back over (-1: the context" + dflt(s.repeat_last_n))
-      ->group(smp)
-      ->check(whole_number_in(-1, 1 << 20));
-  cmd->add_option("--presence-penalty", s.presence_penalty,
-                  "Presence penalty (0: off" + dflt(s.presence_penalty))
-      ->group(smp)
-      ->check(number_in(-2.0, 2.0));
-  cmd->add_option("--frequency-penalty", s.frequency_penalty,
-                  "Frequency penalty (0: off" + dflt(s.frequency_penalty))
-      ->group(smp)
-      ->check(number_in(-2.0, 2.0));
-  cmd->add_option("-s,--seed", s.seed, "Random seed (-1: random" + dflt(s.seed))
-      ->group(smp)
-      ->check(whole_number_in(-1, 4294967295LL));
-  cmd->add_option("-n,--max-tokens,--n-predict", f.max_tokens,
-                  "Tokens to generate (-1: until the end" + dflt(f.max_tokens))
-      ->group(smp)
-      ->check(whole_number_in(-1, 1 << 30));
-  cmd->add_option("--stop,-r,--reverse-prompt", f.stop, "Stop when this text is generated (repeatable)")
-      ->group(smp);
+  add_parameter_flags(cmd, f.request, smp);
+  auto& s = f.request.sampling;
   cmd->add_option("-l,--logit-bias", f.logit_bias,
                   "Bias a token: TOKEN+BIAS, TOKEN-BIAS, TOKEN-inf (repeatable)")
       ->group(smp);
@@ -214,7 +125,6 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
   cmd->add_option("--grammar-file", f.grammar_file, "File with a GBNF grammar")->group(smp);
   cmd->add_option("-j,--json-schema", s.json_schema, "JSON Schema the output must match")->group(smp);
   cmd->add_option("--json-schema-file", f.json_schema_file, "File with a JSON Schema")->group(smp);
-  cmd->add_flag("--ignore-eos", f.ignore_eos, "Keep generating past the end-of-generation token")->group(smp);
 
   const char* fmt = "Prompt format";
   cmd->add_option("--chat-template", f.chat_template,
@@ -227,16 +137,17 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
 
 void finalize_generation_flags(GenerationFlags& f) {
   f.chat_template = chat_template_argument(f.chat_template);
-  if (!f.grammar_file.empty()) f.sampling.grammar = read_file(f.grammar_file, "--grammar-file");
-  if (!f.json_schema_file.empty())
-    f.sampling.json_schema = read_file(f.json_schema_file, "--json-schema-file");
-  if (!f.sampling.json_schema.empty()) engine::json_schema_to_gbnf(f.sampling.json_schema);  // fail early
+  check_parameter_flags(f.request);
+  auto& s = f.request.sampling;
+  if (!f.grammar_file.empty()) s.grammar = read_file(f.grammar_file, "--grammar-file");
+  if (!f.json_schema_file.empty()) s.json_schema = read_file(f.json_schema_file, "--json-schema-file");
+  if (!s.json_schema.empty()) engine::json_schema_to_gbnf(s.json_schema);  // fail early
   for (const auto& lb : f.logit_bias) {
     auto [token, bias] = parse_logit_bias(lb);
     // llama.cpp treats +inf as "always", which makes no sense as a bias; only -inf bans.
     if (std::isinf(bias) && bias > 0)
       throw Error(ErrorKind::InvalidArgument, "--logit-bias '" + lb + "': only -inf is allowed");
-    f.sampling.logit_bias.emplace_back(token, bias);
+    s.logit_bias.emplace_back(token, bias);
   }
   f.context.flash_attn = f.flash_attn == "on" ? 1 : f.flash_attn == "off" ? 0 : -1;
   const ResolvedModel resolved = resolve_model_argument(f.model);

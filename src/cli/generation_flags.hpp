@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/parameter_flags.hpp"
 #include "engine/batch_engine.hpp"
 #include "engine/model.hpp"
 #include "engine/sampling.hpp"
@@ -17,27 +18,21 @@ struct GenerationFlags {
   std::string model_name;   // shown and stored: the registry's short name, else the file's stem
   engine::LoadParams load;
   engine::ContextParams context;
-  engine::SamplingParams sampling;
-  int max_tokens = -1;
-  std::vector<std::string> stop;
+  // The table's parameters (engine/parameters.hpp) and the other sampling
+  // options the flags set; the prompt is left empty.
+  engine::GenerateRequest request;
   std::vector<std::string> logit_bias;  // "TOKEN+BIAS", "TOKEN-BIAS" or "TOKEN-inf"
   std::string grammar_file;
   std::string json_schema_file;
   std::string chat_template;
   std::string system;
   bool raw = false;
-  bool ignore_eos = false;
   bool no_mmap = false;
   bool verbose = false;
   std::string flash_attn = "auto";
 };
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f);
-// Number checks for options: CLI11's Range answers "not in range" even for
-// text that is no number, so these say "not a number", "not a whole number"
-// or "out of range (LO to HI)" as the case is.
-CLI::Validator number_in(double lo, double hi);
-CLI::Validator whole_number_in(int64_t lo, int64_t hi);
 // A --chat-template value: a named template, Jinja source or a file of Jinja
 // source (read here). Jinja is parsed at once, so that a broken template fails
 // with the parser's reason and position before any model loads. Throws

@@ -1,13 +1,13 @@
 #pragma once
-// JSON lines for `rmm run --json`: one object per token event, then a summary.
+// JSON lines for `rmm run --json` and `rmm prompt run --json`: one token event
+// per line in the one shape (codec::token_event_json), then this summary.
 #include <nlohmann/json.hpp>
 
 #include "engine/generation.hpp"
 
 namespace rmm::cli {
 
-nlohmann::json token_event_json(const engine::TokenEvent& ev);
-nlohmann::json timings_json(const engine::Timings& t);
-nlohmann::json result_json(const engine::GenerationResult& r);
+// codec::result_json with "done": true.
+nlohmann::json done_json(const engine::GenerationResult& r);
 
 }  // namespace rmm::cli

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/json_limits.hpp"
+#include "engine/parameters.hpp"
 
 namespace rmm::engine {
 namespace {
@@ -19,8 +20,6 @@ namespace {
 void require(bool ok, const std::string& message) {
   if (!ok) throw Error(ErrorKind::InvalidArgument, message);
 }
-
-bool finite(float v) { return std::isfinite(v); }
 
 std::string effective_grammar(const SamplingParams& p) {
   if (!p.grammar.empty()) return p.grammar;
@@ -33,20 +32,8 @@ std::string effective_grammar(const SamplingParams& p) {
 void SamplerDeleter::operator()(llama_sampler* s) const { llama_sampler_free(s); }
 
 void validate(const SamplingParams& p, int n_vocab) {
-  require(finite(p.temperature) && p.temperature >= 0.0f && p.temperature <= 100.0f,
-          "temperature must be a number between 0 and 100");
-  require(p.top_k >= 0, "top_k must be 0 (off) or positive");
-  require(finite(p.top_p) && p.top_p > 0.0f && p.top_p <= 1.0f, "top_p must be in (0, 1]");
-  require(finite(p.min_p) && p.min_p >= 0.0f && p.min_p <= 1.0f, "min_p must be in [0, 1]");
-  require(finite(p.typical_p) && p.typical_p > 0.0f && p.typical_p <= 1.0f, "typical_p must be in (0, 1]");
-  require(finite(p.repeat_penalty) && p.repeat_penalty > 0.0f && p.repeat_penalty <= 10.0f,
-          "repeat_penalty must be in (0, 10]");
-  require(p.repeat_last_n >= -1, "repeat_last_n must be -1 (whole context), 0 (off) or positive");
-  require(finite(p.presence_penalty) && std::fabs(p.presence_penalty) <= 2.0f,
-          "presence_penalty must be in [-2, 2]");
-  require(finite(p.frequency_penalty) && std::fabs(p.frequency_penalty) <= 2.0f,
-          "frequency_penalty must be in [-2, 2]");
-  require(p.seed >= -1 && p.seed <= UINT32_MAX, "seed must be -1 (random) or in [0, 4294967295]");
+  // The table's ranges (engine/parameters.cpp), the same every front end checks.
+  check_sampling_parameters(p);
   for (const auto& [token, bias] : p.logit_bias) {
     require(token >= 0 && token < n_vocab, "logit_bias token " + std::to_string(token) +
                                                " is outside the vocabulary (0.." +

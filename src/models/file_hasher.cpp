@@ -8,7 +8,7 @@
 
 namespace rmm::models {
 
-FileHasher::FileHasher(store::Store& store) : store_(store), thread_([this] { loop(); }) {}
+FileHasher::FileHasher(store::ModelStore& store) : store_(store), thread_([this] { loop(); }) {}
 
 FileHasher::~FileHasher() {
   {

@@ -17,7 +17,7 @@ namespace rmm::models {
 
 class FileHasher {
  public:
-  explicit FileHasher(store::Store& store);
+  explicit FileHasher(store::ModelStore& store);
   ~FileHasher();
   FileHasher(const FileHasher&) = delete;
   FileHasher& operator=(const FileHasher&) = delete;
@@ -38,7 +38,7 @@ class FileHasher {
   void loop();
   void hash(const Job& job);
 
-  store::Store& store_;
+  store::ModelStore& store_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;

@@ -136,7 +136,7 @@ Description describe(const FoundModel& found) {
 
 }  // namespace
 
-Registry::Registry(store::Store& store, RegistryOptions options)
+Registry::Registry(store::ModelStore& store, RegistryOptions options)
     : store_(store), options_(std::move(options)) {
   if (options_.hash_in_background) hasher_ = std::make_unique<FileHasher>(store_);
 }
@@ -261,6 +261,11 @@ std::optional<ModelRecord> Registry::find_locked(const std::string& name) {
       }))
     return m;
   if (auto m = pick([&](const ModelRecord& r) { return lower(r.short_name) == lname; })) return m;
+  if (auto m = pick([&](const ModelRecord& r) {
+        return std::any_of(r.aliases.begin(), r.aliases.end(),
+                           [&](const auto& a) { return lower(a) == lname; });
+      }))
+    return m;
   return pick(
       [&](const ModelRecord& r) { return lower(r.short_name.substr(0, r.short_name.find(':'))) == lname; });
 }
@@ -320,11 +325,29 @@ ModelRecord Registry::set_alias(const std::string& name, const std::string& alia
   std::lock_guard lock(mutex_);
   auto model = find_locked(name);
   if (!model) throw Error(ErrorKind::NotFound, "no model named '" + name + "' (see `rmm models`)");
+  std::optional<std::string> existing;  // the alias as spelled now, in any case
   for (const auto& m : store_.list_models()) {
     if (m.short_name == alias)
       throw Error(ErrorKind::InvalidArgument, "alias '" + alias + "' is the name of " +
                                                   (m.id == model->id ? "this" : "another") + " model");
+    for (const auto& a : m.aliases)
+      if (lower(a) == lower(alias)) existing = a;
   }
+  const bool is_alias = existing.has_value();
+  // An alias that already names a model another way (its file name, its name
+  // in another case, its base) would shadow it; an existing alias moves.
+  if (!is_alias) {
+    std::optional<ModelRecord> named;
+    try {
+      named = find_locked(alias);
+    } catch (const Error&) {  // ambiguous: it names several
+      throw Error(ErrorKind::InvalidArgument, "alias '" + alias + "' already names several models");
+    }
+    if (named && named->id != model->id)
+      throw Error(ErrorKind::InvalidArgument,
+                  "alias '" + alias + "' already names model '" + named->short_name + "'; choose another");
+  }
+  if (existing && *existing != alias) store_.remove_model_alias(*existing);  // one spelling per alias
   store_.set_model_alias(alias, model->id);
   return *store_.get_model(model->id);
 }

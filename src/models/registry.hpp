@@ -32,7 +32,7 @@ struct RegistryOptions {
 
 class Registry {
  public:
-  Registry(store::Store& store, RegistryOptions options);
+  Registry(store::ModelStore& store, RegistryOptions options);
   ~Registry();
 
   // Adds new files, re-reads changed ones (size or mtime differ; `force`:
@@ -84,7 +84,7 @@ class Registry {
   store::ModelRecord refresh_locked(const store::ModelRecord& model);
   void queue_hash(const store::ModelRecord& model);
 
-  store::Store& store_;
+  store::ModelStore& store_;
   RegistryOptions options_;
   std::mutex mutex_;
   std::unique_ptr<FileHasher> hasher_;  // last: its thread stops first

@@ -13,7 +13,7 @@ Template from_stored(const store::TemplateVersion& v) {
   return t;
 }
 
-Template save(store::Store& s, const Template& t) {
+Template save(store::TemplateStore& s, const Template& t) {
   validate(t, true);
   store::TemplateVersion v;
   v.id = t.id;
@@ -33,7 +33,7 @@ bool same_content(const Template& a, const Template& b) {
   return ja == jb;
 }
 
-SaveOutcome save_if_changed(store::Store& s, const Template& t) {
+SaveOutcome save_if_changed(store::TemplateStore& s, const Template& t) {
   validate(t, true);
   if (const auto latest = s.get_template(t.id)) {
     Template current = from_stored(*latest);
@@ -42,7 +42,7 @@ SaveOutcome save_if_changed(store::Store& s, const Template& t) {
   return {save(s, t), true};
 }
 
-int seed_starters(store::Store& s) {
+int seed_starters(store::TemplateStore& s) {
   int n = 0;
   for (const auto& t : starter_templates()) {
     if (!s.get_template(t.id)) {
@@ -60,13 +60,13 @@ std::string lower(std::string s) {
 }
 }  // namespace
 
-std::optional<Template> find_by_name(store::Store& s, const std::string& name) {
+std::optional<Template> find_by_name(store::TemplateStore& s, const std::string& name) {
   for (const auto& v : s.list_templates())
     if (lower(v.name) == lower(name)) return from_stored(v);
   return std::nullopt;
 }
 
-Template find(store::Store& s, const std::string& name_or_id, std::optional<int> version) {
+Template find(store::TemplateStore& s, const std::string& name_or_id, std::optional<int> version) {
   std::string id = name_or_id;
   if (!s.get_template(id)) {
     for (const auto& v : s.list_templates()) {
@@ -82,7 +82,7 @@ Template find(store::Store& s, const std::string& name_or_id, std::optional<int>
   return from_stored(*v);
 }
 
-std::string free_id(store::Store& s, const std::string& name) {
+std::string free_id(store::TemplateStore& s, const std::string& name) {
   const std::string base = id_from_name(name);
   if (!s.get_template(base)) return base;
   for (int i = 2;; ++i) {

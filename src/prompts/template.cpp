@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "codec/parameters_json.hpp"
 #include "core/json_limits.hpp"
 #include "core/utf8.hpp"
 #include "prompts/placeholder.hpp"
@@ -66,43 +67,27 @@ bool one_line(const std::string& s) { return s.find_first_of("\r\n") == std::str
 // ---- parameters -------------------------------------------------------------
 
 json parse_parameters(const json& b, const std::string& field) {
-  only_keys(b, field,
-            {"type", "temperature", "max_tokens", "top_p", "seed", "stop", "response_format", "model"});
+  // The generation parameter table's names, types, ranges and messages (engine/parameters.hpp).
+  for (const auto& item : b.items()) {
+    const std::string& key = item.key();
+    if (key == "type" || key == "response_format" || key == "model" || engine::find_parameter(key)) continue;
+    std::string list = "type";
+    for (const auto& name : codec::parameter_names()) list += ", " + name;
+    fail(field.empty() ? key : field + "." + key,
+         "unknown field (expected " + list + ", response_format, model)");
+  }
   json out = json::object();
-  auto number = [&](const char* key, double lo, double hi) {
-    const auto it = b.find(key);
-    if (it == b.end() || it->is_null()) return;
-    const std::string where = field + "." + key;
-    if (!it->is_number()) fail(where, std::string("must be a number, not ") + json_type_word(*it));
-    const double v = it->get<double>();
-    if (!(v >= lo && v <= hi)) fail(where, "must be between " + json(lo).dump() + " and " + json(hi).dump());
-    out[key] = *it;
-  };
-  auto integer = [&](const char* key, int64_t lo, int64_t hi) {
-    const auto it = b.find(key);
-    if (it == b.end() || it->is_null()) return;
-    const std::string where = field + "." + key;
-    if (!it->is_number_integer()) fail(where, "must be an integer");
-    const int64_t v = it->get<int64_t>();
-    if (v < lo || v > hi) fail(where, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-    out[key] = v;
-  };
-  number("temperature", 0.0, 2.0);
-  number("top_p", 0.0, 1.0);
-  integer("max_tokens", 1, 1 << 24);
-  integer("seed", -1, INT64_MAX);
-  if (const auto it = b.find("stop"); it != b.end() && !it->is_null()) {
-    const std::string where = field + ".stop";
-    json stops = it->is_string() ? json::array({*it}) : *it;
-    if (!stops.is_array() || stops.size() > 4) fail(where, "must be a string or a list of up to 4 strings");
-    for (size_t i = 0; i < stops.size(); ++i) {
-      const auto& s = stops[i];
-      if (!s.is_string() || s.get<std::string>().empty())
-        fail(where + "[" + std::to_string(i) + "]", "must be a non-empty string");
-      if (!utf8::is_valid(s.get<std::string>()))
-        fail(where + "[" + std::to_string(i) + "]", "is not valid UTF-8");
+  engine::GenerateRequest checked;
+  for (const auto& p : engine::parameters()) {
+    const auto it = b.find(p.name);
+    if (it == b.end() || it->is_null()) continue;
+    try {
+      codec::read_parameter(p, *it, checked, field + "." + p.name);
+    } catch (const codec::ParameterError& e) {
+      fail(e.field(), e.problem());
     }
-    out["stop"] = stops;
+    // Numbers as written (0 stays 0); the rest as read (one stop string becomes a list).
+    out[p.name] = p.kind == engine::ParamKind::Number ? *it : codec::parameter_json(p, checked);
   }
   if (const auto it = b.find("response_format"); it != b.end() && !it->is_null()) {
     const std::string where = field + ".response_format";

@@ -311,7 +311,7 @@ void AccessGuard::generation_done(const access::Principal& p, store::AuditEntry 
   audit_->record(std::move(entry));
 }
 
-void check_model_access(const access::Principal& p, const ModelHost& host,
+void check_model_access(const access::Principal& p, const serving::ModelHost& host,
                         const std::filesystem::path& path) {
   if (p.models.empty()) return;
   const auto names = host.names_of(path);
@@ -320,7 +320,8 @@ void check_model_access(const access::Principal& p, const ModelHost& host,
                 "the key '" + p.key_name + "' may not use model '" + names.front() + "'");
 }
 
-void check_model_access(const access::Principal& p, const ModelHost& host, const std::string& requested) {
+void check_model_access(const access::Principal& p, const serving::ModelHost& host,
+                        const std::string& requested) {
   auto m = requested.empty() ? nullptr : host.find(requested);
   check_model_access(p, host, m ? m->path : host.resolve(requested));
 }

@@ -20,7 +20,7 @@
 #include "access/rate_limiter.hpp"
 #include "core/clock.hpp"
 #include "server/exchange.hpp"
-#include "server/model_host.hpp"
+#include "serving/model_host.hpp"
 
 namespace rmm::server {
 
@@ -99,11 +99,13 @@ bool loopback_host(const std::string& host_header);
 
 // Throws rmm::Error(Forbidden) when the principal's key may not use the model
 // at `path` (its patterns match none of the model's names).
-void check_model_access(const access::Principal& p, const ModelHost& host, const std::filesystem::path& path);
+void check_model_access(const access::Principal& p, const serving::ModelHost& host,
+                        const std::filesystem::path& path);
 // The same for a name from a request, resolved as acquire() resolves it (a
 // loaded model first): throws NotFound for a name that resolves to nothing
 // and Forbidden for a path outside the models folders, so a route can answer
 // those before it starts a load.
-void check_model_access(const access::Principal& p, const ModelHost& host, const std::string& requested);
+void check_model_access(const access::Principal& p, const serving::ModelHost& host,
+                        const std::string& requested);
 
 }  // namespace rmm::server

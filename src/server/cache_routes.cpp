@@ -23,7 +23,7 @@ nlohmann::json cache_stats_json(const cache::ResponseCache* cache) {
           {"max_bytes", s.options.max_bytes}};
 }
 
-void add_cache_routes(Router& router, ModelHost& host) {
+void add_cache_routes(Router& router, serving::ModelHost& host) {
   router.add(http::verb::get, "/api/cache/stats",
              guarded_blocking([&host](const std::shared_ptr<Exchange>& ex) {
                ex->send_json(http::status::ok, cache_stats_json(host.options().cache));

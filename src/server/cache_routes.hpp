@@ -5,13 +5,13 @@
 
 #include "cache/response_cache.hpp"
 #include "server/http_server.hpp"
-#include "server/model_host.hpp"
+#include "serving/model_host.hpp"
 
 namespace rmm::server {
 
 // {"enabled":false} when there is no cache.
 nlohmann::json cache_stats_json(const cache::ResponseCache* cache);
 
-void add_cache_routes(Router& router, ModelHost& host);
+void add_cache_routes(Router& router, serving::ModelHost& host);
 
 }  // namespace rmm::server

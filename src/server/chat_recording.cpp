@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include "codec/generation_json.hpp"
+#include "codec/parameters_json.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "server/api_error.hpp"
@@ -49,17 +51,6 @@ std::string requested_id(const Exchange& ex, const json& body) {
   return id;
 }
 
-// The sampling settings of the request, kept with a new conversation.
-std::string params_of(const json& body) {
-  json p = json::object();
-  for (const char* key : {"temperature", "top_p", "top_k", "min_p", "max_tokens", "max_completion_tokens",
-                          "seed", "stop", "frequency_penalty", "presence_penalty", "repeat_penalty",
-                          "logprobs", "top_logprobs", "response_format", "logit_bias"}) {
-    if (const auto it = body.find(key); it != body.end() && !it->is_null()) p[key] = *it;
-  }
-  return p.dump();
-}
-
 store::ChatMessage stored(const engine::ChatMessage& m) {
   store::ChatMessage s;
   s.role = m.role;
@@ -86,7 +77,7 @@ std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, 
     rec->conversation_.id = rec->id_;
     rec->conversation_.owner = ex.principal().owner();
     rec->conversation_.model = model_id;
-    rec->conversation_.params_json = params_of(body);
+    rec->conversation_.params_json = recorded_params(body);
     for (const auto& m : messages) {
       if (m.role == "user" && rec->conversation_.title.empty())
         rec->conversation_.title = title_from(m.content);
@@ -124,15 +115,26 @@ void ChatRecording::finish(const std::string& answer, const engine::GenerationRe
   }
 }
 
-std::string timings_json(const engine::Timings& t) {
-  return json{{"queue_ms", t.queue_ms},
-              {"prompt_ms", t.prompt_ms},
-              {"generation_ms", t.generation_ms},
-              {"prompt_tokens_per_second", t.prompt_tokens_per_second()},
-              {"generation_tokens_per_second", t.generation_tokens_per_second()},
-              {"cached_tokens", t.cached_tokens}}
-      .dump();
+// The generation parameters the request gave, kept with a new conversation:
+// the table's as the request was read (codec/parameters_json.hpp), and /v1's
+// own options as they came.
+std::string recorded_params(const json& body) {
+  engine::GenerateRequest read = engine::openai_defaults();
+  json p = json::object();
+  try {
+    codec::read_parameters(body, read);
+    p = codec::parameters_json(read, &body);
+  } catch (const codec::ParameterError&) {
+    // Unreachable: the request was read before it was recorded.
+  }
+  for (const char* key :
+       {"max_completion_tokens", "logprobs", "top_logprobs", "response_format", "logit_bias"}) {
+    if (const auto it = body.find(key); it != body.end() && !it->is_null()) p[key] = *it;
+  }
+  return p.dump();
 }
+
+std::string timings_json(const engine::Timings& t) { return codec::timings_json(t).dump(); }
 
 store::ChatMessage answer_message(const std::string& model, const std::string& text, const engine::Timings& t,
                                   std::string logprobs_json) {

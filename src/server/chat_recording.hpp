@@ -48,7 +48,10 @@ class ChatRecording {
   std::vector<store::ChatMessage> pending_;
 };
 
-// The engine's timings as stored with a message (the WebSocket `complete` fields).
+// The generation parameters a /v1 body gave, as a new conversation keeps
+// them: the table's as read (codec::parameters_json), /v1's own options as sent.
+std::string recorded_params(const nlohmann::json& body);
+// The engine's timings as stored with a message (codec::timings_json, as everywhere).
 std::string timings_json(const engine::Timings& t);
 // An assistant message with usage and timings, as every front end stores it.
 store::ChatMessage answer_message(const std::string& model, const std::string& text, const engine::Timings& t,

@@ -4,20 +4,20 @@
 #include <optional>
 
 #include "server/api_error.hpp"
-#include "server/model_host.hpp"
+#include "serving/model_host.hpp"
 
 namespace rmm::server {
 
 // "5m", "90s", 300 (seconds), 0 (unload after the request), -1 (forever);
 // nullopt when absent or null. Throws ApiError 400 for anything else.
-inline UseOptions use_options_from(const nlohmann::json& body) {
-  UseOptions use;
+inline serving::UseOptions use_options_from(const nlohmann::json& body) {
+  serving::UseOptions use;
   if (const auto it = body.find("keep_alive"); it != body.end() && !it->is_null()) {
     try {
       if (it->is_number()) {
-        use.keep_alive_ms = keep_alive_seconds_ms(it->get<double>());
+        use.keep_alive_ms = serving::keep_alive_seconds_ms(it->get<double>());
       } else if (it->is_string()) {
-        use.keep_alive_ms = parse_keep_alive_ms(it->get<std::string>());
+        use.keep_alive_ms = serving::parse_keep_alive_ms(it->get<std::string>());
       } else {
         throw Error(ErrorKind::InvalidArgument, "'keep_alive' must be a duration (\"5m\") or seconds");
       }

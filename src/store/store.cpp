@@ -5,18 +5,16 @@
 #include "core/error.hpp"
 #include "core/paths.hpp"
 #include "store/migrations.hpp"
-#ifdef RMM_HAVE_POSTGRES
-#include "store/postgres_store.hpp"
-#endif
-#include "store/sqlite_store.hpp"
+#include "store/sql.hpp"
+#include "store/sql_store.hpp"
 
 namespace rmm::store {
 
-std::unique_ptr<Store> open_store(const std::string& location) {
+std::unique_ptr<Store> open_store(const std::string& location, int target_version) {
   if (location.empty()) throw Error(ErrorKind::InvalidArgument, "store location is empty");
   if (location.rfind("postgres://", 0) == 0 || location.rfind("postgresql://", 0) == 0) {
 #ifdef RMM_HAVE_POSTGRES
-    return std::make_unique<PostgresStore>(location);
+    return std::make_unique<SqlStore>(sql::open_postgres(location), target_version);
 #else
     throw Error(ErrorKind::InvalidArgument, "this rmm was built without PostgreSQL (-DRMM_POSTGRES=OFF)");
 #endif
@@ -25,7 +23,7 @@ std::unique_ptr<Store> open_store(const std::string& location) {
   std::filesystem::path parent = std::filesystem::path(location).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  return std::make_unique<SqliteStore>(location);
+  return std::make_unique<SqlStore>(sql::open_sqlite(location), target_version);
 }
 
 std::string default_store_location() { return (paths::home() / "rmm.db").string(); }

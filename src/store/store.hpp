@@ -1,12 +1,13 @@
 #pragma once
-// The one storage interface: Prompt Architect templates (every save a new
-// version), chat history and the response cache. Two back ends implement it:
-// SQLite (embedded default, $RMM_HOME/rmm.db) and PostgreSQL (shared
-// deployments). Both run versioned migrations on open and use parameterized
-// queries only. Every method is safe to call from several threads; each call
-// is one transaction, so a killed process leaves either all of it or none.
-// Errors: rmm::Error (NotFound for a missing id where noted, InvalidArgument
-// for bad values, Internal for database failures with the database's message).
+// The storage interfaces, one per domain: Prompt Architect templates (every
+// save a new version), chat history, the response cache, the model registry,
+// API keys and the audit log; Store is all of them. One SQL implementation
+// (sql_store.hpp) serves two back ends: SQLite (embedded default,
+// $RMM_HOME/rmm.db) and PostgreSQL (shared deployments). Both run versioned
+// migrations on open and use parameterized queries only. Every method is safe to call from several threads;
+// each call is one transaction, so a killed process leaves either all of it or none. Errors: rmm::Error
+// (NotFound for a missing id where noted, InvalidArgument for bad values, Internal for database failures with
+// the database's message).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -167,9 +168,102 @@ struct AuditQuery {
   int64_t before_id = 0;  // > 0: only entries with id < before_id (paging)
 };
 
-// The API key and audit tables, each an interface of its own so that what
-// uses only them (the key ring, the audit log) and their test doubles need
-// nothing else. Store implements both.
+// The store is split by domain, one interface each, so that what uses only
+// one domain (the prompt catalog, the response cache, the registry, the key
+// ring, the audit log) and its test doubles need nothing else. Store (below)
+// inherits them all; one implementation (SqlStore) serves both back ends.
+//
+// Conventions of every implementation:
+// - Text fields must be valid UTF-8 without NUL bytes, else InvalidArgument
+//   naming the field (e.g. "conversation title is not valid UTF-8").
+// - Generated ids are 32 lowercase hex digits (128 random bits). A template
+//   or conversation given with an empty id gets one.
+// - Times are unix milliseconds from the caller's clock.
+// - create_conversation also stores c.messages (in order, same transaction);
+//   an id that already exists is InvalidArgument. updated_at changes when a
+//   message is appended (rename does not touch it); ties in the newest-first
+//   order go to the most recently touched.
+// - Message roles other than system|user|assistant|tool and negative token
+//   counts are InvalidArgument. Other *_json fields are stored verbatim;
+//   save_template's body_json must be a JSON object ("" counts as {}).
+// - Cache: expired entries (created_at older than ttl_ms) are deleted by
+//   cache_get and cache_put; cache_put then drops least recently used entries
+//   (a get or put counts as a use) until the total value bytes fit max_bytes,
+//   so a value larger than max_bytes is not kept. Replacing a key resets its
+//   hits and created_at. An empty key is InvalidArgument.
+// - API keys and audit entries: negative times, token counts, durations or
+//   statuses and limits below -1 are InvalidArgument, as are more than 64
+//   model patterns or an empty one; revoke_api_key needs now_ms > 0.
+// - Opening a database whose schema is newer than this binary is BadFile.
+
+class TemplateStore {
+ public:
+  virtual ~TemplateStore() = default;
+  // save_template stores a new version of `t.id` (version and created_at are
+  // assigned; body_json's "version" is rewritten to match) and returns it. A
+  // new id starts at version 1.
+  virtual TemplateVersion save_template(const TemplateVersion& t) = 0;
+  // The latest version, or `version` when given; nullopt when missing.
+  virtual std::optional<TemplateVersion> get_template(const std::string& id,
+                                                      std::optional<int> version = {}) = 0;
+  virtual std::vector<TemplateVersion> list_templates() = 0;  // latest of each, by name
+  virtual std::vector<TemplateVersion> template_versions(const std::string& id) = 0;  // oldest first
+  virtual bool delete_template(const std::string& id) = 0;  // all versions; false when missing
+};
+
+class ChatStore {
+ public:
+  virtual ~ChatStore() = default;
+  // create_conversation assigns id (when empty) and times.
+  virtual Conversation create_conversation(const Conversation& c) = 0;
+  // Appends to an existing conversation (NotFound otherwise), bumps updated_at;
+  // returns the message with id and created_at set.
+  virtual ChatMessage append_message(const std::string& conversation_id, const ChatMessage& m) = 0;
+  virtual std::optional<Conversation> get_conversation(const std::string& id) = 0;  // with messages
+  virtual ConversationPage list_conversations(const ConversationQuery& q) = 0;
+  virtual bool rename_conversation(const std::string& id, const std::string& title) = 0;
+  virtual bool delete_conversation(const std::string& id) = 0;
+};
+
+class CacheStore {
+ public:
+  virtual ~CacheStore() = default;
+  // cache_get counts a hit and returns nullopt for a missing or expired
+  // entry. cache_put replaces an entry with the same key, then trims to the limits.
+  virtual std::optional<CacheEntry> cache_get(const std::string& key, const CacheLimits& limits) = 0;
+  virtual void cache_put(const std::string& key, const std::string& value_json,
+                         const CacheLimits& limits) = 0;
+  virtual void cache_clear() = 0;
+  virtual int64_t cache_bytes() = 0;
+};
+
+class ModelStore {
+ public:
+  virtual ~ModelStore() = default;
+  // put_model inserts a record (id 0; first_seen is set) or replaces the file
+  // columns of record `id` (path, size, mtime, sha256, kind, metadata_json,
+  // short_name, split_group), keeping its use history, aliases and tags. A
+  // path or short name another model has is InvalidArgument. Returns the
+  // stored record.
+  virtual ModelRecord put_model(const ModelRecord& m) = 0;
+  virtual std::vector<ModelRecord> list_models() = 0;  // by short name, with aliases and tags
+  virtual std::optional<ModelRecord> get_model(int64_t id) = 0;
+  virtual bool delete_model(int64_t id) = 0;  // with its aliases, tags and speeds
+  // Stores a computed hash only if the row still has this size and mtime (a
+  // file changed while it was hashed keeps no stale hash); false otherwise.
+  virtual bool set_model_sha256(int64_t id, int64_t size, int64_t mtime, const std::string& sha256) = 0;
+  // Points `alias` at model `id` (moving it from another model); NotFound
+  // for a missing model. remove_model_alias: false when the alias is unknown.
+  virtual void set_model_alias(const std::string& alias, int64_t id) = 0;
+  virtual bool remove_model_alias(const std::string& alias) = 0;
+  virtual void add_model_tag(int64_t id, const std::string& tag) = 0;  // NotFound for a missing model
+  virtual bool remove_model_tag(int64_t id, const std::string& tag) = 0;
+  // Counts a use (use_count, first_used, last_used = now) and, when given,
+  // keeps one speed measurement. NotFound for a missing model.
+  virtual void record_model_use(int64_t id, const std::optional<ModelSpeed>& speed) = 0;
+  virtual std::vector<ModelSpeed> model_speeds(int64_t id) = 0;  // newest first
+};
+
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
@@ -196,133 +290,25 @@ class AuditStore {
   virtual int64_t prune_audit(int64_t before_ms) = 0;
 };
 
-// Conventions of every implementation (added with the back ends):
-// - Text fields must be valid UTF-8 without NUL bytes, else InvalidArgument
-//   naming the field (e.g. "conversation title is not valid UTF-8").
-// - Generated ids are 32 lowercase hex digits (128 random bits). A template
-//   or conversation given with an empty id gets one.
-// - Times are unix milliseconds from the caller's clock.
-// - create_conversation also stores c.messages (in order, same transaction);
-//   an id that already exists is InvalidArgument. updated_at changes when a
-//   message is appended (rename does not touch it); ties in the newest-first
-//   order go to the most recently touched.
-// - Message roles other than system|user|assistant|tool and negative token
-//   counts are InvalidArgument. Other *_json fields are stored verbatim;
-//   save_template's body_json must be a JSON object ("" counts as {}).
-// - Cache: expired entries (created_at older than ttl_ms) are deleted by
-//   cache_get and cache_put; cache_put then drops least recently used entries
-//   (a get or put counts as a use) until the total value bytes fit max_bytes,
-//   so a value larger than max_bytes is not kept. Replacing a key resets its
-//   hits and created_at. An empty key is InvalidArgument.
-// - API keys and audit entries: negative times, token counts, durations or
-//   statuses and limits below -1 are InvalidArgument, as are more than 64
-//   model patterns or an empty one; revoke_api_key needs now_ms > 0.
-// - Opening a database whose schema is newer than this binary is BadFile.
-class Store : public KeyStore, public AuditStore {
+// Everything: what open_store returns. A test double derives from the
+// domain interfaces it stands in for, not from Store.
+class Store : public TemplateStore,
+              public ChatStore,
+              public CacheStore,
+              public ModelStore,
+              public KeyStore,
+              public AuditStore {
  public:
-  virtual ~Store() = default;
+  ~Store() override = default;
   virtual std::string backend() const = 0;  // "sqlite" or "postgres"
   virtual int schema_version() const = 0;
-
-  // Templates. save_template stores a new version of `t.id` (version and
-  // created_at are assigned; body_json's "version" is rewritten to match) and
-  // returns it. A new id starts at version 1.
-  virtual TemplateVersion save_template(const TemplateVersion& t) = 0;
-  // The latest version, or `version` when given; nullopt when missing.
-  virtual std::optional<TemplateVersion> get_template(const std::string& id,
-                                                      std::optional<int> version = {}) = 0;
-  virtual std::vector<TemplateVersion> list_templates() = 0;  // latest of each, by name
-  virtual std::vector<TemplateVersion> template_versions(const std::string& id) = 0;  // oldest first
-  virtual bool delete_template(const std::string& id) = 0;  // all versions; false when missing
-
-  // Chat history. create_conversation assigns id (when empty) and times.
-  virtual Conversation create_conversation(const Conversation& c) = 0;
-  // Appends to an existing conversation (NotFound otherwise), bumps updated_at;
-  // returns the message with id and created_at set.
-  virtual ChatMessage append_message(const std::string& conversation_id, const ChatMessage& m) = 0;
-  virtual std::optional<Conversation> get_conversation(const std::string& id) = 0;  // with messages
-  virtual ConversationPage list_conversations(const ConversationQuery& q) = 0;
-  virtual bool rename_conversation(const std::string& id, const std::string& title) = 0;
-  virtual bool delete_conversation(const std::string& id) = 0;
-
-  // Response cache. cache_get counts a hit and returns nullopt for a missing
-  // or expired entry. cache_put replaces an entry with the same key, then
-  // trims to the limits.
-  virtual std::optional<CacheEntry> cache_get(const std::string& key, const CacheLimits& limits) = 0;
-  virtual void cache_put(const std::string& key, const std::string& value_json,
-                         const CacheLimits& limits) = 0;
-  virtual void cache_clear() = 0;
-  virtual int64_t cache_bytes() = 0;
-
-  // Model registry. put_model inserts a record (id 0; first_seen is set) or
-  // replaces the file columns of record `id` (path, size, mtime, sha256,
-  // kind, metadata_json, short_name, split_group), keeping its use history,
-  // aliases and tags. A path or short name another model has is
-  // InvalidArgument. Returns the stored record.
-  // Both back ends implement these; the defaults (for test doubles that
-  // need no registry) throw Internal.
-  virtual ModelRecord put_model(const ModelRecord& m);
-  virtual std::vector<ModelRecord> list_models();  // by short name, with aliases and tags
-  virtual std::optional<ModelRecord> get_model(int64_t id);
-  virtual bool delete_model(int64_t id);  // with its aliases, tags and speeds
-  // Stores a computed hash only if the row still has this size and mtime (a
-  // file changed while it was hashed keeps no stale hash); false otherwise.
-  virtual bool set_model_sha256(int64_t id, int64_t size, int64_t mtime, const std::string& sha256);
-  // Points `alias` at model `id` (moving it from another model); NotFound
-  // for a missing model. remove_model_alias: false when the alias is unknown.
-  virtual void set_model_alias(const std::string& alias, int64_t id);
-  virtual bool remove_model_alias(const std::string& alias);
-  virtual void add_model_tag(int64_t id, const std::string& tag);  // NotFound for a missing model
-  virtual bool remove_model_tag(int64_t id, const std::string& tag);
-  // Counts a use (use_count, first_used, last_used = now) and, when given,
-  // keeps one speed measurement. NotFound for a missing model.
-  virtual void record_model_use(int64_t id, const std::optional<ModelSpeed>& speed);
-  virtual std::vector<ModelSpeed> model_speeds(int64_t id);  // newest first
-
-  // KeyStore and AuditStore: both back ends implement them; these defaults
-  // (for test doubles that need neither) throw Internal.
-  ApiKeyRecord create_api_key(const ApiKeyRecord& k) override;
-  std::vector<ApiKeyRecord> list_api_keys() override;
-  bool revoke_api_key(const std::string& name, int64_t now_ms) override;
-  void touch_api_keys(const std::vector<std::pair<int64_t, int64_t>>& last_used) override;
-  void append_audit(const std::vector<AuditEntry>& entries) override;
-  std::vector<AuditEntry> list_audit(const AuditQuery& q) override;
-  int64_t prune_audit(int64_t before_ms) override;
 };
 
-// The registry defaults: inline, so that test doubles of Store link without rmm_store.
-[[noreturn]] inline void no_model_registry(const Store& s) {
-  throw Error(ErrorKind::Internal, "the " + s.backend() + " store has no model registry");
-}
-inline ModelRecord Store::put_model(const ModelRecord&) { no_model_registry(*this); }
-inline std::vector<ModelRecord> Store::list_models() { no_model_registry(*this); }
-inline std::optional<ModelRecord> Store::get_model(int64_t) { no_model_registry(*this); }
-inline bool Store::delete_model(int64_t) { no_model_registry(*this); }
-inline bool Store::set_model_sha256(int64_t, int64_t, int64_t, const std::string&) {
-  no_model_registry(*this);
-}
-inline void Store::set_model_alias(const std::string&, int64_t) { no_model_registry(*this); }
-inline bool Store::remove_model_alias(const std::string&) { no_model_registry(*this); }
-inline void Store::add_model_tag(int64_t, const std::string&) { no_model_registry(*this); }
-inline bool Store::remove_model_tag(int64_t, const std::string&) { no_model_registry(*this); }
-inline void Store::record_model_use(int64_t, const std::optional<ModelSpeed>&) { no_model_registry(*this); }
-inline std::vector<ModelSpeed> Store::model_speeds(int64_t) { no_model_registry(*this); }
-[[noreturn]] inline void no_access_tables(const Store& s) {
-  throw Error(ErrorKind::Internal, "the " + s.backend() + " store has no API keys or audit log");
-}
-inline ApiKeyRecord Store::create_api_key(const ApiKeyRecord&) { no_access_tables(*this); }
-inline std::vector<ApiKeyRecord> Store::list_api_keys() { no_access_tables(*this); }
-inline bool Store::revoke_api_key(const std::string&, int64_t) { no_access_tables(*this); }
-inline void Store::touch_api_keys(const std::vector<std::pair<int64_t, int64_t>>&) {
-  no_access_tables(*this);
-}
-inline void Store::append_audit(const std::vector<AuditEntry>&) { no_access_tables(*this); }
-inline std::vector<AuditEntry> Store::list_audit(const AuditQuery&) { no_access_tables(*this); }
-inline int64_t Store::prune_audit(int64_t) { no_access_tables(*this); }
-
 // Opens (creating and migrating as needed) the store at `location`: a
-// "postgres://" or "postgresql://" URL, or else a SQLite file path.
-std::unique_ptr<Store> open_store(const std::string& location);
+// "postgres://" or "postgresql://" URL, or else a SQLite file path. It is
+// migrated to `target_version` (-1: the latest; tests pass a lower one to
+// build an older database).
+std::unique_ptr<Store> open_store(const std::string& location, int target_version = -1);
 
 // $RMM_HOME/rmm.db
 std::string default_store_location();

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -222,21 +221,6 @@ void check_audit_query(const AuditQuery& q) {
   check_not_negative("since", q.since);
   check_not_negative("before_id", q.before_id);
   check_text("key_name", q.key_name);
-}
-
-std::string audit_query_tail(const AuditQuery& q, char mark) {
-  auto p = [mark](int n) {
-    std::string s(1, mark);  // built in two steps: GCC 12 warns (-Wrestrict) on "?" + to_string
-    s += std::to_string(n);
-    return s;
-  };
-  std::string sql = " FROM audit_log WHERE time >= " + p(1) + " AND id < " + p(2);
-  if (!q.key_name.empty()) sql += " AND key_name = " + p(4);
-  return sql + " ORDER BY id DESC LIMIT " + p(3);
-}
-
-int64_t audit_before_id(const AuditQuery& q) {
-  return q.before_id > 0 ? q.before_id : std::numeric_limits<int64_t>::max();
 }
 
 std::vector<std::string> search_words(const std::string& search) {

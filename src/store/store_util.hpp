@@ -1,7 +1,6 @@
 #pragma once
-// Pieces both back ends share so that they behave the same: input checks,
-// ids, clock, the search-word split, the JSON columns and the API key and
-// audit rows (selected with the same columns, mapped by the same code).
+// What SqlStore checks and computes outside SQL: input checks, ids, clock,
+// the search-word split and the JSON columns.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -55,55 +54,5 @@ std::string body_with_version(const std::string& body_json, int version);
 // corrupt one is Internal naming `what`.
 std::string tags_to_json(const std::vector<std::string>& tags);
 std::vector<std::string> tags_from_json(const std::string& json, std::string_view what = "template tags");
-
-// The columns both back ends select for ApiKeyRecord and AuditEntry (times
-// kept as NULL for 0 read back as 0), and the mapping of such a row. `Row`
-// has text(column) and integer(column), as sqlite::Statement does.
-inline constexpr const char* kApiKeyColumns =
-    "id, name, hash, prefix, scope, models_json, requests_per_minute, tokens_per_minute, max_streams, "
-    "created_at, COALESCE(expires_at, 0), COALESCE(last_used_at, 0), COALESCE(revoked_at, 0)";
-inline constexpr const char* kAuditColumns =
-    "id, time, key_name, client, method, route, model, status, prompt_tokens, completion_tokens, duration_ms";
-// The WHERE and ORDER of list_audit. Its parameters are numbered and written
-// with the back end's marker (`mark`: '?' for SQLite, '$' for PostgreSQL):
-// 1 since, 2 before id (INT64_MAX when none), 3 limit and, when q.key_name is set, 4 the key.
-std::string audit_query_tail(const AuditQuery& q, char mark);
-int64_t audit_before_id(const AuditQuery& q);
-
-template <class Row>
-ApiKeyRecord read_api_key(const Row& r) {
-  ApiKeyRecord k;
-  k.id = r.integer(0);
-  k.name = r.text(1);
-  k.hash = r.text(2);
-  k.prefix = r.text(3);
-  k.scope = r.text(4);
-  k.models = tags_from_json(r.text(5), "API key models");
-  k.requests_per_minute = r.integer(6);
-  k.tokens_per_minute = r.integer(7);
-  k.max_streams = r.integer(8);
-  k.created_at = r.integer(9);
-  k.expires_at = r.integer(10);
-  k.last_used_at = r.integer(11);
-  k.revoked_at = r.integer(12);
-  return k;
-}
-
-template <class Row>
-AuditEntry read_audit_entry(const Row& r) {
-  AuditEntry e;
-  e.id = r.integer(0);
-  e.time = r.integer(1);
-  e.key_name = r.text(2);
-  e.client = r.text(3);
-  e.method = r.text(4);
-  e.route = r.text(5);
-  e.model = r.text(6);
-  e.status = static_cast<int>(r.integer(7));
-  e.prompt_tokens = r.integer(8);
-  e.completion_tokens = r.integer(9);
-  e.duration_ms = r.integer(10);
-  return e;
-}
 
 }  // namespace rmm::store::util

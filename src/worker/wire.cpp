@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "engine/parameters.hpp"
+
 namespace rmm::worker {
 
 namespace {
@@ -137,7 +139,8 @@ bool FrameReader::next(MsgType& type, std::string& payload) {
 
 // ---- messages ----
 // Structured bindings name every field: a field added to one of these
-// structs breaks the build here until the wire carries it.
+// structs breaks the build here until the wire carries it (GenerateRequest's
+// are checked against the parameter table in engine/parameters.cpp).
 
 std::string encode(const LoadRequest& r) {
   const auto& [model_id, path, gpu_layers, gpu_device, mmap, context] = r;
@@ -188,56 +191,67 @@ WorkerInfo decode_info(Reader& r) {
   return i;
 }
 
+// The table's parameters (engine/parameters.hpp) go first, each by its own
+// type; then the fields that engine/parameters.cpp counts as not in the table.
 std::string encode_submit(uint64_t id, const engine::GenerateRequest& req) {
-  const auto& [prompt, sampling, max_tokens, stop, ignore_eos, visible_special_tokens, logprobs,
-               top_logprobs] = req;
-  const auto& [temperature, top_k, top_p, min_p, typical_p, repeat_penalty, repeat_last_n, presence_penalty,
-               frequency_penalty, seed, logit_bias, grammar, json_schema, grammar_lazy,
-               grammar_trigger_patterns, grammar_trigger_tokens, grammar_prefill] = sampling;
   Writer w(MsgType::Submit);
   w.u64(id);
-  w.tokens(prompt);
-  w.i32(max_tokens);
-  w.strs(stop);
-  w.boolean(ignore_eos);
-  w.tokens(visible_special_tokens);
-  w.boolean(logprobs);
-  w.i32(top_logprobs);
-  for (float v : {temperature, top_p, min_p, typical_p, repeat_penalty, presence_penalty, frequency_penalty})
-    w.f32(v);
-  w.i32(top_k);
-  w.i32(repeat_last_n);
-  w.i64(seed);
-  w.u32(static_cast<uint32_t>(logit_bias.size()));
-  for (const auto& [token, bias] : logit_bias) {
+  w.tokens(req.prompt);
+  for (const auto& p : engine::parameters()) {
+    engine::visit_member(p, req, [&](const auto& m) {
+      using T = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<T, float>)
+        w.f32(m);
+      else if constexpr (std::is_same_v<T, int>)
+        w.i32(m);
+      else if constexpr (std::is_same_v<T, int64_t>)
+        w.i64(m);
+      else if constexpr (std::is_same_v<T, bool>)
+        w.boolean(m);
+      else
+        w.strs(m);
+    });
+  }
+  const auto& s = req.sampling;
+  w.tokens(req.visible_special_tokens);
+  w.boolean(req.logprobs);
+  w.i32(req.top_logprobs);
+  w.u32(static_cast<uint32_t>(s.logit_bias.size()));
+  for (const auto& [token, bias] : s.logit_bias) {
     w.i32(token);
     w.f32(bias);
   }
-  w.str(grammar);
-  w.str(json_schema);
-  w.boolean(grammar_lazy);
-  w.strs(grammar_trigger_patterns);
-  w.tokens(grammar_trigger_tokens);
-  w.str(grammar_prefill);
+  w.str(s.grammar);
+  w.str(s.json_schema);
+  w.boolean(s.grammar_lazy);
+  w.strs(s.grammar_trigger_patterns);
+  w.tokens(s.grammar_trigger_tokens);
+  w.str(s.grammar_prefill);
   return std::move(w).finish();
 }
 
 engine::GenerateRequest decode_request(Reader& r) {
   engine::GenerateRequest q;
   q.prompt = r.tokens();
-  q.max_tokens = r.i32();
-  q.stop = r.strs();
-  q.ignore_eos = r.boolean();
+  for (const auto& p : engine::parameters()) {
+    engine::visit_member(p, q, [&](auto& m) {
+      using T = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<T, float>)
+        m = r.f32();
+      else if constexpr (std::is_same_v<T, int>)
+        m = r.i32();
+      else if constexpr (std::is_same_v<T, int64_t>)
+        m = r.i64();
+      else if constexpr (std::is_same_v<T, bool>)
+        m = r.boolean();
+      else
+        m = r.strs();
+    });
+  }
+  auto& s = q.sampling;
   q.visible_special_tokens = r.tokens();
   q.logprobs = r.boolean();
   q.top_logprobs = r.i32();
-  auto& s = q.sampling;
-  for (float* v : {&s.temperature, &s.top_p, &s.min_p, &s.typical_p, &s.repeat_penalty, &s.presence_penalty,
-                   &s.frequency_penalty})
-    *v = r.f32();
-  s.top_k = r.i32();
-  s.repeat_last_n = r.i32();
-  s.seed = r.i64();
   const uint32_t n_bias = r.u32();
   for (uint32_t i = 0; i < n_bias; ++i) {
     const engine::Token t = r.i32();

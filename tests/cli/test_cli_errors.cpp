@@ -30,19 +30,6 @@ std::string joined(const std::vector<std::string>& args) {
   return s;
 }
 
-// A port nothing listens on (bound, then released).
-int unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // A fresh RMM_HOME, so that no command reads or writes the user's.
 class CliErrors : public ::testing::Test {
  protected:

@@ -88,7 +88,7 @@ TEST(CliRun, JsonEmitsOneObjectPerTokenThenASummary) {
     last = nlohmann::json::parse(line);
     if (last.contains("done")) break;
     EXPECT_EQ(last.at("index").get<int>(), tokens);
-    EXPECT_EQ(last.at("top").size(), 3u);
+    EXPECT_EQ(last.at("alternatives").size(), 3u);
     EXPECT_LE(last.at("logprob").get<double>(), 0.0);
     text += last.at("text").get<std::string>();
     ++tokens;

@@ -173,7 +173,7 @@ TEST(Generation, BadRequestsAreRejectedBeforeAnyWork) {
   r.sampling.temperature = NAN;
   expect_invalid(r, "temperature");
   r = greedy_request({1}, 4);
-  r.sampling.top_p = 0;
+  r.sampling.top_p = 1.5f;  // 0 is allowed: the top token only
   expect_invalid(r, "top_p");
   r = greedy_request({1}, 4);
   r.sampling.logit_bias = {{600, 1.0f}};

@@ -1,4 +1,4 @@
-// The store glue, over an in-memory Store that follows the contract in store.hpp.
+// The store glue, over an in-memory TemplateStore that follows the contract in store.hpp.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,10 +11,8 @@ using namespace rmm::prompts;
 
 namespace {
 
-class MemoryStore : public store::Store {
+class MemoryStore : public store::TemplateStore {
  public:
-  std::string backend() const override { return "memory"; }
-  int schema_version() const override { return 1; }
   store::TemplateVersion save_template(const store::TemplateVersion& t) override {
     auto& versions = templates_[t.id];
     store::TemplateVersion v = t;
@@ -43,18 +41,6 @@ class MemoryStore : public store::Store {
     return it == templates_.end() ? std::vector<store::TemplateVersion>{} : it->second;
   }
   bool delete_template(const std::string& id) override { return templates_.erase(id) > 0; }
-  store::Conversation create_conversation(const store::Conversation& c) override { return c; }
-  store::ChatMessage append_message(const std::string&, const store::ChatMessage& m) override { return m; }
-  std::optional<store::Conversation> get_conversation(const std::string&) override { return std::nullopt; }
-  store::ConversationPage list_conversations(const store::ConversationQuery&) override { return {}; }
-  bool rename_conversation(const std::string&, const std::string&) override { return false; }
-  bool delete_conversation(const std::string&) override { return false; }
-  std::optional<store::CacheEntry> cache_get(const std::string&, const store::CacheLimits&) override {
-    return std::nullopt;
-  }
-  void cache_put(const std::string&, const std::string&, const store::CacheLimits&) override {}
-  void cache_clear() override {}
-  int64_t cache_bytes() override { return 0; }
 
  private:
   std::map<std::string, std::vector<store::TemplateVersion>> templates_;

@@ -132,10 +132,10 @@ TEST(PromptTemplate, ParameterErrors) {
     j["blocks"].push_back(params);
     return j;
   };
-  EXPECT_FIELD(with({{"temperature", 3}}), "blocks[2].temperature");
+  EXPECT_FIELD(with({{"temperature", 101}}), "blocks[2].temperature");
   EXPECT_FIELD(with({{"temperature", "hot"}}), "blocks[2].temperature");
   EXPECT_FIELD(with({{"top_p", 1.5}}), "blocks[2].top_p");
-  EXPECT_FIELD(with({{"max_tokens", 0}}), "blocks[2].max_tokens");
+  EXPECT_FIELD(with({{"max_tokens", -2}}), "blocks[2].max_tokens");
   EXPECT_FIELD(with({{"max_tokens", 1.5}}), "blocks[2].max_tokens");
   EXPECT_FIELD(with({{"seed", "x"}}), "blocks[2].seed");
   EXPECT_FIELD(with({{"stop", {"a", "b", "c", "d", "e"}}}), "blocks[2].stop");

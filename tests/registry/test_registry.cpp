@@ -253,6 +253,26 @@ TEST_F(RegistryTest, AliasesAreCheckedAndMove) {
   EXPECT_EQ(named("a:q4_k_m").tags, std::vector<std::string>{"small"});
 }
 
+// `rmm alias stories260k tinystories-656k` used to succeed, and then the other model's name ran this one.
+TEST_F(RegistryTest, AnAliasNeverShadowsAnotherModelsNameAndResolvesInAnyCase) {
+  write_llama(models_ / "a.gguf");
+  write_llama(models_ / "b.gguf");
+  registry_->scan();
+  std::string why;
+  for (const char* other : {"b", "B", "b.gguf", "B:Q4_K_M"}) {
+    EXPECT_EQ(error_of([&] { registry_->set_alias("a:q4_k_m", other); }, &why), ErrorKind::InvalidArgument)
+        << other;
+    EXPECT_NE(why.find("b:q4_k_m"), std::string::npos) << why;
+  }
+  EXPECT_EQ(registry_->resolve("b").short_name, "b:q4_k_m");
+  registry_->set_alias("a:q4_k_m", "a");  // its own file name: harmless
+  registry_->set_alias("a:q4_k_m", "Fav");
+  EXPECT_EQ(registry_->resolve("fav").short_name, "a:q4_k_m");
+  EXPECT_EQ(registry_->resolve("FAV").short_name, "a:q4_k_m");
+  registry_->set_alias("b:q4_k_m", "fav");  // an alias moves, whatever its case
+  EXPECT_EQ(registry_->resolve("Fav").short_name, "b:q4_k_m");
+}
+
 TEST_F(RegistryTest, Sha256IsComputedInTheBackgroundOnce) {
   RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
   fs::copy_file(model, models_ / "stories260K.gguf");

@@ -65,6 +65,29 @@ TEST_F(RegistryCli, ModelsTableShowsPathsOnRequest) {
   EXPECT_NE(paths.out.find(file.string()), std::string::npos) << paths.out;
 }
 
+// rmm info and rmm prompt run take names as rmm run does (issue 11).
+TEST_F(RegistryCli, InfoAndPromptRunResolveNamesAsRunDoes) {
+  RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
+  const auto nested = home_ / "models" / "karpathy" / "tinyllamas";
+  fs::create_directories(nested);
+  fs::copy_file(model, nested / "stories260K.gguf");
+  ASSERT_EQ(rmm({"alias", "stories260k:f32", "tiny"}).exit_code, 0);
+  for (const char* name : {"stories260k:f32", "tiny", "STORIES260K"}) {
+    auto r = rmm({"info", name, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(json::parse(r.out)["context_length"], 2048) << name;
+  }
+  EXPECT_EQ(rmm({"info", "nothing-like-it"}).exit_code, 1);
+  auto by_name = rmm({"prompt", "run", "translate", "--var", "text=Once upon a time", "--var",
+                      "target=German", "--model", "tiny", "-n", "8", "--temp", "0", "-t", "1"});
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.err;
+  auto by_path =
+      rmm({"prompt", "run", "translate", "--var", "text=Once upon a time", "--var", "target=German",
+           "--model", (nested / "stories260K.gguf").string(), "-n", "8", "--temp", "0", "-t", "1"});
+  ASSERT_EQ(by_path.exit_code, 0) << by_path.err;
+  EXPECT_EQ(by_name.out, by_path.out);
+}
+
 TEST_F(RegistryCli, ModelsAliasRunAndRm) {
   RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
   const fs::path file = home_ / "models" / "stories260K.gguf";

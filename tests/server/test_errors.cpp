@@ -129,7 +129,7 @@ TEST_F(ServerErrors, InvalidValuesAre400NamingTheField) {
       {"/v1/chat/completions", "temperature", {{"temperature", -1}}},
       {"/v1/completions", "max_tokens", {{"max_tokens", -5}}},
       {"/v1/completions", "max_tokens", {{"max_tokens", "ten"}}},
-      {"/v1/chat/completions", "max_tokens", {{"max_tokens", -1}}},
+      {"/v1/chat/completions", "max_tokens", {{"max_tokens", -2}}},
       {"/v1/chat/completions", "max_completion_tokens", {{"max_completion_tokens", -3}}},
       {"/v1/chat/completions", "top_logprobs", {{"logprobs", true}, {"top_logprobs", 21}}},
       {"/v1/chat/completions", "top_logprobs", {{"logprobs", true}, {"top_logprobs", -1}}},

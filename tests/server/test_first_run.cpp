@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -50,10 +51,10 @@ class FirstRun : public ::testing::Test {
     body.update(extra);
     return http_post_json(port(), "/v1/completions", body);
   }
-  std::vector<std::string> listed() {
+  std::vector<std::string> loaded_ids() {
     std::vector<std::string> ids;
-    const json j = http_get(port(), "/v1/models").json();
-    for (const auto& m : j["data"]) ids.push_back(m["id"].get<std::string>());
+    const json j = http_get(port(), "/api/models/loaded").json();
+    for (const auto& m : j["models"]) ids.push_back(m["id"].get<std::string>());
     return ids;
   }
   json loaded(const std::string& id) {
@@ -78,7 +79,7 @@ TEST_F(FirstRun, TheModelNamedAtStartStaysAndServesRequestsThatNameNone) {
   std::filesystem::copy_file(other_, dir_ / (std::string(kOther) + ".gguf"));
   start({"--keep-alive", "1s", "--parallel", "1"});
   std::this_thread::sleep_for(2500ms);  // well past the keep-alive
-  EXPECT_EQ(listed(), std::vector<std::string>{kModelId});
+  EXPECT_EQ(loaded_ids(), std::vector<std::string>{kModelId});
   auto r = complete(json::object());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["model"], kModelId);
@@ -104,8 +105,8 @@ TEST_F(FirstRun, TheModelNamedAtStartStaysAndServesRequestsThatNameNone) {
 
 TEST_F(FirstRun, NoPinLetsTheModelNamedAtStartExpireAndItStillComesBack) {
   start({"--keep-alive", "1s", "--parallel", "1", "--no-pin"});
-  for (int i = 0; i < 50 && !listed().empty(); ++i) std::this_thread::sleep_for(100ms);
-  EXPECT_TRUE(listed().empty());
+  for (int i = 0; i < 50 && !loaded_ids().empty(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(loaded_ids().empty());
   const auto r = complete(json::object());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["model"], kModelId);
@@ -212,6 +213,38 @@ TEST_F(FirstRun, AFileCopiedIntoTheModelsDirIsListedAtOnce) {
   EXPECT_EQ(names(), std::vector<std::string>{kOther});
   std::filesystem::remove(dir_ / (std::string(kOther) + ".gguf"));
   EXPECT_TRUE(names().empty());
+}
+
+// Issue 11: Open WebUI and Continue show an empty picker when /v1/models lists only loaded models.
+TEST_F(FirstRun, ModelsListsEveryModelItCanServeAndRetrievesOne) {
+  std::filesystem::copy_file(model_, dir_ / kModelFile);
+  const auto nested = dir_ / "someone" / "Tiny-GGUF";
+  std::filesystem::create_directories(nested);
+  std::filesystem::copy_file(other_, nested / (std::string(kOther) + ".gguf"));
+  std::ofstream(dir_ / "weights.safetensors") << "x";  // not servable: not listed
+  start({"--parallel", "1"}, false);
+  auto models = [&] {
+    std::map<std::string, bool> out;
+    const json j = http_get(port(), "/v1/models").json();
+    for (const auto& m : j["data"]) {
+      EXPECT_EQ(m["object"], "model");
+      out[m["id"].get<std::string>()] = m["loaded"].get<bool>();
+    }
+    return out;
+  };
+  EXPECT_EQ(models(), (std::map<std::string, bool>{{kModelId, false}, {kOther, false}}));
+  ASSERT_EQ(complete({{"model", kOther}}).status, 200);
+  EXPECT_EQ(models(), (std::map<std::string, bool>{{kModelId, false}, {kOther, true}}));
+
+  auto one = http_get(port(), std::string("/v1/models/") + kModelId);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.json()["id"], kModelId);
+  EXPECT_EQ(one.json()["loaded"], false);
+  expect_openai_error(http_get(port(), "/v1/models/nothing-here"), 404);
+  // The nested pull's metadata by name, as any route resolves it.
+  auto info = http_get(port(), std::string("/api/models/") + kOther + "/info");
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_EQ(info.json()["context_length"], 512);  // shared models README
 }
 
 // Item 5: stories260K has no chat template, so its chats are ChatML.

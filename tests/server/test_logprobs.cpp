@@ -38,7 +38,7 @@ std::vector<CliToken> cli_tokens(const std::filesystem::path& model, const std::
     auto j = json::parse(line);
     if (j.contains("done")) break;
     CliToken t{j["text"], j["logprob"], {}};
-    for (const auto& a : j["top"]) t.top.emplace_back(a["text"], a["logprob"]);
+    for (const auto& a : j["alternatives"]) t.top.emplace_back(a["text"], a["logprob"]);
     out.push_back(t);
   }
   return out;

@@ -30,19 +30,6 @@ std::filesystem::path forge(const std::filesystem::path& out, int seed) {
   return out;
 }
 
-// A loopback port nothing listens on (bound, then released).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 class ModelRoutes : public ::testing::Test {
  protected:
   // A context of 2048 keeps the busy test's stream running for a second or two.
@@ -167,7 +154,7 @@ TEST_F(ModelRoutes, RefusesToDeleteABusyModel) {
 }
 
 TEST(Ps, SaysSoWhenNoServerRuns) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(free_port());
+  const std::string url = "http://127.0.0.1:" + std::to_string(unused_port());
   const auto r = run_process({rmm_binary().string(), "ps", "--url", url});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("no rmm serve at " + url), std::string::npos) << r.err;

@@ -61,7 +61,7 @@ TEST_F(WsTest, TokenIdsMatchRmmRunJson) {
     const size_t nl = out.find('\n', pos);
     const auto j = json::parse(out.substr(pos, nl - pos), nullptr, false);
     pos = nl == std::string::npos ? out.size() : nl + 1;
-    if (j.is_object() && j.contains("token")) expected.push_back(j["token"].get<int>());
+    if (j.is_object() && j.contains("token_id")) expected.push_back(j["token_id"].get<int>());
   }
   ASSERT_EQ(tokens.size(), expected.size());
   for (size_t i = 0; i < tokens.size(); ++i) {

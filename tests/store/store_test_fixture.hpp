@@ -8,8 +8,6 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "store/postgres_store.hpp"
-#include "store/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "test_location.hpp"
 
@@ -36,8 +34,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
 // The store at `loc` migrated only up to `version`: an older database to upgrade.
 inline std::unique_ptr<Store> open_store_at_version(const TestLocation& loc, int version) {
-  if (loc.backend() == "sqlite") return std::make_unique<SqliteStore>(loc.location(), version);
-  return std::make_unique<PostgresStore>(loc.location(), version);
+  return open_store(loc.location(), version);
 }
 
 inline ConversationQuery conversation_query(const std::string& search, int limit, int offset) {

@@ -5,8 +5,6 @@
 
 #include "core/error.hpp"
 #include "store/migrations.hpp"
-#include "store/postgres_store.hpp"
-#include "store/sqlite_store.hpp"
 #include "store_test_fixture.hpp"
 
 namespace rmm::store::test {

@@ -1,5 +1,8 @@
 #include "support/test_env.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -34,6 +37,18 @@ std::filesystem::path peer_tool(const std::string& name) {
 }
 
 std::filesystem::path llama_source_dir() { return env_or("RMM_LLAMA_DIR", RMM_LLAMA_DIR_DEFAULT); }
+
+int unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
 
 std::filesystem::path temp_dir(const std::string& tag) {
   auto base = std::filesystem::temp_directory_path() / ("rmm-test-" + tag + "-" + std::to_string(::getpid()));

@@ -12,6 +12,8 @@ std::filesystem::path shared_model(const std::string& file);
 std::filesystem::path rmm_binary();
 std::filesystem::path peer_tool(const std::string& name);  // e.g. "llama-completion"
 std::filesystem::path llama_source_dir();
+// A loopback port nothing listens on (bound, then released).
+int unused_port();
 // A fresh, empty directory under the build's temp area, removed at exit.
 std::filesystem::path temp_dir(const std::string& tag);
 

@@ -106,7 +106,7 @@ std::vector<store::ChatMessage> messages_from(const json& list, const std::strin
 
 // A conversation the caller may see: a key other than an admin key sees only
 // those its own requests created; others are "not found", as if absent.
-store::Conversation existing(store::Store& store, const std::string& id, const access::Principal& who) {
+store::Conversation existing(store::ChatStore& store, const std::string& id, const access::Principal& who) {
   auto c = store.get_conversation(id);
   if (!c || (!who.sees_all_history() && c->owner != who.owner()))
     throw ApiError(status::not_found, "no conversation '" + id + "'", "id", "invalid_request_error",
@@ -115,7 +115,7 @@ store::Conversation existing(store::Store& store, const std::string& id, const a
 }
 
 // Appends, and names an untitled conversation after its first user message.
-void append_all(store::Store& store, const std::string& id, bool untitled,
+void append_all(store::ChatStore& store, const std::string& id, bool untitled,
                 const std::vector<store::ChatMessage>& msgs, ojson& added) {
   for (const auto& m : msgs) {
     added.push_back(message_json(store.append_message(id, m)));
@@ -128,7 +128,7 @@ void append_all(store::Store& store, const std::string& id, bool untitled,
   }
 }
 
-void list(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+void list(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const QueryString q(std::string_view(ex->request().target()));
   store::ConversationQuery query;
   query.search = q.get("q").value_or("");
@@ -145,7 +145,7 @@ void list(const std::shared_ptr<Exchange>& ex, store::Store& store) {
                                           {"offset", query.offset}});
 }
 
-void create(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+void create(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const json body = openai::parse_body(*ex);
   store::Conversation c;
   c.owner = ex->principal().owner();
@@ -167,7 +167,7 @@ void create(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   ex->send_ordered_json(status::created, conversation_json(existing(store, created.id, ex->principal())));
 }
 
-void append(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+void append(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto& id = ex->path_params().at(0);
   const json body = openai::parse_body(*ex);
   const auto c = existing(store, id, ex->principal());
@@ -179,7 +179,7 @@ void append(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   ex->send_ordered_json(status::created, ojson{{"id", id}, {"messages", std::move(added)}});
 }
 
-void rename(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+void rename(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto& id = ex->path_params().at(0);
   const json body = openai::parse_body(*ex);
   const std::string title = title_field(body, true);
@@ -188,14 +188,14 @@ void rename(const std::shared_ptr<Exchange>& ex, store::Store& store) {
   ex->send_ordered_json(status::ok, conversation_summary_json(existing(store, id, ex->principal())));
 }
 
-void remove(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+void remove(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto& id = ex->path_params().at(0);
   existing(store, id, ex->principal());
   if (!store.delete_conversation(id)) existing(store, id, ex->principal());
   ex->send_json(status::ok, {{"id", id}, {"deleted", true}});
 }
 
-void export_conversation(const std::shared_ptr<Exchange>& ex, store::Store& store) {
+void export_conversation(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto& id = ex->path_params().at(0);
   const QueryString q(std::string_view(ex->request().target()));
   const std::string format = q.get("format").value_or("json");
@@ -215,18 +215,19 @@ void export_conversation(const std::shared_ptr<Exchange>& ex, store::Store& stor
 
 }  // namespace
 
-void add_chat_routes(Router& router, store::Store& store) {
+void add_chat_routes(Router& router, store::ChatStore& store) {
   auto route = [&router, &store](http::verb verb, const std::string& pattern,
-                                 void (*fn)(const std::shared_ptr<Exchange>&, store::Store&)) {
+                                 void (*fn)(const std::shared_ptr<Exchange>&, store::ChatStore&)) {
     router.add(verb, pattern,
                guarded_blocking([&store, fn](const std::shared_ptr<Exchange>& ex) { fn(ex, store); }));
   };
   route(http::verb::get, "/api/chat/history", list);
   route(http::verb::post, "/api/chat/history", create);
-  route(http::verb::get, "/api/chat/history/{id}", [](const std::shared_ptr<Exchange>& ex, store::Store& s) {
-    ex->send_ordered_json(status::ok,
-                          conversation_json(existing(s, ex->path_params().at(0), ex->principal())));
-  });
+  route(http::verb::get, "/api/chat/history/{id}",
+        [](const std::shared_ptr<Exchange>& ex, store::ChatStore& s) {
+          ex->send_ordered_json(status::ok,
+                                conversation_json(existing(s, ex->path_params().at(0), ex->principal())));
+        });
   route(http::verb::patch, "/api/chat/history/{id}", rename);
   route(http::verb::delete_, "/api/chat/history/{id}", remove);
   route(http::verb::post, "/api/chat/history/{id}/messages", append);

@@ -12,6 +12,6 @@
 
 namespace rmm::server::native {
 
-void add_chat_routes(Router& router, store::Store& store);
+void add_chat_routes(Router& router, store::ChatStore& store);
 
 }  // namespace rmm::server::native

@@ -148,7 +148,7 @@ void update(const std::shared_ptr<Exchange>& ex, store::Store& s) {
 
 }  // namespace
 
-void add_prompt_routes(Router& router, ModelHost& host, store::Store& s) {
+void add_prompt_routes(Router& router, serving::ModelHost& host, store::Store& s) {
   if (const int n = prompts::seed_starters(s)) spdlog::debug("prompt templates: added {} starters", n);
 
   const std::string base = "/api/prompts/templates";

@@ -12,12 +12,12 @@
 //                               /v1/chat/completions answers the built messages and params
 // Validation errors are 400s whose `param` names the field or variable.
 #include "server/http_server.hpp"
-#include "server/model_host.hpp"
+#include "serving/model_host.hpp"
 #include "store/store.hpp"
 
 namespace rmm::server::native {
 
 // Also seeds the starter templates the store lacks.
-void add_prompt_routes(Router& router, ModelHost& host, store::Store& store);
+void add_prompt_routes(Router& router, serving::ModelHost& host, store::Store& store);
 
 }  // namespace rmm::server::native

@@ -8,6 +8,7 @@
 #include "core/paths.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
+#include "models/short_name.hpp"
 #include "server/access_guard.hpp"
 #include "server/api_error.hpp"
 #include "server/cache_routes.hpp"
@@ -25,7 +26,7 @@ using json = nlohmann::json;
 using http::status;
 
 json model_summary(const std::filesystem::path& path) {
-  json j = {{"id", model_id_for(path)}, {"path", path.string()}};
+  json j = {{"id", serving::model_id_for(path)}, {"path", path.string()}};
   std::error_code ec;
   j["size"] = std::filesystem::file_size(path, ec);
   try {
@@ -47,8 +48,8 @@ json memory_json(const gguf::DeviceMemory& d) {
           {"output", d.output},   {"runtime", d.runtime},   {"total", d.total()}};
 }
 
-json loaded_json(const HostedModel& m) {
-  const auto e = m.engine->shape();
+json loaded_json(const serving::HostedModel& m) {
+  const auto e = m.generator->shape();
   json devices = json::array();
   for (const auto& d : m.plan.devices) {
     json j = memory_json(d.need);
@@ -64,14 +65,14 @@ json loaded_json(const HostedModel& m) {
           {"context_per_slot", e.n_ctx_seq},
           {"slots", e.n_seq},
           {"worker", m.worker ? json{{"pid", m.worker->pid()}} : json(nullptr)},
-          {"running", m.engine->running()},
-          {"queued", m.engine->queued()},
+          {"running", m.generator->running()},
+          {"queued", m.generator->queued()},
           {"loaded_at", m.created},
           {"memory", {{"total", m.plan.total()}, {"gpu_layers", m.plan.gpu_layers}, {"devices", devices}}},
           {"last_use", m.last_use_ms / 1000.0},
           {"pinned", m.pinned.load()},
           {"keep_alive", keep < 0 ? json(-1) : json(keep / 1000.0)},
-          {"expires_at", expires == kKeepForever ? json(nullptr) : json(expires / 1000.0)}};
+          {"expires_at", expires == serving::kKeepForever ? json(nullptr) : json(expires / 1000.0)}};
 }
 
 json budgets_json(const std::vector<models::DeviceBudget>& budgets,
@@ -92,15 +93,16 @@ std::filesystem::path canonical_or_same(const std::filesystem::path& p) {
   return ec ? p : c;
 }
 
-std::shared_ptr<HostedModel> loaded_at(const std::vector<std::shared_ptr<HostedModel>>& loaded,
-                                       const std::filesystem::path& path) {
+std::shared_ptr<serving::HostedModel> loaded_at(
+    const std::vector<std::shared_ptr<serving::HostedModel>>& loaded, const std::filesystem::path& path) {
   for (const auto& m : loaded) {
     if (canonical_or_same(m->path) == path) return m;
   }
   return nullptr;
 }
 
-bool is_loaded(const std::vector<std::shared_ptr<HostedModel>>& loaded, const std::filesystem::path& path) {
+bool is_loaded(const std::vector<std::shared_ptr<serving::HostedModel>>& loaded,
+               const std::filesystem::path& path) {
   return loaded_at(loaded, path) != nullptr;
 }
 
@@ -110,7 +112,7 @@ json registry_model_json(const store::ModelRecord& r, bool loaded,
                          const std::string& chat_template_override) {
   json meta = json::parse(r.metadata_json, nullptr, false);
   if (!meta.is_object()) meta = json::object();
-  json j = {{"id", model_id_for(r.path)},
+  json j = {{"id", serving::model_id_for(r.path)},
             {"name", r.short_name},
             {"aliases", r.aliases},
             {"tags", r.tags},
@@ -139,7 +141,7 @@ json registry_model_json(const store::ModelRecord& r, bool loaded,
 
 // DELETE /api/models/{name}: a busy model is refused (409); an idle loaded
 // one is unloaded first; then its files go (with the registry entry).
-void remove_model(const std::shared_ptr<Exchange>& ex, ModelHost& host, models::Registry* registry) {
+void remove_model(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host, models::Registry* registry) {
   // Percent escapes decoded (a browser sends "qwen%3Aq4_k_m"); '+' is no space in a path.
   std::string raw = ex->path_params().at(0);
   for (size_t i = 0; (i = raw.find('+', i)) != std::string::npos; i += 3) raw.replace(i, 1, "%2B");
@@ -163,8 +165,9 @@ void remove_model(const std::shared_ptr<Exchange>& ex, ModelHost& host, models::
   if (auto m = loaded_at(host.loaded(), canonical_or_same(path))) {
     if (!m->idle())
       throw ApiError(status::conflict,
-                     "model '" + m->id + "' is in use (" + std::to_string(m->engine->running()) +
-                         " running, " + std::to_string(m->engine->queued()) + " queued); try again when idle",
+                     "model '" + m->id + "' is in use (" + std::to_string(m->generator->running()) +
+                         " running, " + std::to_string(m->generator->queued()) +
+                         " queued); try again when idle",
                      "name", "invalid_request_error", "conflict");
     host.unload(m->path.string());
   }
@@ -179,7 +182,7 @@ void remove_model(const std::shared_ptr<Exchange>& ex, ModelHost& host, models::
   }
   spdlog::info("deleted model {} ({} files)", name, files.size());
   ex->send_json(status::ok,
-                {{"deleted", record ? record->short_name : model_id_for(path)}, {"files", files}});
+                {{"deleted", record ? record->short_name : serving::model_id_for(path)}, {"files", files}});
 }
 
 // The body's model name ("" when absent); 400 when it is not a string.
@@ -194,10 +197,10 @@ std::string model_field(const json& body) {
   return "";
 }
 
-void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
+void load(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
   const json body = openai::parse_body(*ex);
   const std::string target = model_field(body);
-  const UseOptions use = use_options_from(body);
+  const serving::UseOptions use = use_options_from(body);
   if (target.empty())
     throw ApiError(status::bad_request, "name the model to load in 'model' (a path or a name)", "model");
   const bool stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
@@ -245,7 +248,7 @@ void load(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
 
 }  // namespace
 
-void add_routes(Router& router, ModelHost& host, models::Registry* registry) {
+void add_routes(Router& router, serving::ModelHost& host, models::Registry* registry) {
   auto health = guarded([&host](const std::shared_ptr<Exchange>& ex) {
     if (host.loading() && !host.current()) {
       ex->send_json(status::service_unavailable, {{"status", "loading"}});
@@ -347,7 +350,7 @@ void add_routes(Router& router, ModelHost& host, models::Registry* registry) {
                const json body = openai::parse_body(*ex);
                const std::string name = model_field(body);
                if (name.empty()) throw ApiError(status::bad_request, "name the model in 'model'", "model");
-               const UseOptions use = use_options_from(body);
+               const serving::UseOptions use = use_options_from(body);
                auto m = host.find(name);
                if (!m)
                  throw ApiError(status::not_found, "model '" + name + "' is not loaded", "model",
@@ -357,22 +360,27 @@ void add_routes(Router& router, ModelHost& host, models::Registry* registry) {
                if (use.keep_alive_ms) m->keep_alive_ms = *use.keep_alive_ms;
                ex->send_json(status::ok, {{"model", loaded_json(*m)}});
              }));
-  router.add(http::verb::get, "/api/models/{id}/info", guarded([&host](const std::shared_ptr<Exchange>& ex) {
-               // Names only (a file in the models dir, or the loaded model): a URL must not reach other
-               // paths.
+  router.add(http::verb::get, "/api/models/{id}/info",
+             guarded_blocking([&host](const std::shared_ptr<Exchange>& ex) {
+               // A name, resolved as every route resolves names (registry names, file names, nested pulls);
+               // a URL must not reach other paths.
                const auto& id = ex->path_params().at(0);
-               if (auto m = host.find(id); m && m->id == id) {
+               if (models::looks_like_path(id))
+                 throw ApiError(status::not_found, "no model is named '" + id + "' (names are not paths)",
+                                "id", "invalid_request_error", "model_not_found");
+               if (auto m = host.find(id)) {
                  ex->send_json(status::ok, model_summary(m->path));
                  return;
                }
-               for (const auto& f : host.list_files()) {
-                 if (f.id == id) {
-                   ex->send_json(status::ok, model_summary(f.path));
-                   return;
-                 }
+               std::filesystem::path path;
+               try {
+                 path = host.resolve(id);
+               } catch (const Error& e) {
+                 if (e.kind() != ErrorKind::NotFound) throw;
+                 throw ApiError(status::not_found, e.what(), "id", "invalid_request_error",
+                                "model_not_found");
                }
-               throw ApiError(status::not_found, "no model named '" + id + "' in the models dir", "id",
-                              "invalid_request_error", "model_not_found");
+               ex->send_json(status::ok, model_summary(path));
              }));
 }
 

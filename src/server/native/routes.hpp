@@ -3,13 +3,13 @@
 // /api/models/*.
 #include "models/registry.hpp"
 #include "server/http_server.hpp"
-#include "server/model_host.hpp"
+#include "serving/model_host.hpp"
 
 namespace rmm::server::native {
 
 // With a registry (not owned; outlives the router), GET /api/models lists its
 // models and DELETE /api/models/{name} removes one; without, the models dir's
 // top level is listed and deleted from.
-void add_routes(Router& router, ModelHost& host, models::Registry* registry = nullptr);
+void add_routes(Router& router, serving::ModelHost& host, models::Registry* registry = nullptr);
 
 }  // namespace rmm::server::native

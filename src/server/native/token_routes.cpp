@@ -13,7 +13,7 @@ using http::status;
 
 // The model named by the body's optional "model" (when absent, the one named
 // at start or else the only loaded one). Never loads.
-std::shared_ptr<HostedModel> loaded_model(ModelHost& host, const json& body) {
+std::shared_ptr<serving::HostedModel> loaded_model(serving::ModelHost& host, const json& body) {
   std::string id;
   if (const auto it = body.find("model"); it != body.end() && !it->is_null()) {
     if (!it->is_string()) throw ApiError(status::bad_request, "'model' must be a string", "model");
@@ -33,7 +33,7 @@ bool flag(const json& body, const char* key, bool fallback) {
   return it->get<bool>();
 }
 
-void tokenize(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
+void tokenize(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
   const json body = openai::parse_body(*ex);
   auto m = loaded_model(host, body);
   const auto it = body.find("content");
@@ -63,7 +63,7 @@ void tokenize(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   ex->send_json(status::ok, {{"model", m->id}, {"tokens", std::move(tokens)}});
 }
 
-void detokenize(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
+void detokenize(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
   const json body = openai::parse_body(*ex);
   auto m = loaded_model(host, body);
   const auto it = body.find("tokens");
@@ -87,7 +87,7 @@ void detokenize(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
 
 }  // namespace
 
-void add_token_routes(Router& router, ModelHost& host) {
+void add_token_routes(Router& router, serving::ModelHost& host) {
   auto tok = guarded([&host](const std::shared_ptr<Exchange>& ex) { tokenize(ex, host); });
   auto detok = guarded([&host](const std::shared_ptr<Exchange>& ex) { detokenize(ex, host); });
   router.add(http::verb::post, "/api/tokenize", tok);

@@ -4,10 +4,10 @@
 // (logit_bias takes token ids). Also under llama-server's names /tokenize and
 // /detokenize.
 #include "server/http_server.hpp"
-#include "server/model_host.hpp"
+#include "serving/model_host.hpp"
 
 namespace rmm::server::native {
 
-void add_token_routes(Router& router, ModelHost& host);
+void add_token_routes(Router& router, serving::ModelHost& host);
 
 }  // namespace rmm::server::native

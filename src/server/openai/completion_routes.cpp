@@ -1,17 +1,21 @@
 #include "server/openai/completion_routes.hpp"
 
+#include <filesystem>
 #include <mutex>
+#include <set>
 
+#include "codec/generation_json.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "server/access_guard.hpp"
 #include "server/api_error.hpp"
-#include "server/cached_generation.hpp"
+#include "server/cache_control.hpp"
 #include "server/chat_recording.hpp"
 #include "server/keep_alive.hpp"
 #include "server/openai/request.hpp"
 #include "server/openai/responses.hpp"
 #include "server/route_guard.hpp"
+#include "serving/generation.hpp"
 
 namespace rmm::server::openai {
 namespace {
@@ -31,10 +35,11 @@ std::string requested_model(const nlohmann::json& body) {
 // the handler again from there; errors of that load answer the request. A
 // request that names no model gets the one named at start (rmm serve
 // --model), or else the only loaded one.
-std::shared_ptr<HostedModel> model_or_load(const std::shared_ptr<Exchange>& ex, ModelHost& host,
-                                           const nlohmann::json& body, std::function<void()> retry) {
+std::shared_ptr<serving::HostedModel> model_or_load(const std::shared_ptr<Exchange>& ex,
+                                                    serving::ModelHost& host, const nlohmann::json& body,
+                                                    std::function<void()> retry) {
   const std::string requested = requested_model(body);
-  const UseOptions use = use_options_from(body);
+  const serving::UseOptions use = use_options_from(body);
   if (auto m = host.find(requested)) {
     check_model_access(ex->principal(), host, m->path);
     if (m->n_ctx_train > 0 && use.num_ctx > m->n_ctx_train)
@@ -42,7 +47,7 @@ std::shared_ptr<HostedModel> model_or_load(const std::shared_ptr<Exchange>& ex, 
                      "num_ctx " + std::to_string(use.num_ctx) + " is more than model '" + m->id +
                          "' was trained on (" + std::to_string(m->n_ctx_train) + " tokens)",
                      "num_ctx");
-    if (!ModelHost::needs_more_context(*m, use)) {
+    if (!serving::ModelHost::needs_more_context(*m, use)) {
       host.touch(*m, use);
       return m;
     }
@@ -80,6 +85,8 @@ struct Run {
   std::shared_ptr<const engine::ChatPrompt> tool_prompt;
   json chat_logprobs = json::array();
   TextLogprobs text_logprobs;
+  // What chat history keeps of each token when logprobs were asked for: the one token event shape.
+  nlohmann::json stored_tokens = nlohmann::json::array();
   // Chat history asked for by the request (nullptr: nothing is stored).
   std::shared_ptr<ChatRecording> record;
   bool sent_conversation = false;
@@ -98,6 +105,8 @@ json tagged(Run& run, json c) {
 
 void on_token(Run& run, const engine::TokenEvent& ev) {
   run.ex->add_tokens(1);
+  if (run.record && run.logprobs && run.kind == Kind::Chat)
+    run.stored_tokens.push_back(codec::token_event_json(ev));
   if (!run.stream) {
     if (run.logprobs) {
       if (run.kind == Kind::Chat) {
@@ -108,7 +117,6 @@ void on_token(Run& run, const engine::TokenEvent& ev) {
     }
     return;
   }
-  if (run.record && run.logprobs && run.kind == Kind::Chat) run.chat_logprobs.push_back(chat_logprob(ev));
   if (run.tool_prompt) return;  // parsed and sent whole at the end
   if (ev.text.empty() && !run.logprobs) return;
   json choice;
@@ -183,7 +191,7 @@ void on_done(Run& run, const engine::GenerationResult& r) {
       // Text that does not follow the tool format stays plain content.
     }
   }
-  if (run.record) run.record->finish(content, r, run.logprobs ? run.chat_logprobs.dump() : "");
+  if (run.record) run.record->finish(content, r, run.logprobs ? run.stored_tokens.dump() : "");
   if (run.stream && run.tool_prompt) {
     json delta = {{"role", "assistant"}, {"content", content}};
     if (!tool_calls.is_null()) {
@@ -234,28 +242,12 @@ void on_done(Run& run, const engine::GenerationResult& r) {
   run.ex->send_ordered_json(status::ok, body, run.headers);
 }
 
-void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shared_ptr<HostedModel>& m,
-           Kind kind, ParsedRequest&& p, std::shared_ptr<const engine::ChatPrompt> tool_prompt = nullptr,
+void start(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host,
+           const std::shared_ptr<serving::HostedModel>& m, Kind kind, ParsedRequest&& p,
+           std::shared_ptr<const engine::ChatPrompt> tool_prompt = nullptr,
            std::shared_ptr<ChatRecording> record = nullptr) {
-  auto& eng = *m->engine;
   p.generate.logprobs = p.logprobs;
   p.generate.top_logprobs = p.top_logprobs;
-  // Decided first: the stream's head names the outcome. (A hit needs no slot,
-  // but --queue still bounds it like any request, so that load is predictable.)
-  auto plan = plan_generation(host, *m, p.generate, cache_policy(ex->request(), p.cache));
-  // Only requests that find every slot busy wait; --queue bounds how many may.
-  // Handlers run on the one I/O thread, so this check and the submit below are
-  // not interleaved with another request's.
-  const size_t busy = eng.queued() + eng.running() + 1;
-  const size_t slots = static_cast<size_t>(eng.shape().n_seq);
-  const size_t would_wait = busy > slots ? busy - slots : 0;
-  if (would_wait > host.options().max_queue) {
-    throw ApiError(status::service_unavailable,
-                   "the server is busy: all " + std::to_string(slots) + " slots are in use and " +
-                       std::to_string(would_wait - 1) + " requests are already waiting (--queue " +
-                       std::to_string(host.options().max_queue) + ")",
-                   "", "server_error", "queue_full");
-  }
   auto run = std::make_shared<Run>();
   run->kind = kind;
   run->ids = new_ids(kind, m->id);
@@ -265,29 +257,35 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
   run->logprobs = p.logprobs;
   run->tool_prompt = std::move(tool_prompt);
   run->record = std::move(record);
-  run->headers.emplace_back(kCacheHeader, cache::outcome_name(plan.outcome));
-  if (run->record) run->headers.emplace_back(kConversationHeader, run->record->conversation_id());
-  // Errors (prompt vs context, sampling values) must be 400s before any byte is
-  // sent, and the stream's head must go out before the first token.
-  if (auto overflow = context_overflow(*m, p.generate.prompt.size()); !overflow.empty())
-    throw ApiError(status::bad_request, overflow, kind == Kind::Chat ? "messages" : "prompt",
+  serving::GenerationCallbacks callbacks;
+  // The stream's head names the cache's outcome and must go out before the first token.
+  callbacks.on_start = [run](cache::Outcome outcome) {
+    run->headers.emplace_back(kCacheHeader, cache::outcome_name(outcome));
+    if (run->record) run->headers.emplace_back(kConversationHeader, run->record->conversation_id());
+    if (run->stream) run->ex->begin_stream("text/event-stream", run->headers);
+  };
+  callbacks.on_token = [run](const engine::TokenEvent& ev) { on_token(*run, ev); };
+  callbacks.on_done = [run](const engine::GenerationResult& r) {
+    // Storing the conversation talks to the database: never on the engine thread, which
+    // serves every slot. The answer still goes out only once it is stored.
+    const bool stores = run->record && r.stop_reason != engine::StopReason::Cancelled &&
+                        r.stop_reason != engine::StopReason::Error;
+    if (stores) {
+      run->ex->run_blocking([run, r] { on_done(*run, r); });
+    } else {
+      on_done(*run, r);
+    }
+  };
+  cache::Canceller cancel;
+  try {
+    cancel = serving::generate(host, m, std::move(p.generate), cache_policy(ex->request(), p.cache),
+                               std::move(callbacks));
+  } catch (const serving::Refused& e) {
+    if (e.why() == serving::Refused::Why::QueueFull)
+      throw ApiError(status::service_unavailable, e.what(), "", "server_error", "queue_full");
+    throw ApiError(status::bad_request, e.what(), kind == Kind::Chat ? "messages" : "prompt",
                    "invalid_request_error", "context_length_exceeded");
-  eng.validate(p.generate);
-  if (p.stream) ex->begin_stream("text/event-stream", run->headers);
-  auto cancel = start_generation(
-      host, m, std::move(plan), std::move(p.generate),
-      [run](const engine::TokenEvent& ev) { on_token(*run, ev); },
-      [run](const engine::GenerationResult& r) {
-        // Storing the conversation talks to the database: never on the engine thread, which
-        // serves every slot. The answer still goes out only once it is stored.
-        const bool stores = run->record && r.stop_reason != engine::StopReason::Cancelled &&
-                            r.stop_reason != engine::StopReason::Error;
-        if (stores) {
-          run->ex->run_blocking([run, r] { on_done(*run, r); });
-        } else {
-          on_done(*run, r);
-        }
-      });
+  }
   ex->on_disconnect(std::move(cancel));
 }
 
@@ -295,7 +293,7 @@ void start(const std::shared_ptr<Exchange>& ex, ModelHost& host, const std::shar
 // when it admits the request, on its own thread, where a refusal would end an
 // accepted request. Built and freed here too, so that a schema or grammar that
 // llama.cpp refuses is a 400 naming the field before anything is queued or sent.
-void check_constraints(const HostedModel& m, const engine::SamplingParams& s) {
+void check_constraints(const serving::HostedModel& m, const engine::SamplingParams& s) {
   if (s.grammar.empty() && s.json_schema.empty()) return;
   const char* field = s.grammar.empty() ? "response_format.json_schema" : "tools";
   try {
@@ -345,7 +343,7 @@ bool parse_tools(const json& body, engine::ChatOptions& opts) {
   return opts.tool_choice != "none";
 }
 
-void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host, const json& body,
+void chat_completions(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host, const json& body,
                       store::Store* store = nullptr) {
   auto model =
       model_or_load(ex, host, body, [ex, &host, body, store] { chat_completions(ex, host, body, store); });
@@ -403,7 +401,7 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, ModelHost& host, cons
   start(ex, host, model, Kind::Chat, std::move(p), tools ? prompt : nullptr, std::move(record));
 }
 
-void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
+void completions(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
   const json body = parse_body(*ex);
   auto model = model_or_load(ex, host, body, [ex, &host] { completions(ex, host); });
   if (!model) return;
@@ -447,21 +445,56 @@ void completions(const std::shared_ptr<Exchange>& ex, ModelHost& host) {
   start(ex, host, model, Kind::Text, std::move(p));
 }
 
+// One entry of OpenAI's model list.
+json model_object(const std::string& id, int64_t created, bool loaded) {
+  return {{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", "rmm"}, {"loaded", loaded}};
+}
+
+std::string canonical_or_same(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto c = std::filesystem::weakly_canonical(p, ec);
+  return (ec ? p : c).string();
+}
+
 }  // namespace
 
-void serve_chat_completion(const std::shared_ptr<Exchange>& ex, ModelHost& host, const nlohmann::json& body,
-                           store::Store* store) {
+void serve_chat_completion(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host,
+                           const nlohmann::json& body, store::Store* store) {
   chat_completions(ex, host, body, store);
 }
 
-void add_routes(Router& router, ModelHost& host, store::Store* store) {
+void add_routes(Router& router, serving::ModelHost& host, store::Store* store) {
+  // Every model there is to serve, loaded or not (a request loads it), as
+  // Ollama and LM Studio list theirs: pickers in Open WebUI or Continue are
+  // not empty on a fresh server. "loaded" is our extension.
+  router.add(http::verb::get, "/v1/models", guarded_blocking([&host](const std::shared_ptr<Exchange>& ex) {
+               json data = json::array();
+               std::set<std::string> seen;
+               for (const auto& m : host.loaded()) {
+                 data.push_back(model_object(m->id, m->created, true));
+                 seen.insert(canonical_or_same(m->path));
+               }
+               for (const auto& f : host.list_files()) {
+                 if (seen.insert(canonical_or_same(f.path)).second)
+                   data.push_back(model_object(f.id, f.modified, false));
+               }
+               ex->send_ordered_json(status::ok, json{{"object", "list"}, {"data", std::move(data)}});
+             }));
   router.add(
-      http::verb::get, "/v1/models", guarded([&host](const std::shared_ptr<Exchange>& ex) {
-        json data = json::array();
-        for (const auto& m : host.loaded()) {
-          data.push_back({{"id", m->id}, {"object", "model"}, {"created", m->created}, {"owned_by", "rmm"}});
+      http::verb::get, "/v1/models/{id}", guarded_blocking([&host](const std::shared_ptr<Exchange>& ex) {
+        const auto& id = ex->path_params().at(0);
+        if (auto m = host.find(id); m && !id.empty()) {
+          ex->send_ordered_json(status::ok, model_object(m->id, m->created, true));
+          return;
         }
-        ex->send_ordered_json(status::ok, json{{"object", "list"}, {"data", std::move(data)}});
+        for (const auto& f : host.list_files()) {
+          if (f.id == id) {
+            ex->send_ordered_json(status::ok, model_object(f.id, f.modified, false));
+            return;
+          }
+        }
+        throw ApiError(status::not_found, "model '" + id + "' does not exist (GET /v1/models lists them)",
+                       "model", "invalid_request_error", "model_not_found");
       }));
   router.add(http::verb::post, "/v1/chat/completions",
              guarded([&host, store](const std::shared_ptr<Exchange>& ex) {
@@ -479,7 +512,7 @@ void add_routes(Router& router, ModelHost& host, store::Store* store) {
                  throw ApiError(status::bad_request, host.no_model_reason(), "model", "invalid_request_error",
                                 "model_not_found");
                } else {
-                 id = model_id_for(host.resolve(requested));  // NotFound: 404
+                 id = serving::model_id_for(host.resolve(requested));  // NotFound: 404
                }
                throw ApiError(status::bad_request,
                               "model '" + id + "' is a text generation model and does not produce embeddings",

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "codec/parameters_json.hpp"
 #include "core/json_limits.hpp"
 #include "core/utf8.hpp"
 #include "server/api_error.hpp"
@@ -19,16 +20,6 @@ using http::status;
 const json* field(const json& body, const char* name) {
   const auto it = body.find(name);
   return it == body.end() || it->is_null() ? nullptr : &*it;
-}
-
-double number(const json& body, const char* name, double lo, double hi, double fallback) {
-  const json* v = field(body, name);
-  if (!v) return fallback;
-  if (!v->is_number()) bad(name, std::string("'") + name + "' must be a number");
-  const double d = v->get<double>();
-  if (!std::isfinite(d) || d < lo || d > hi)
-    bad(name, std::string("'") + name + "' must be between " + json(lo).dump() + " and " + json(hi).dump());
-  return d;
 }
 
 int64_t integer(const json& body, const char* name, int64_t lo, int64_t hi, int64_t fallback) {
@@ -83,42 +74,21 @@ ParsedRequest parse_common(const json& body, int n_vocab) {
     if (!m->is_string()) bad("model", "'model' must be a string");
     r.model = m->get<std::string>();
   }
+  // OpenAI's defaults (temperature 1, top_p 1, no top-k / min-p); the
+  // types, ranges and messages are the parameter table's.
   auto& g = r.generate;
+  g = engine::openai_defaults();
   auto& s = g.sampling;
-  // OpenAI's defaults: temperature 1, top_p 1, no top-k / min-p.
-  s.temperature = static_cast<float>(number(body, "temperature", 0.0, 2.0, 1.0));
-  s.top_p = static_cast<float>(number(body, "top_p", 0.0, 1.0, 1.0));
-  if (s.top_p == 0.0f) s.top_p = 1e-6f;  // OpenAI allows 0 (meaning "only the top token")
-  s.top_k = static_cast<int>(integer(body, "top_k", 0, 1 << 20, 0));
-  s.min_p = static_cast<float>(number(body, "min_p", 0.0, 1.0, 0.0));
-  s.frequency_penalty = static_cast<float>(number(body, "frequency_penalty", -2.0, 2.0, 0.0));
-  s.presence_penalty = static_cast<float>(number(body, "presence_penalty", -2.0, 2.0, 0.0));
-  s.repeat_penalty = static_cast<float>(number(body, "repeat_penalty", 0.01, 10.0, 1.0));
-  s.seed = integer(body, "seed", INT64_MIN, INT64_MAX, -1);
-  if (s.seed < -1 || s.seed > UINT32_MAX)
-    s.seed = static_cast<int64_t>(static_cast<uint64_t>(s.seed) & 0xffffffffu);
-
-  const int64_t max_completion = integer(body, "max_completion_tokens", 0, 1 << 30, -1);
-  g.max_tokens = static_cast<int>(integer(body, "max_tokens", 0, 1 << 30, max_completion));
+  try {
+    // OpenAI's newer name for max_tokens, which wins when both are given.
+    if (const json* mc = field(body, "max_completion_tokens"))
+      codec::read_parameter(*engine::find_parameter("max_tokens"), *mc, g, "max_completion_tokens");
+    codec::read_parameters(body, g);
+  } catch (const codec::ParameterError& e) {
+    bad(e.parameter(), e.what());
+  }
 
   if (integer(body, "n", 1, 1 << 20, 1) != 1) bad("n", "only n = 1 is supported");
-
-  if (const json* st = field(body, "stop")) {
-    if (st->is_string()) {
-      g.stop.push_back(st->get<std::string>());
-    } else if (st->is_array()) {
-      if (st->size() > 4) bad("stop", "'stop' takes at most 4 strings");
-      for (const auto& x : *st) {
-        if (!x.is_string()) bad("stop", "'stop' must be a string or a list of strings");
-        g.stop.push_back(x.get<std::string>());
-      }
-    } else {
-      bad("stop", "'stop' must be a string or a list of strings");
-    }
-    for (const auto& x : g.stop) {
-      if (x.empty()) bad("stop", "'stop' strings must not be empty");
-    }
-  }
 
   if (const json* lb = field(body, "logit_bias")) {
     if (!lb->is_object()) bad("logit_bias", "'logit_bias' must be an object of token id to bias");
@@ -143,8 +113,6 @@ ParsedRequest parse_common(const json& body, int n_vocab) {
     }
   }
 
-  // llama-server's extension, kept for clients (and benchmarks) that rely on it.
-  g.ignore_eos = boolean(body, "ignore_eos", false);
   r.stream = boolean(body, "stream", false);
   if (const json* so = field(body, "stream_options")) {
     if (!so->is_object()) bad("stream_options", "'stream_options' must be an object");

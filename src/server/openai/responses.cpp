@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <string_view>
 
+#include "codec/generation_json.hpp"
 #include "core/utf8.hpp"
 
 namespace rmm::server::openai {
@@ -20,12 +22,9 @@ ResponseIds new_ids(Kind kind, const std::string& model) {
 }
 
 const char* finish_reason(engine::StopReason r) {
-  switch (r) {
-    case engine::StopReason::EndOfGeneration:
-    case engine::StopReason::StopString: return "stop";
-    case engine::StopReason::Length: return "length";
-    default: return nullptr;
-  }
+  // The one mapping (codec::finish_reason); OpenAI has no word for a cancelled or failed answer.
+  const char* reason = codec::finish_reason(r);
+  return std::string_view(reason) == "stop" || std::string_view(reason) == "length" ? reason : nullptr;
 }
 
 json usage_json(const engine::Timings& t) {

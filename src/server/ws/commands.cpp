@@ -1,10 +1,10 @@
 #include "server/ws/commands.hpp"
 
-#include <climits>
 #include <cmath>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
+#include "codec/parameters_json.hpp"
 #include "core/json_limits.hpp"
 #include "core/utf8.hpp"
 #include "server/api_error.hpp"
@@ -47,11 +47,6 @@ struct Reader {
     return v;
   }
 
-  double number(const json& v, const std::string& name) const {
-    if (!v.is_number()) bad("'" + name + "' must be a number");
-    return v.get<double>();
-  }
-
   int64_t integer(const json& v, const std::string& name, int64_t lo, int64_t hi) const {
     const bool integral =
         v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
@@ -64,53 +59,21 @@ struct Reader {
   }
 };
 
+// rmm run's defaults (the request's own); the types, ranges and messages are
+// the parameter table's (engine/parameters.hpp), and every key must be in it.
 void read_params(Reader& r, const json& params, engine::GenerateRequest& req) {
   if (!params.is_object()) r.bad("'params' must be an object");
-  r.only(params,
-         {"temperature", "top_p", "top_k", "min_p", "max_tokens", "seed", "stop", "repeat_penalty",
-          "presence_penalty", "frequency_penalty"},
-         "'params'");
-  auto& s = req.sampling;
-  for (const auto& [key, v] : params.items()) {
-    if (v.is_null()) continue;  // null means "the default", as in JSON APIs generally
-    const std::string name = "params." + key;
-    if (key == "temperature") {
-      s.temperature = static_cast<float>(r.number(v, name));
-    } else if (key == "top_p") {
-      s.top_p = static_cast<float>(r.number(v, name));
-    } else if (key == "min_p") {
-      s.min_p = static_cast<float>(r.number(v, name));
-    } else if (key == "repeat_penalty") {
-      s.repeat_penalty = static_cast<float>(r.number(v, name));
-    } else if (key == "presence_penalty") {
-      s.presence_penalty = static_cast<float>(r.number(v, name));
-    } else if (key == "frequency_penalty") {
-      s.frequency_penalty = static_cast<float>(r.number(v, name));
-    } else if (key == "top_k") {
-      s.top_k = static_cast<int>(r.integer(v, name, 0, INT_MAX));
-    } else if (key == "max_tokens") {
-      req.max_tokens = static_cast<int>(r.integer(v, name, -1, INT_MAX));
-    } else if (key == "seed") {
-      s.seed = r.integer(v, name, -1, UINT32_MAX);
-    } else if (key == "stop") {
-      if (v.is_string()) {
-        req.stop.push_back(v.get<std::string>());
-      } else if (v.is_array()) {
-        if (v.size() > kMaxStopStrings)
-          r.bad("'params.stop' takes at most " + std::to_string(kMaxStopStrings) + " strings");
-        for (const auto& x : v) {
-          if (!x.is_string()) r.bad("'params.stop' must be a string or a list of strings");
-          req.stop.push_back(x.get<std::string>());
-        }
-      } else {
-        r.bad("'params.stop' must be a string or a list of strings");
-      }
-      for (const auto& x : req.stop) {
-        if (x.empty()) r.bad("'params.stop' strings must not be empty");
-      }
-    }
+  for (const auto& [key, _] : params.items()) {
+    if (engine::find_parameter(key)) continue;
+    std::string list;
+    for (const auto& name : codec::parameter_names()) list += (list.empty() ? "" : ", ") + name;
+    r.bad("unknown field '" + key + "' in 'params' (known: " + list + ")");
   }
-  // The float fields' ranges are checked by the engine at submit, in its words.
+  try {
+    codec::read_parameters(params, req, "params.");
+  } catch (const codec::ParameterError& e) {
+    r.bad(e.what());
+  }
 }
 
 GenerateCommand read_generate(Reader& r, const json& msg) {

@@ -18,7 +18,6 @@ namespace rmm::server::ws {
 inline constexpr size_t kMaxMessageBytes = 1024 * 1024;  // incoming text message
 inline constexpr size_t kMaxIdBytes = 256;
 inline constexpr int kMaxAlternatives = 20;
-inline constexpr size_t kMaxStopStrings = 16;
 
 // {"type":"load","model":PATH_OR_NAME[,"id":TAG]}
 struct LoadCommand {

@@ -9,7 +9,7 @@
 #include "engine/generation.hpp"
 #include "server/ws/commands.hpp"
 
-namespace rmm::server {
+namespace rmm::serving {
 struct HostedModel;
 }
 
@@ -23,7 +23,7 @@ std::string token_message(const std::string& id, const engine::TokenEvent& ev);
 std::string complete_message(const std::string& id, const engine::GenerationResult& r,
                              const std::string& note = "");
 std::string load_progress_message(float progress, const std::string& id);
-std::string load_complete_message(const HostedModel& m, const std::string& id);
+std::string load_complete_message(const serving::HostedModel& m, const std::string& id);
 std::string paused_message(const std::string& id);
 std::string resumed_message(const std::string& id, size_t buffered);
 

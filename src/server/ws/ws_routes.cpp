@@ -12,7 +12,8 @@ bool origin_allowed(const Request& request, const std::vector<std::string>& allo
   return it == request.end() || server::origin_allowed(std::string(it->value()), allowed_origins);
 }
 
-void add_websocket_routes(Router& router, ModelHost& host, std::vector<std::string> allowed_origins) {
+void add_websocket_routes(Router& router, serving::ModelHost& host,
+                          std::vector<std::string> allowed_origins) {
   router.add_websocket(
       "/api/ws",
       [&host, allowed = std::move(allowed_origins)](

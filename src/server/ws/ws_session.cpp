@@ -9,7 +9,7 @@
 #include "core/log.hpp"
 #include "server/access_guard.hpp"
 #include "server/api_error.hpp"
-#include "server/cached_generation.hpp"
+#include "serving/generation.hpp"
 
 namespace rmm::server::ws {
 
@@ -21,7 +21,7 @@ struct WsSession::Generation {
   std::string id;  // the client's; fixed before the engine sees the request
   // Stops the engine's generation or the cache's replay.
   cache::Canceller cancel;
-  std::weak_ptr<HostedModel> model;
+  std::weak_ptr<serving::HostedModel> model;
   bool paused = false;
   bool stopped = false;                 // cancelled by the client or the server
   bool finished = false;                // its complete message has arrived (and may be held)
@@ -42,7 +42,8 @@ std::string mib(size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + "
 
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream stream, ModelHost& host, UpgradeContext context, SessionLimits limits)
+WsSession::WsSession(beast::tcp_stream stream, serving::ModelHost& host, UpgradeContext context,
+                     SessionLimits limits)
     : ws_(std::move(stream)),
       host_(host),
       context_(std::move(context)),
@@ -159,7 +160,7 @@ void WsSession::handle(const std::string& text) {
 
 void WsSession::handle_load(LoadCommand cmd) {
   // Loads of other models go on side by side, and a load of a model that is
-  // already loading joins that load (ModelHost::acquire); the bound only keeps
+  // already loading joins that load (serving::ModelHost::acquire); the bound only keeps
   // one connection from tying up threads.
   if (loads_in_flight_ >= kMaxLoadsInFlight)
     return send_error("busy",
@@ -186,7 +187,7 @@ void WsSession::handle_load(LoadCommand cmd) {
     std::string reply;
     try {
       int last_pct = -1;
-      UseOptions use;
+      serving::UseOptions use;
       use.num_ctx = cmd.num_ctx;
       auto m = host.acquire(cmd.model, use, [&](float p) {
         const int pct = static_cast<int>(p * 100);
@@ -241,11 +242,6 @@ void WsSession::handle_generate(GenerateCommand cmd) {
   } catch (const Error& e) {
     return send_error(error_type_for(e.kind()), e.what(), id);
   }
-  auto& eng = *m->engine;
-  if (eng.queued() >= host_.options().max_queue) {
-    return send_error(
-        "busy", "the server is busy: " + std::to_string(eng.queued()) + " requests are already waiting", id);
-  }
   auto& req = cmd.request;
   try {
     if (cmd.chat) {
@@ -255,12 +251,9 @@ void WsSession::handle_generate(GenerateCommand cmd) {
     } else {
       req.prompt = m->model->tokenize_prompt(cmd.prompt);
     }
-    if (auto overflow = context_overflow(*m, req.prompt.size()); !overflow.empty())
-      return send_error("invalid_request", overflow, id);
     auto g = std::make_shared<Generation>();
     g->id = id;
     g->model = m;
-    auto plan = plan_generation(host_, *m, req, cache::Policy{cmd.cache, cmd.cache});
     // Each generation counts against the key's rate limits and goes to the audit log, as a /v1 request does.
     AccessGuard* guard = context_.guard;
     if (guard) {
@@ -296,31 +289,36 @@ void WsSession::handle_generate(GenerateCommand cmd) {
     // Callbacks run on the engine thread: serialize there, hand the text to the strand, never wait.
     auto weak = weak_from_this();
     auto ex = ws_.get_executor();
+    serving::GenerationCallbacks callbacks;
+    callbacks.on_token = [weak, ex, g](const engine::TokenEvent& ev) {
+      net::post(ex, [weak, g, msg = token_message(g->id, ev)]() mutable {
+        if (auto self = weak.lock()) self->on_token(g, std::move(msg));
+      });
+    };
+    callbacks.on_done = [weak, ex, g, finish_once, peer = peer_,
+                         held_limit = limits_.max_held_bytes](const engine::GenerationResult& r) {
+      const std::string note = g->overflowed ? "stopped by the server: more than " + mib(held_limit) +
+                                                   " of tokens were held while paused"
+                                             : "";
+      spdlog::info("ws {}: generation '{}' {} after {} tokens ({:.1f} ms)", peer, g->id,
+                   finish_reason(r.stop_reason), r.timings.generated_tokens,
+                   r.timings.prompt_ms + r.timings.generation_ms);
+      const int status = r.stop_reason == engine::StopReason::Cancelled ? 499
+                         : r.stop_reason != engine::StopReason::Error   ? 200
+                         : r.error_kind == ErrorKind::Unavailable       ? 503
+                                                                        : 500;
+      (*finish_once)(status, r.timings.prompt_tokens, r.timings.generated_tokens);
+      net::post(ex, [weak, g, msg = complete_message(g->id, r, note)]() mutable {
+        if (auto self = weak.lock()) self->on_done(g, std::move(msg));
+      });
+    };
     try {
-      g->cancel = start_generation(
-          host_, m, std::move(plan), std::move(req),
-          [weak, ex, g](const engine::TokenEvent& ev) {
-            net::post(ex, [weak, g, msg = token_message(g->id, ev)]() mutable {
-              if (auto self = weak.lock()) self->on_token(g, std::move(msg));
-            });
-          },
-          [weak, ex, g, finish_once, peer = peer_,
-           held_limit = limits_.max_held_bytes](const engine::GenerationResult& r) {
-            const std::string note = g->overflowed ? "stopped by the server: more than " + mib(held_limit) +
-                                                         " of tokens were held while paused"
-                                                   : "";
-            spdlog::info("ws {}: generation '{}' {} after {} tokens ({:.1f} ms)", peer, g->id,
-                         finish_reason(r.stop_reason), r.timings.generated_tokens,
-                         r.timings.prompt_ms + r.timings.generation_ms);
-            const int status = r.stop_reason == engine::StopReason::Cancelled ? 499
-                               : r.stop_reason != engine::StopReason::Error   ? 200
-                               : r.error_kind == ErrorKind::Unavailable       ? 503
-                                                                              : 500;
-            (*finish_once)(status, r.timings.prompt_tokens, r.timings.generated_tokens);
-            net::post(ex, [weak, g, msg = complete_message(g->id, r, note)]() mutable {
-              if (auto self = weak.lock()) self->on_done(g, std::move(msg));
-            });
-          });
+      g->cancel = serving::generate(host_, m, std::move(req), cache::Policy{cmd.cache, cmd.cache},
+                                    std::move(callbacks));
+    } catch (const serving::Refused& e) {
+      (*finish_once)(e.why() == serving::Refused::Why::QueueFull ? 503 : 400, 0, 0);
+      return send_error(e.why() == serving::Refused::Why::QueueFull ? "busy" : "invalid_request", e.what(),
+                        id);
     } catch (...) {
       (*finish_once)(400, 0, 0);
       throw;

@@ -18,8 +18,8 @@
 
 #include "server/exchange.hpp"
 #include "server/http_server.hpp"
-#include "server/model_host.hpp"
 #include "server/ws/protocol.hpp"
+#include "serving/model_host.hpp"
 
 namespace rmm::server::ws {
 
@@ -37,7 +37,7 @@ struct SessionLimits {
 class WsSession : public LongConnection, public std::enable_shared_from_this<WsSession> {
  public:
   // `context`: who opened it (key, address) and the guard that rate limits and audits its generations.
-  WsSession(boost::beast::tcp_stream stream, ModelHost& host, UpgradeContext context = {},
+  WsSession(boost::beast::tcp_stream stream, serving::ModelHost& host, UpgradeContext context = {},
             SessionLimits limits = {});
   ~WsSession();
   WsSession(const WsSession&) = delete;
@@ -77,7 +77,7 @@ class WsSession : public LongConnection, public std::enable_shared_from_this<WsS
   void cancel_engine(const Generation& g) const;
 
   Websocket ws_;
-  ModelHost& host_;
+  serving::ModelHost& host_;
   UpgradeContext context_;
   SessionLimits limits_;
   std::string peer_;

@@ -39,7 +39,7 @@ namespace rmm::worker {
 class WorkerClient;
 }
 
-namespace rmm::server {
+namespace rmm::serving {
 
 inline constexpr int64_t kKeepForever = -1;
 // Without -c, each conversation gets the model's training context up to this
@@ -52,6 +52,13 @@ inline constexpr int kDefaultContextCap = 8192;
 inline constexpr int kMinDefaultContext = 2048;
 
 struct HostedModel;
+
+struct ModelFile {
+  std::string id;
+  std::filesystem::path path;
+  uintmax_t size = 0;
+  int64_t modified = 0;  // unix s
+};
 
 struct HostOptions {
   std::filesystem::path models_dir;
@@ -89,6 +96,18 @@ struct HostOptions {
   // model runs on an engine thread of this process.
   std::string worker_exe;
   std::string worker_log_level = "warn";
+  // The models there are to serve (the registry's generation models, nested
+  // pulls and extra dirs included). Default: the .gguf files directly in models_dir.
+  std::function<std::vector<ModelFile>()> catalog;
+  // Loads a model as planned (`progress` gets 0..1). Default: the engine in
+  // this process or in a worker process (see worker_exe). Tests give a fake,
+  // so that placement and eviction run without llama.cpp.
+  std::function<std::shared_ptr<HostedModel>(const std::filesystem::path&, const models::MemoryPlan&,
+                                             const engine::ContextParams&, const std::function<void(float)>&)>
+      loader;
+  // What each device has free now (capping the budgets before each load).
+  // Default: models::free_now(). Tests give fixed figures.
+  std::function<std::vector<models::DeviceBudget>()> free_memory;
   // A worker with requests that says nothing for this long (ms) is taken as
   // hung and killed; its requests end with 503. Its engine reports after
   // every step, so this bounds one decode step. 0: never.
@@ -106,8 +125,9 @@ struct HostedModel {
   // The whole model in-process; vocabulary and chat template only when a worker holds the weights.
   std::shared_ptr<engine::Model> model;
   std::unique_ptr<engine::ChatFormatter> chat;
-  std::unique_ptr<engine::Generator> engine;
-  worker::WorkerClient* worker = nullptr;  // `engine`, when it is a worker process
+  // Where its generations run: the engine on a thread of this process, or a worker process.
+  std::unique_ptr<engine::Generator> generator;
+  worker::WorkerClient* worker = nullptr;  // `generator`, when it is a worker process
   std::string description;                 // llama.cpp's, e.g. "llama 8B Q4_K - Medium"
   int64_t created = 0;                     // unix time of the load
   models::MemoryPlan plan;
@@ -116,16 +136,10 @@ struct HostedModel {
   std::atomic<int64_t> keep_alive_ms{0};
   std::atomic<bool> pinned{false};
   int n_ctx_train = 0;  // the model's training context
-  bool idle() const { return engine->running() == 0 && engine->queued() == 0; }
+  bool idle() const { return generator->running() == 0 && generator->queued() == 0; }
   bool lost() const;  // its worker died
   // Unix ms when the reaper unloads it (when idle by then); kKeepForever: never.
   int64_t expires_at_ms() const;
-};
-
-struct ModelFile {
-  std::string id;
-  std::filesystem::path path;
-  uintmax_t size = 0;
 };
 
 // Per request: how long to keep the model after it (nullopt: the model's
@@ -153,12 +167,6 @@ class ModelHost {
   // NotFound, BadFile, OutOfMemory (message: needed vs free), Cancelled.
   std::shared_ptr<HostedModel> acquire(const std::string& path_or_id, const UseOptions& use = {},
                                        const std::function<void(float)>& progress = {});
-  // acquire() under its older name.
-  std::shared_ptr<HostedModel> load(const std::string& path_or_id,
-                                    const std::function<void(float)>& progress = {},
-                                    const UseOptions& use = {}) {
-    return acquire(path_or_id, use, progress);
-  }
   void unload();                       // every model
   bool unload(const std::string& id);  // false when no loaded model has that name
   bool pin(const std::string& id, bool pinned);
@@ -186,7 +194,7 @@ class ModelHost {
   std::vector<models::DeviceBudget> budgets() const { return budgets_; }
   std::vector<models::DeviceBudget> available() const;  // budgets minus what loaded and loading models hold
 
-  std::vector<ModelFile> list_files() const;
+  std::vector<ModelFile> list_files() const;  // the catalog, by id
   // A name (registry name, file name or stem in the models dirs) or a path
   // inside the models dirs (any path when `local` or allow_model_paths).
   // Throws NotFound, or Forbidden for a path outside (whether it exists or not).
@@ -268,4 +276,4 @@ int64_t parse_keep_alive_ms(const std::string& text, const std::string& what = "
 // keep_alive as a number of seconds (negative: forever).
 int64_t keep_alive_seconds_ms(double seconds);
 
-}  // namespace rmm::server
+}  // namespace rmm::serving

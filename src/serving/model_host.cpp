@@ -1,4 +1,4 @@
-#include "server/model_host.hpp"
+#include "serving/model_host.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,7 +16,7 @@
 #include "models/model_kind.hpp"
 #include "worker/worker_client.hpp"
 
-namespace rmm::server {
+namespace rmm::serving {
 
 namespace {
 
@@ -98,7 +98,7 @@ std::string model_id_for(const std::filesystem::path& path) {
 }
 
 std::string context_overflow(const HostedModel& m, size_t tokens) {
-  const int holds = m.engine->shape().n_ctx_seq;
+  const int holds = m.generator->shape().n_ctx_seq;
   if (tokens < static_cast<size_t>(holds)) return "";
   std::string out = "the prompt has " + std::to_string(tokens) + " tokens but a conversation with model '" +
                     m.id + "' holds " + std::to_string(holds) + " here";
@@ -142,7 +142,7 @@ int64_t reload_delay_ms(int crashes) {
 }
 
 bool ModelHost::needs_more_context(const HostedModel& m, const UseOptions& use) {
-  return use.num_ctx > 0 && use.num_ctx > m.engine->shape().n_ctx_seq;
+  return use.num_ctx > 0 && use.num_ctx > m.generator->shape().n_ctx_seq;
 }
 
 bool HostedModel::lost() const { return worker && !worker->alive(); }
@@ -356,7 +356,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
       if (needs_more_context(*m, use))
         throw Error(ErrorKind::Unavailable,
                     "model '" + m->id + "' was just loaded with " +
-                        std::to_string(m->engine->shape().n_ctx_seq) +
+                        std::to_string(m->generator->shape().n_ctx_seq) +
                         " tokens per conversation; retry for num_ctx " + std::to_string(use.num_ctx),
                     1);
       touch(*m, use);
@@ -397,7 +397,8 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
     if (!options_.worker_exe.empty()) req.gpu_process_overhead = models::kGpuProcessContext;
     models::MemoryPlan plan;
     engine::ContextParams context;
-    const auto free = models::free_now();  // outside the lock: it asks the devices
+    // Outside the lock: it asks the devices.
+    const auto free = options_.free_memory ? options_.free_memory() : models::free_now();
     {
       std::lock_guard lock(mutex_);
       // First against all that eviction could free: a model that cannot fit
@@ -442,7 +443,8 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
                  context.n_seq,
                  context.kv_unified ? context.n_ctx : context.n_ctx / std::max(context.n_seq, 1));
 
-    auto hosted = load_model(path, plan, context, progress);
+    auto hosted = options_.loader ? options_.loader(path, plan, context, progress)
+                                  : load_model(path, plan, context, progress);
     hosted->created = now_ms() / 1000;
     hosted->keep_alive_ms = options_.keep_alive_ms;
     hosted->n_ctx_train = trained;
@@ -480,12 +482,12 @@ std::shared_ptr<HostedModel> ModelHost::reuse(std::shared_ptr<HostedModel> m, co
                                                 std::to_string(m->n_ctx_train) + " tokens)");
   if (!m->idle())
     throw Error(ErrorKind::Unavailable,
-                "model '" + m->id + "' holds " + std::to_string(m->engine->shape().n_ctx_seq) +
+                "model '" + m->id + "' holds " + std::to_string(m->generator->shape().n_ctx_seq) +
                     " tokens per conversation and is busy; it is reloaded for num_ctx " +
                     std::to_string(use.num_ctx) + " once its requests end",
                 1);
   spdlog::info("reloading {}: a request needs {} tokens per conversation, it holds {}", m->id, use.num_ctx,
-               m->engine->shape().n_ctx_seq);
+               m->generator->shape().n_ctx_seq);
   std::lock_guard lock(mutex_);
   if (auto it = models_.find(m->path); it != models_.end() && it->second == m) models_.erase(it);
   return nullptr;
@@ -513,7 +515,7 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
       };
     }
     hosted->model = engine::Model::load(lp);
-    hosted->engine =
+    hosted->generator =
         std::make_unique<engine::EngineThread>(std::make_unique<engine::BatchEngine>(hosted->model, context));
     hosted->description = hosted->model->description();
   } else {
@@ -539,7 +541,7 @@ std::shared_ptr<HostedModel> ModelHost::load_model(const std::filesystem::path& 
     auto client = worker::WorkerClient::start(std::move(wo));
     hosted->worker = client.get();
     hosted->description = client->info().description;
-    hosted->engine = std::move(client);
+    hosted->generator = std::move(client);
   }
   hosted->chat = std::make_unique<engine::ChatFormatter>(*hosted->model, options_.chat_template);
   if (hosted->chat->falls_back_to_chatml())
@@ -593,7 +595,7 @@ void ModelHost::unload() {
     old.swap(models_);
   }
   // Requests holding a model keep it alive until they end; cancel them so that is soon.
-  for (auto& [path, m] : old) m->engine->cancel_all();
+  for (auto& [path, m] : old) m->generator->cancel_all();
 }
 
 bool ModelHost::unload(const std::string& id) {
@@ -603,7 +605,7 @@ bool ModelHost::unload(const std::string& id) {
     std::lock_guard lock(mutex_);
     models_.erase(m->path);
   }
-  m->engine->cancel_all();
+  m->generator->cancel_all();
   return true;
 }
 
@@ -690,7 +692,7 @@ std::shared_ptr<HostedModel> ModelHost::find(const std::string& id) const {
 }
 
 void ModelHost::cancel_all() {
-  for (const auto& m : loaded()) m->engine->cancel_all();
+  for (const auto& m : loaded()) m->generator->cancel_all();
 }
 
 void ModelHost::reap() {
@@ -730,13 +732,19 @@ void ModelHost::reap() {
 std::vector<ModelFile> ModelHost::list_files() const {
   std::vector<ModelFile> out;
   std::error_code ec;
-  if (options_.models_dir.empty() || !std::filesystem::is_directory(options_.models_dir, ec)) return out;
-  for (const auto& e : std::filesystem::directory_iterator(options_.models_dir, ec)) {
-    if (!e.is_regular_file(ec) || e.path().extension() != ".gguf") continue;
-    out.push_back({model_id_for(e.path()), e.path(), e.file_size(ec)});
+  if (options_.catalog) {
+    out = options_.catalog();
+  } else if (!options_.models_dir.empty() && std::filesystem::is_directory(options_.models_dir, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(options_.models_dir, ec)) {
+      if (!e.is_regular_file(ec) || e.path().extension() != ".gguf") continue;
+      const auto mtime = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::file_clock::to_sys(e.last_write_time(ec)).time_since_epoch())
+                             .count();
+      out.push_back({model_id_for(e.path()), e.path(), e.file_size(ec), mtime});
+    }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return out;
 }
 
-}  // namespace rmm::server
+}  // namespace rmm::serving
