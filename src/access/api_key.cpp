@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "cache/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 
 namespace rmm::access {
 
@@ -54,7 +54,7 @@ std::string generate_key() {
   return key;
 }
 
-std::string hash_key(std::string_view key) { return cache::sha256_hex(key); }
+std::string hash_key(std::string_view key) { return rmm::sha256_hex(key); }
 
 std::string key_prefix(std::string_view key) {
   return std::string(key.substr(0, std::min(key.size(), kKeyPrefix.size() + 4)));

@@ -2,7 +2,7 @@
 
 #include <bit>
 
-#include "cache/sha256.hpp"
+#include "core/sha256.hpp"
 #include "engine/parameters.hpp"
 
 namespace rmm::cache {

@@ -1,22 +1,12 @@
 #include "cache/model_hashes.hpp"
 
-#include "cache/sha256.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/sha256.hpp"
 
 namespace rmm::cache {
 
 ModelHashes::~ModelHashes() { stopping_ = true; }
-
-std::optional<ModelHashes::Stamp> ModelHashes::stamp_of(const std::filesystem::path& path) {
-  std::error_code ec;
-  Stamp s;
-  s.size = std::filesystem::file_size(path, ec);
-  if (ec) return std::nullopt;
-  s.mtime = std::filesystem::last_write_time(path, ec);
-  if (ec) return std::nullopt;
-  return s;
-}
 
 void ModelHashes::prepare(const std::filesystem::path& path) { lookup(path, true); }
 
@@ -35,7 +25,7 @@ std::optional<std::string> ModelHashes::lookup(const std::filesystem::path& path
     if (!start) return std::nullopt;
     entries_[key] = Entry{*stamp, std::nullopt, false};
   }
-  worker_.post([this, path, key, stamp = *stamp] {
+  jobs_.post([this, path, key, stamp = *stamp] {
     std::optional<std::string> hash;
     const auto t0 = std::chrono::steady_clock::now();
     try {

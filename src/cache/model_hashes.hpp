@@ -9,7 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "cache/worker.hpp"
+#include "core/file_stamp.hpp"
+#include "core/serial_queue.hpp"
 
 namespace rmm::cache {
 
@@ -23,26 +24,20 @@ class ModelHashes {
   // The hash when known for the file as it is now; otherwise starts hashing and returns nullopt.
   std::optional<std::string> get(const std::filesystem::path& path);
   // Blocks until the jobs queued so far are done (tests).
-  void wait_idle() { worker_.drain(); }
+  void wait_idle() { jobs_.drain(); }
 
  private:
-  struct Stamp {
-    uintmax_t size = 0;
-    std::filesystem::file_time_type mtime{};
-    bool operator==(const Stamp&) const = default;
-  };
   struct Entry {
-    Stamp stamp;
+    FileStamp stamp;
     std::optional<std::string> hash;  // nullopt while hashing (or after it failed)
     bool failed = false;
   };
-  static std::optional<Stamp> stamp_of(const std::filesystem::path& path);
   std::optional<std::string> lookup(const std::filesystem::path& path, bool start);
 
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
   std::atomic<bool> stopping_{false};
-  Worker worker_;  // last: destroyed (joined) first, while the rest is still valid
+  SerialQueue jobs_;  // last: destroyed (joined) first, while the rest is still valid
 };
 
 }  // namespace rmm::cache

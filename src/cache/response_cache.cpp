@@ -23,7 +23,8 @@ const char* outcome_name(Outcome o) {
   }
 }
 
-ResponseCache::ResponseCache(store::CacheStore* store, CacheOptions options) : store_(store), options_(options) {}
+ResponseCache::ResponseCache(store::CacheStore* store, CacheOptions options)
+    : store_(store), options_(options) {}
 
 ResponseCache::~ResponseCache() = default;
 
@@ -132,8 +133,8 @@ Canceller ResponseCache::replay(std::shared_ptr<const Recording> rec, engine::To
                                 engine::DoneCallback on_done) {
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
   const auto submitted = Clock::now();
-  worker_.post([rec = std::move(rec), on_token = std::move(on_token), on_done = std::move(on_done), cancelled,
-                submitted] {
+  jobs_.post([rec = std::move(rec), on_token = std::move(on_token), on_done = std::move(on_done), cancelled,
+              submitted] {
     const auto start = Clock::now();
     engine::GenerationResult r = rec->result;
     r.timings = {};
@@ -192,7 +193,7 @@ Canceller ResponseCache::record(const std::string& key, engine::GenerateRequest 
         std::lock_guard lock(pending_mutex_);
         pending_[key] = done;
       }
-      worker_.post([this, key, done] {
+      jobs_.post([this, key, done] {
         try {
           const std::string value = to_json(*done);
           if (options_.max_bytes > 0 && static_cast<int64_t>(value.size()) > options_.max_bytes) {
@@ -239,7 +240,7 @@ Stats ResponseCache::stats() const {
 }
 
 void ResponseCache::clear() {
-  worker_.drain();  // writes under way would otherwise land after the clear
+  jobs_.drain();  // writes under way would otherwise land after the clear
   {
     std::lock_guard lock(pending_mutex_);
     pending_.clear();

@@ -22,7 +22,7 @@
 #include "cache/cache_key.hpp"
 #include "cache/model_hashes.hpp"
 #include "cache/recording.hpp"
-#include "cache/worker.hpp"
+#include "core/serial_queue.hpp"
 #include "engine/generation.hpp"
 #include "store/store.hpp"
 
@@ -112,7 +112,7 @@ class ResponseCache {
   const CacheOptions& options() const { return options_; }
   bool enabled() const { return options_.enabled && store_ != nullptr; }
   // Blocks until queued replays and writes are done (tests; shutdown order).
-  void flush() { worker_.drain(); }
+  void flush() { jobs_.drain(); }
   // Blocks until model hashing queued so far is done (tests).
   void wait_for_hashes() { hashes_.wait_idle(); }
 
@@ -135,7 +135,7 @@ class ResponseCache {
   std::mutex pending_mutex_;
   std::map<std::string, std::shared_ptr<const Recording>> pending_;
   ModelHashes hashes_;
-  Worker worker_;  // last: joined first, while everything it uses is alive
+  SerialQueue jobs_;  // last: joined first, while everything it uses is alive
 };
 
 }  // namespace rmm::cache

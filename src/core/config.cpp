@@ -21,49 +21,29 @@ namespace rmm {
 
 namespace {
 
+using KnownKeys = std::map<std::string, std::set<std::string>, std::less<>>;
+
 // Every key the code reads, by section: the one list that unknown keys in
-// config.toml are checked against (Config::get refuses any other).
-const std::map<std::string, std::set<std::string>, std::less<>>& known_keys() {
-  static const std::map<std::string, std::set<std::string>, std::less<>> keys = {
-      {"serve",
-       {"allow_model_paths",
-        "allowed_host",
-        "audit_retention",
-        "batch_size",
-        "body_timeout",
-        "chat_template",
-        "cors_origin",
-        "ctx_size",
-        "database",
-        "flash_attn",
-        "gpu_layers",
-        "header_timeout",
-        "host",
-        "idle_timeout",
-        "in_process",
-        "insecure",
-        "keep_alive",
-        "kv_unified",
-        "max_body",
-        "max_connections",
-        "max_memory",
-        "max_streams",
-        "model",
-        "models_dir",
-        "no_audit",
-        "no_pin",
-        "parallel",
-        "port",
-        "queue",
-        "requests_per_minute",
-        "threads",
-        "tokens_per_minute",
-        "ubatch_size",
-        "worker_timeout"}},
+// config.toml are checked against (Config::get refuses any other). [serve]'s
+// keys are the server's settings, declared by the front end that owns them
+// (src/cli/serve_settings.cpp); the others are read here in the core.
+KnownKeys& known_keys() {
+  static KnownKeys keys = {
+      {"serve", {}},
       {"cache", {"enabled", "max_size", "ttl"}},
       {"models", {"extra_dirs"}},
   };
   return keys;
+}
+
+std::mutex& known_keys_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+KnownKeys known_keys_now() {
+  std::lock_guard lock(known_keys_mutex());
+  return known_keys();
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -148,6 +128,11 @@ void check_key_depth(std::string_view text, const std::string& file) {
 
 std::filesystem::path Config::default_path() { return paths::home() / "config.toml"; }
 
+void Config::declare_keys(const std::string& section, const std::vector<std::string>& keys) {
+  std::lock_guard lock(known_keys_mutex());
+  known_keys()[section].insert(keys.begin(), keys.end());
+}
+
 Config Config::load(const std::filesystem::path& file) {
   Config c;
   c.file_ = file;
@@ -170,8 +155,9 @@ Config Config::load(const std::filesystem::path& file) {
   const auto warn = [&](const toml::source_region& at, const std::string& text) {
     ignored.emplace_back(at.begin.line, name + ":" + std::to_string(at.begin.line) + ": " + text);
   };
+  const KnownKeys known_now = known_keys_now();
   std::set<std::string> section_names;
-  for (const auto& [section, keys] : known_keys()) section_names.insert(section);
+  for (const auto& [section, keys] : known_now) section_names.insert(section);
   for (const auto& [section, node] : root) {
     const auto* table = node.as_table();
     if (!table) {
@@ -180,8 +166,8 @@ Config Config::load(const std::filesystem::path& file) {
                "' is outside any section (ignored; put it under [serve], [cache] or [models])");
       continue;
     }
-    const auto known = known_keys().find(section.str());
-    if (known == known_keys().end()) {
+    const auto known = known_now.find(section.str());
+    if (known == known_now.end()) {
       warn(section.source(), "unknown section [" + std::string(section.str()) + "] (ignored" +
                                  suggestion(section.str(), section_names) + ")");
       continue;
@@ -225,10 +211,13 @@ Config Config::load(const std::filesystem::path& file) {
 
 std::optional<std::pair<std::string, std::string>> Config::get(const std::string& section,
                                                                const std::string& key) const {
-  const auto known = known_keys().find(section);
-  if (known == known_keys().end() || !known->second.contains(key))
-    throw Error(ErrorKind::Internal,
-                "setting [" + section + "] " + key + " is read but not in config.cpp's list of known keys");
+  {
+    std::lock_guard lock(known_keys_mutex());
+    const auto known = known_keys().find(section);
+    if (known == known_keys().end() || !known->second.contains(key))
+      throw Error(ErrorKind::Internal, "setting [" + section + "] " + key +
+                                           " is read but is no known key (config.cpp's list, or declared)");
+  }
   // [serve] keys are the server's flags (RMM_PORT); other sections name
   // themselves so that keys cannot collide (RMM_CACHE_TTL for [cache] ttl).
   std::string env = section == "serve" ? "RMM_" : "RMM_" + section + "_";

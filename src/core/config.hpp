@@ -19,9 +19,13 @@ class Config {
   // Keys the code never reads (a typo, an old name) are kept in warnings() and logged once per file.
   static Config load(const std::filesystem::path& file);
   static std::filesystem::path default_path();  // $RMM_HOME/config.toml
+  // Adds keys a section accepts, for settings a caller describes ([serve]'s:
+  // the server's settings table in the CLI), before the file is loaded: the
+  // core keeps the keys it reads itself and knows no front end.
+  static void declare_keys(const std::string& section, const std::vector<std::string>& keys);
 
   // The raw value and where it came from ("RMM_PORT" or "config.toml [serve] port").
-  // Only keys in the known list (config.cpp) may be asked for: another is
+  // Only keys in the known list (config.cpp, or declared) may be asked for: another is
   // rmm::Error(Internal), so that the list and the code cannot drift apart.
   std::optional<std::pair<std::string, std::string>> get(const std::string& section,
                                                          const std::string& key) const;

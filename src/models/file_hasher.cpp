@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cache/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "models/model_files.hpp"
 
 namespace rmm::models {
@@ -64,7 +64,7 @@ void FileHasher::hash(const Job& job) {
   try {
     std::string joined;
     for (const auto& part : job.parts) {
-      const std::string hex = cache::sha256_file_hex(part, [this] {
+      const std::string hex = rmm::sha256_file_hex(part, [this] {
         std::lock_guard lock(mutex_);
         return !stopping_;
       });

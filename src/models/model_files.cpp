@@ -1,7 +1,5 @@
 #include "models/model_files.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <map>
 #include <regex>
@@ -35,13 +33,6 @@ fs::path absolute_path(const fs::path& p) {
 }
 
 }  // namespace
-
-std::optional<FileStamp> stamp_of(const fs::path& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  return FileStamp{static_cast<int64_t>(st.st_size),
-                   static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
 
 std::optional<FileStamp> stamp_of_parts(const std::vector<fs::path>& parts) {
   FileStamp total;

@@ -10,16 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/file_stamp.hpp"
+
 namespace rmm::models {
-
-struct FileStamp {
-  int64_t size = 0;
-  int64_t mtime = 0;  // ns since the unix epoch
-  bool operator==(const FileStamp&) const = default;
-};
-
-// nullopt when the path is not a readable regular file (symlinks are followed).
-std::optional<FileStamp> stamp_of(const std::filesystem::path& file);
 
 struct FoundModel {
   std::vector<std::filesystem::path> parts;  // absolute; one for a single file; present parts in order

@@ -1,6 +1,5 @@
 #include "server/system_info.hpp"
 
-#include <atomic>
 #include <cmath>
 
 #include "engine/backend.hpp"
@@ -8,14 +7,10 @@
 namespace rmm::server {
 namespace {
 
-std::atomic<const models::ResourceMonitor*> g_monitor{nullptr};
-
 // Percentages to one decimal: the dashboard needs no more, and the JSON stays short.
 double tenth(double v) { return std::round(v * 10.0) / 10.0; }
 
 }  // namespace
-
-void set_usage_monitor(const models::ResourceMonitor* monitor) { g_monitor.store(monitor); }
 
 nlohmann::json hardware_json(const models::Hardware& hw) {
   nlohmann::json gpus = nlohmann::json::array();
@@ -69,7 +64,7 @@ nlohmann::json usage_json(const models::UsageSample& s) {
           {"gpus", std::move(gpus)}};
 }
 
-nlohmann::json system_info(const std::filesystem::path& home) {
+nlohmann::json system_info(const std::filesystem::path& home, const models::ResourceMonitor* monitor) {
   auto info = hardware_json(models::probe());
   info["llama_cpp"] = engine::llama_cpp_version();
 
@@ -81,8 +76,8 @@ nlohmann::json system_info(const std::filesystem::path& home) {
       {"path", home.string()}, {"free", ec ? 0 : space.available}, {"total", ec ? 0 : space.capacity}};
 
   nlohmann::json usage = nullptr;
-  if (const auto* m = g_monitor.load()) {
-    if (auto s = m->latest()) usage = usage_json(*s);
+  if (monitor) {
+    if (auto s = monitor->latest()) usage = usage_json(*s);
   }
   info["usage"] = std::move(usage);
   return info;

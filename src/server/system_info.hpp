@@ -14,13 +14,10 @@ namespace rmm::server {
 // {cpu: {model, threads, physical_cores, logical_threads, usable_threads, features},
 //  memory: {total, available, used}, gpus: [{name, description, type, memory_total, memory_free,
 //  memory_used}], backends, llama_cpp, disk: {path, free, total}, usage: sample | null}.
-// `threads` (= logical_threads) is kept for older clients.
-nlohmann::json system_info(const std::filesystem::path& home);
-
-// The monitor whose latest sample system_info() reports (nullptr: none). The
-// monitor must outlive every later system_info() call; set nullptr before
-// destroying it.
-void set_usage_monitor(const models::ResourceMonitor* monitor);
+// `threads` (= logical_threads) is kept for older clients. "usage" is
+// `monitor`'s latest sample (null without a monitor or before its first).
+nlohmann::json system_info(const std::filesystem::path& home,
+                           const models::ResourceMonitor* monitor = nullptr);
 
 nlohmann::json hardware_json(const models::Hardware& hw);
 // {time_ms, interval_ms, cpus, process: {cpu_percent, cpu_percent_total, rss},

@@ -111,8 +111,6 @@ std::string context_overflow(const HostedModel& m, size_t tokens) {
   return out;
 }
 
-int64_t now_ms() { return unix_ms(); }
-
 int64_t parse_keep_alive_ms(const std::string& text, const std::string& what) {
   try {
     if (!text.empty() && text[0] == '-') {
@@ -324,7 +322,7 @@ std::vector<models::DeviceBudget> ModelHost::available() const {
 }
 
 void ModelHost::touch(HostedModel& m, const UseOptions& use) const {
-  m.last_use_ms = now_ms();
+  m.last_use_ms = unix_ms();
   if (use.keep_alive_ms) m.keep_alive_ms = *use.keep_alive_ms;
   if (use.pin) m.pinned = *use.pin;
 }
@@ -363,7 +361,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
       return m;
     }
     if (auto it = crashes_.find(path); it != crashes_.end()) {
-      const int64_t wait = it->second.last_ms + reload_delay_ms(it->second.count) - now_ms();
+      const int64_t wait = it->second.last_ms + reload_delay_ms(it->second.count) - unix_ms();
       if (wait > 0) {
         const int seconds = static_cast<int>((wait + 999) / 1000);
         throw Error(ErrorKind::Unavailable,
@@ -429,7 +427,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
       plan = models::plan_memory(file, info, req, capped_locked(available_locked(), free, evicted));
       for (size_t i = 0; !plan.fits && i < candidates.size(); ++i) {
         spdlog::info("evicting {} (last used {} s ago) to load {}", candidates[i]->id,
-                     (now_ms() - candidates[i]->last_use_ms) / 1000, model_id_for(path));
+                     (unix_ms() - candidates[i]->last_use_ms) / 1000, model_id_for(path));
         models_.erase(candidates[i]->path);
         evicted.push_back(candidates[i]);
         plan = models::plan_memory(file, info, req, capped_locked(available_locked(), free, evicted));
@@ -445,7 +443,7 @@ std::shared_ptr<HostedModel> ModelHost::acquire(const std::string& path_or_id, c
 
     auto hosted = options_.loader ? options_.loader(path, plan, context, progress)
                                   : load_model(path, plan, context, progress);
-    hosted->created = now_ms() / 1000;
+    hosted->created = unix_ms() / 1000;
     hosted->keep_alive_ms = options_.keep_alive_ms;
     hosted->n_ctx_train = trained;
     {
@@ -568,7 +566,7 @@ void ModelHost::collect_lost() const {
   std::vector<std::shared_ptr<HostedModel>> lost;  // released outside the lock
   {
     std::lock_guard lock(mutex_);
-    const int64_t now = now_ms();
+    const int64_t now = unix_ms();
     for (auto it = models_.begin(); it != models_.end();) {
       if (!it->second->lost()) {
         ++it;
@@ -704,7 +702,7 @@ void ModelHost::reap() {
     kill_hung();
     collect_lost();  // logs the crash soon, not only when the model is next asked for
     lock.lock();
-    const int64_t now = now_ms();
+    const int64_t now = unix_ms();
     std::vector<std::shared_ptr<HostedModel>> expired;
     for (auto it = models_.begin(); it != models_.end();) {
       auto& m = *it->second;

@@ -266,8 +266,6 @@ std::string model_id_for(const std::filesystem::path& path);
 // holds it and how to get more room; "" when it fits.
 std::string context_overflow(const HostedModel& m, size_t tokens);
 
-int64_t now_ms();  // unix time in ms
-
 // Ollama's keep_alive as text: a duration ("5m", "1h30m" is not needed:
 // "90s", "1500ms", "300" seconds), "0" to unload after the request, a
 // negative value ("-1", "-1m") to keep it forever. Throws

@@ -1,5 +1,6 @@
 #include "store/sql_store.hpp"
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "store/migrations.hpp"
 #include "store/store_util.hpp"
@@ -103,7 +104,7 @@ void SqlStore::migrate(int target_version) {
       const MigrationStep& step = steps.at(static_cast<size_t>(current));
       tx.script(step.sql);
       tx.exec("INSERT INTO schema_migrations (version, what, applied_at) VALUES ($1, $2, $3)",
-              {step.version, step.what, util::now_ms()});
+              {step.version, step.what, unix_ms()});
       return false;
     });
   }
@@ -121,7 +122,7 @@ TemplateVersion SqlStore::save_template(const TemplateVersion& t) {
     const auto latest = tx.exec("SELECT COALESCE(MAX(version), 0) FROM templates WHERE id = $1", {out.id});
     out.version = static_cast<int>(latest.front().integer(0)) + 1;
     out.body_json = util::body_with_version(t.body_json, out.version);
-    out.created_at = util::now_ms();
+    out.created_at = unix_ms();
     tx.exec(
         "INSERT INTO templates (id, version, name, description, tags_json, body_json, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -172,7 +173,7 @@ bool SqlStore::delete_template(const std::string& id) {
 
 ChatMessage SqlStore::insert_message(Tx& tx, const std::string& conversation_id, const ChatMessage& m) {
   ChatMessage out = m;
-  out.created_at = util::now_ms();
+  out.created_at = unix_ms();
   const auto touched = tx.exec(
       "UPDATE conversations SET updated_at = $2, message_count = message_count + 1, "
       "touch_seq = " +
@@ -285,7 +286,7 @@ std::optional<CacheEntry> SqlStore::cache_get(const std::string& key, const Cach
                           d_.next_in_sequence("cache_use_seq", "cache", "used_seq") +
                           " WHERE key = $1 RETURNING key, value_json, created_at, hits";
   return write("cache_get", [&](Tx& tx) -> std::optional<CacheEntry> {
-    delete_expired(tx, limits, util::now_ms());
+    delete_expired(tx, limits, unix_ms());
     const auto r = tx.exec(sql, {key});
     if (r.empty()) return std::nullopt;
     const Row& row = r.front();
@@ -303,7 +304,7 @@ void SqlStore::cache_put(const std::string& key, const std::string& value_json, 
       ", 0) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json, bytes = excluded.bytes, "
       "created_at = excluded.created_at, used_seq = excluded.used_seq, hits = 0";
   write("cache_put", [&](Tx& tx) {
-    const int64_t now = util::now_ms();
+    const int64_t now = unix_ms();
     tx.exec(sql, {key, value_json, static_cast<int64_t>(value_json.size()), now});
     delete_expired(tx, limits, now);
     if (limits.max_bytes > 0) {
@@ -372,7 +373,7 @@ ModelRecord SqlStore::put_model(const ModelRecord& m) {
                  "split_group, "
                  "first_seen) VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9) RETURNING id",
                  {m.path, m.size, m.mtime, m.sha256, m.kind, m.metadata_json, m.short_name, m.split_group,
-                  util::now_ms()})
+                  unix_ms()})
                .front()
                .integer(0);
     } else {
@@ -441,7 +442,7 @@ bool SqlStore::remove_model_tag(int64_t id, const std::string& tag) {
 void SqlStore::record_model_use(int64_t id, const std::optional<ModelSpeed>& speed) {
   if (speed) util::check_model_speed(*speed);
   write("record_model_use", [&](Tx& tx) {
-    const int64_t now = util::now_ms();
+    const int64_t now = unix_ms();
     const auto r = tx.exec(
         "UPDATE models SET use_count = use_count + 1, first_used = COALESCE(first_used, $2), last_used = $2 "
         "WHERE id = $1",

@@ -17,8 +17,6 @@ namespace {
 
 }  // namespace
 
-int64_t now_ms() { return unix_ms(); }
-
 std::string random_id() {
   // random_device per call: ids are rare and must not repeat across processes.
   std::random_device rd;
@@ -58,7 +56,7 @@ Conversation new_conversation(const Conversation& c) {
   check_conversation(c);
   Conversation out = c;
   if (out.id.empty()) out.id = random_id();
-  out.created_at = out.updated_at = now_ms();
+  out.created_at = out.updated_at = unix_ms();
   out.message_count = 0;
   out.messages.clear();
   return out;
@@ -188,7 +186,7 @@ void check_revoke(const std::string& name, int64_t now_ms) {
 ApiKeyRecord new_api_key(const ApiKeyRecord& k) {
   check_api_key(k);
   ApiKeyRecord out = k;
-  if (out.created_at == 0) out.created_at = now_ms();
+  if (out.created_at == 0) out.created_at = unix_ms();
   return out;
 }
 

@@ -12,7 +12,6 @@ namespace rmm::store::util {
 
 constexpr int kMaxSearchWords = 32;
 
-int64_t now_ms();
 std::string random_id();  // 32 lowercase hex digits (128 random bits)
 
 // InvalidArgument naming `field` unless `value` is valid UTF-8 without NUL

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "cache/response_cache.hpp"
-#include "cache/sha256.hpp"
+#include "core/sha256.hpp"
 #include "store/store.hpp"
 #include "support/test_env.hpp"
 
@@ -397,7 +397,7 @@ TEST_F(ResponseCacheTest, AnUnreadableEntryIsAMiss) {
   a.wait();
   cache->flush();
   // Overwrite every entry with junk through the store.
-  const auto key = cache_key({rmm::cache::sha256_file_hex(model_), 512}, greedy());
+  const auto key = cache_key({rmm::sha256_file_hex(model_), 512}, greedy());
   store_->cache_put(key, "{\"format\":1}", {});
   Collected b;
   EXPECT_EQ(run(*cache, engine, b).outcome, Outcome::Miss);

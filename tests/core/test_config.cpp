@@ -13,7 +13,14 @@ using namespace rmm;
 
 namespace {
 
+// The [serve] keys these tests use; in rmm they come from the server's settings table
+// (src/cli/serve_settings.cpp, checked by CliServeSettings).
+const bool serve_keys_declared =
+    (Config::declare_keys("serve", {"port", "host", "kv_unified", "parallel", "chat_template", "models_dir"}),
+     true);
+
 std::filesystem::path write_config(const std::string& name, const std::string& text) {
+  EXPECT_TRUE(serve_keys_declared);
   const auto p = test::temp_dir("config-" + name) / "config.toml";
   std::ofstream(p) << text;
   return p;
@@ -170,6 +177,17 @@ TEST(Config, ReadingAKeyMissingFromTheListIsAnInternalError) {
     EXPECT_EQ(e.kind(), ErrorKind::Internal);
     EXPECT_NE(std::string(e.what()).find("[serve] prot"), std::string::npos) << e.what();
   }
+}
+
+TEST(Config, DeclaredKeysAreKnownFromThenOn) {
+  const auto c = Config::load(write_config("declared", "[serve]\nlate_setting = 3\n"));
+  EXPECT_EQ(c.warnings().size(), 1u);  // not declared when the file was read
+  EXPECT_THROW(c.get("serve", "late_setting"), Error);
+  Config::declare_keys("serve", {"late_setting"});
+  EXPECT_FALSE(c.get("serve", "late_setting").has_value());  // now a key, but the file's value was ignored
+  const auto d = Config::load(write_config("declared-after", "[serve]\nlate_setting = 3\n"));
+  EXPECT_TRUE(d.warnings().empty());
+  EXPECT_EQ(d.get_int("serve", "late_setting", 0, 0, 10), 3);
 }
 
 TEST(Config, SizesWithUnits) {

@@ -29,7 +29,8 @@ class UsageRoute : public ::testing::Test {
     o.gpus = true;
     monitor = std::make_unique<rmm::models::ResourceMonitor>(o);
     rmm::server::Router router;
-    rmm::server::native::add_system_routes(router, *monitor);
+    monitor->start();
+    rmm::server::native::add_usage_route(router, *monitor);
     rmm::server::ServerOptions opts;
     opts.port = 0;
     server = std::make_unique<rmm::server::HttpServer>(opts, std::move(router));

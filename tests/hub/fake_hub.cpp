@@ -11,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "cache/sha256.hpp"
+#include "core/sha256.hpp"
 #include "models/download/http_client.hpp"
 #include "support/test_env.hpp"
 
@@ -68,7 +68,7 @@ std::string FakeHub::add_file(const std::string& repo, const std::string& path, 
   while (data.size() < size) data.push_back(static_cast<char>(rng() & 0xff));
   data.resize(size);
   std::ofstream(full, std::ios::binary | std::ios::trunc) << data;
-  return cache::sha256_hex(data);
+  return rmm::sha256_hex(data);
 }
 
 void FakeHub::set_meta(const std::string& repo, const std::string& json) {
@@ -120,7 +120,7 @@ int wait_child(pid_t pid) {
   return -1;
 }
 
-std::string sha256_of_file(const fs::path& path) { return cache::sha256_file_hex(path); }
+std::string sha256_of_file(const fs::path& path) { return rmm::sha256_file_hex(path); }
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

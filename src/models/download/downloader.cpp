@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cache/sha256.hpp"
 #include "core/error.hpp"
 #include "core/json_limits.hpp"
+#include "core/sha256.hpp"
 #include "models/download/disk_space.hpp"
 #include "models/download/http_client.hpp"
 
@@ -174,7 +174,7 @@ DownloadResult download_file(const std::string& url, const fs::path& dest, const
   // A finished file from an earlier run is kept when it still matches.
   if (!expected.sha256.empty() && fs::is_regular_file(dest, ec) &&
       (expected.size == 0 || fs::file_size(dest, ec) == expected.size) &&
-      cache::sha256_file_hex(dest, keep_going) == expected.sha256) {
+      rmm::sha256_file_hex(dest, keep_going) == expected.sha256) {
     result.size = fs::file_size(dest, ec);
     result.sha256 = expected.sha256;
     result.already_present = true;
@@ -201,7 +201,7 @@ DownloadResult download_file(const std::string& url, const fs::path& dest, const
     fs::remove(side, ec);
   };
   // Resuming: the hash must cover the bytes already there.
-  cache::Sha256 hasher;
+  rmm::Sha256 hasher;
   if (offset > 0) {
     std::ifstream in(part, std::ios::binary);
     std::vector<char> buf(1 << 20);
@@ -221,7 +221,7 @@ DownloadResult download_file(const std::string& url, const fs::path& dest, const
   // it also runs inside libcurl's callbacks).
   auto restart = [&]() -> int {
     if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) < 0) return errno;
-    hasher = cache::Sha256();
+    hasher = rmm::Sha256();
     offset = 0;
     return 0;
   };
@@ -375,7 +375,7 @@ DownloadResult download_file(const std::string& url, const fs::path& dest, const
     throw Error(ErrorKind::Internal, "cannot write " + part.string() + ": " + std::strerror(err));
   }
   fd.close();
-  const std::string digest = cache::to_hex(hasher.finish());
+  const std::string digest = rmm::to_hex(hasher.finish());
   if (expected.size && offset != expected.size) {
     discard();
     throw Error(ErrorKind::BadFile, dest.filename().string() + " has " + std::to_string(offset) + " bytes, " +

@@ -6,8 +6,8 @@
 #include "core/config.hpp"
 #include "server/access_guard.hpp"
 #include "server/api_error.hpp"
-#include "server/openai/request.hpp"
 #include "server/query_string.hpp"
+#include "server/request_body.hpp"
 #include "server/route_guard.hpp"
 
 namespace rmm::server::native {
@@ -40,7 +40,7 @@ void add_access_routes(Router& router, store::Store& store, access::KeyRing& key
              }));
   router.add(http::verb::post, "/api/keys",
              guarded_blocking([&store, &keys](const std::shared_ptr<Exchange>& ex) {
-               const json body = openai::parse_body(*ex);
+               const json body = parse_body(*ex);
                const auto created = access::create_key(store, access::key_spec_from_json(body));
                keys.reload();  // in force for the next request
                json out = access::key_json(created.record, unix_ms());

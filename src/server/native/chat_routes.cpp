@@ -6,8 +6,8 @@
 #include "server/api_error.hpp"
 #include "server/chat_export.hpp"
 #include "server/chat_recording.hpp"
-#include "server/openai/request.hpp"
 #include "server/query_string.hpp"
+#include "server/request_body.hpp"
 #include "server/route_guard.hpp"
 
 namespace rmm::server::native {
@@ -146,14 +146,11 @@ void list(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
 }
 
 void create(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   store::Conversation c;
   c.owner = ex->principal().owner();
   c.title = title_field(body, false);
-  if (const auto m = body.find("model"); m != body.end() && !m->is_null()) {
-    if (!m->is_string()) bad("model", "'model' must be a string");
-    c.model = m->get<std::string>();
-  }
+  if (auto model = string_field(body, "model")) c.model = *model;
   if (const auto p = body.find("params"); p != body.end() && !p->is_null()) {
     if (!p->is_object()) bad("params", "'params' must be an object");
     c.params_json = p->dump();
@@ -169,7 +166,7 @@ void create(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
 
 void append(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto& id = ex->path_params().at(0);
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   const auto c = existing(store, id, ex->principal());
   const bool many = body.contains("messages");
   const auto msgs = many ? messages_from(body["messages"], "messages")
@@ -181,7 +178,7 @@ void append(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
 
 void rename(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto& id = ex->path_params().at(0);
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   const std::string title = title_field(body, true);
   existing(store, id, ex->principal());  // the 404 for a missing one, or another key's
   if (!store.rename_conversation(id, title)) existing(store, id, ex->principal());

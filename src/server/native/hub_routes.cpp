@@ -9,8 +9,8 @@
 #include "models/hub/names.hpp"
 #include "models/hub/pull.hpp"
 #include "server/api_error.hpp"
-#include "server/openai/request.hpp"
 #include "server/query_string.hpp"
+#include "server/request_body.hpp"
 #include "server/route_guard.hpp"
 
 namespace rmm::server::native {
@@ -41,7 +41,7 @@ void sse(const std::shared_ptr<Exchange>& ex, const json& event) {
 
 void pull(const std::shared_ptr<Exchange>& ex, const std::filesystem::path& models_dir,
           const hub::HubConfig& cfg) {
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   if (!body.contains("model") || !body["model"].is_string())
     throw ApiError(status::bad_request, "name the model to pull in 'model' (OWNER/REPO[:QUANT] or a URL)",
                    "model");

@@ -8,8 +8,8 @@
 #include "prompts/render.hpp"
 #include "server/api_error.hpp"
 #include "server/openai/completion_routes.hpp"
-#include "server/openai/request.hpp"
 #include "server/query_string.hpp"
+#include "server/request_body.hpp"
 #include "server/route_guard.hpp"
 
 namespace rmm::server::native {
@@ -108,7 +108,7 @@ json unchanged_json(store::Store& s, const prompts::Template& t) {
 // instead, unless the body says exactly what its latest version says (a
 // second import of one file): 200 with that version, nothing added.
 void create(const std::shared_ptr<Exchange>& ex, store::Store& s) {
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   auto t = checked([&] { return prompts::parse_template(body); });
   if (t.id.empty()) {
     if (const auto named = prompts::find_by_name(s, t.name)) {
@@ -135,7 +135,7 @@ void create(const std::shared_ptr<Exchange>& ex, store::Store& s) {
 // PUT saves a new version, unless nothing changed (200 with the latest, "unchanged": true).
 void update(const std::shared_ptr<Exchange>& ex, store::Store& s) {
   const std::string id = path_id(*ex);
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   auto t = checked([&] { return prompts::parse_template(body); });
   if (!t.id.empty() && t.id != id)
     throw ApiError(status::bad_request, "the body's id '" + t.id + "' is not the path's '" + id + "'", "id");
@@ -202,25 +202,18 @@ void add_prompt_routes(Router& router, serving::ModelHost& host, store::Store& s
              }));
   router.add(http::verb::post, "/api/prompts/build",
              guarded_blocking([&s](const std::shared_ptr<Exchange>& ex) {
-               const json body = openai::parse_body(*ex);
+               const json body = parse_body(*ex);
                const auto [t, r] = build(s, body);
                json out = prompts::to_json(r);
                out["template"] = {{"id", t.id}, {"version", t.version}};
                ex->send_json(status::ok, out);
              }));
   router.add(http::verb::post, "/api/prompts/run", guarded([&s, &host](const std::shared_ptr<Exchange>& ex) {
-               const json body = openai::parse_body(*ex);
+               const json body = parse_body(*ex);
                const auto [t, r] = build(s, body);
                json chat = prompts::chat_request(r);
-               if (const auto it = body.find("model"); it != body.end() && !it->is_null()) {
-                 if (!it->is_string())
-                   throw ApiError(status::bad_request, "'model' must be a string", "model");
-                 chat["model"] = *it;
-               }
-               const auto stream = body.find("stream");
-               if (stream != body.end() && !stream->is_null() && !stream->is_boolean())
-                 throw ApiError(status::bad_request, "'stream' must be true or false", "stream");
-               chat["stream"] = stream == body.end() || stream->is_null() || stream->get<bool>();
+               if (auto model = string_field(body, "model")) chat["model"] = *model;
+               chat["stream"] = bool_field(body, "stream", true);
                openai::serve_chat_completion(ex, host, chat);
              }));
 }

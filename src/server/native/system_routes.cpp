@@ -2,7 +2,9 @@
 
 #include <charconv>
 
+#include "core/paths.hpp"
 #include "server/api_error.hpp"
+#include "server/cache_routes.hpp"
 #include "server/exchange.hpp"
 #include "server/query_string.hpp"
 #include "server/route_guard.hpp"
@@ -12,6 +14,7 @@ namespace rmm::server::native {
 namespace {
 
 namespace http = boost::beast::http;
+using json = nlohmann::json;
 using status = http::status;
 
 size_t history_param(const QueryString& q, size_t capacity) {
@@ -29,9 +32,44 @@ size_t history_param(const QueryString& q, size_t capacity) {
 
 }  // namespace
 
-void add_system_routes(Router& router, models::ResourceMonitor& monitor) {
-  monitor.start();
-  set_usage_monitor(&monitor);
+void add_system_routes(Router& router, serving::ModelHost& host, const models::ResourceMonitor& monitor) {
+  auto health = guarded([&host](const std::shared_ptr<Exchange>& ex) {
+    if (host.loading() && !host.current()) {
+      ex->send_json(status::service_unavailable, {{"status", "loading"}});
+    } else {
+      ex->send_json(status::ok,
+                    {{"status", "ok"}, {"model", host.current() ? json(host.current()->id) : json(nullptr)}});
+    }
+  });
+  router.add(http::verb::get, "/health", health);
+  // Until the web UI is served here, a browser pointed at the server learns what it speaks.
+  router.add(
+      http::verb::get, "/", guarded([](const std::shared_ptr<Exchange>& ex) {
+        static const std::string page =
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rmm serve</title>"
+            "</head><body><h1>RunMyModel " RMM_VERSION
+            "</h1><p>This is the rmm server's API; the web UI is not built into this version.</p><ul>"
+            "<li><code>/v1</code>: the OpenAI API (<code>GET /v1/models</code>, <code>POST "
+            "/v1/chat/completions</code>, <code>POST /v1/completions</code>)</li>"
+            "<li><code>/api</code>: the native API (<code>GET /api/models</code>, <code>GET "
+            "/api/models/loaded</code>, <code>GET /api/system/info</code>, chat history, prompt "
+            "templates, keys, audit)</li>"
+            "<li><code>/api/ws</code>: the WebSocket token stream, every token with its probability and "
+            "alternatives</li><li><code>/health</code></li></ul></body></html>\n";
+        ex->send(status::ok, page, "text/html; charset=utf-8",
+                 {{"Content-Security-Policy", "default-src 'none'"}, {"X-Content-Type-Options", "nosniff"}});
+      }));
+  router.add(http::verb::get, "/api/system/health", health);
+  router.add(http::verb::get, "/api/system/info",
+             guarded([&host, &monitor](const std::shared_ptr<Exchange>& ex) {
+               auto info = system_info(paths::home(), &monitor);
+               info["cache"] = cache_stats_json(host.options().cache);
+               ex->send_json(status::ok, info);
+             }));
+  add_usage_route(router, monitor);
+}
+
+void add_usage_route(Router& router, const models::ResourceMonitor& monitor) {
   router.add(http::verb::get, "/api/system/usage", guarded([&monitor](const std::shared_ptr<Exchange>& ex) {
                const QueryString q(std::string_view(ex->request().target()));
                const size_t n = history_param(q, monitor.options().capacity);

@@ -1,15 +1,22 @@
 #pragma once
-// Usage over time, for the dashboard:
+// The server itself and the machine it runs on:
+//   GET /                               a short page naming the APIs
+//   GET /health, /api/system/health     {status: ok, model} (503 {status: loading} while the first
+//                                       model loads)
+//   GET /api/system/info                the hardware, disk, cache stats and the latest usage sample
 //   GET /api/system/usage[?history=N]   {interval_ms, capacity, samples: [...]}, the newest N
 //                                       samples oldest first (default 60, at most the capacity)
-// GET /api/system/info (in routes.cpp) carries the latest sample as "usage".
 #include "models/resource_monitor.hpp"
 #include "server/http_server.hpp"
+#include "serving/model_host.hpp"
 
 namespace rmm::server::native {
 
-// Starts `monitor` and makes it the source of /api/system/info's "usage"; it
-// must outlive the server.
-void add_system_routes(Router& router, models::ResourceMonitor& monitor);
+// Every route above. `host` and `monitor` must outlive the server; the
+// caller starts the monitor (registering starts nothing).
+void add_system_routes(Router& router, serving::ModelHost& host, const models::ResourceMonitor& monitor);
+
+// GET /api/system/usage alone, over `monitor` (which must outlive the server).
+void add_usage_route(Router& router, const models::ResourceMonitor& monitor);
 
 }  // namespace rmm::server::native

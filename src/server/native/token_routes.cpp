@@ -2,7 +2,7 @@
 
 #include "core/utf8.hpp"
 #include "server/api_error.hpp"
-#include "server/openai/request.hpp"
+#include "server/request_body.hpp"
 #include "server/route_guard.hpp"
 
 namespace rmm::server::native {
@@ -14,34 +14,22 @@ using http::status;
 // The model named by the body's optional "model" (when absent, the one named
 // at start or else the only loaded one). Never loads.
 std::shared_ptr<serving::HostedModel> loaded_model(serving::ModelHost& host, const json& body) {
-  std::string id;
-  if (const auto it = body.find("model"); it != body.end() && !it->is_null()) {
-    if (!it->is_string()) throw ApiError(status::bad_request, "'model' must be a string", "model");
-    id = it->get<std::string>();
-  }
+  const std::string id = string_field(body, "model").value_or("");
   if (auto m = host.find(id)) return m;
   std::string why = id.empty() ? host.no_model_reason() : "model '" + id + "' is not loaded";
   if (why.empty()) why = "the model named at start is not loaded now (a generation loads it again)";
   throw ApiError(status::not_found, why, "model", "invalid_request_error", "model_not_found");
 }
 
-bool flag(const json& body, const char* key, bool fallback) {
-  const auto it = body.find(key);
-  if (it == body.end() || it->is_null()) return fallback;
-  if (!it->is_boolean())
-    throw ApiError(status::bad_request, std::string("'") + key + "' must be true or false", key);
-  return it->get<bool>();
-}
-
 void tokenize(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   auto m = loaded_model(host, body);
   const auto it = body.find("content");
   if (it == body.end() || !it->is_string())
     throw ApiError(status::bad_request, "'content' must be a string", "content");
-  const bool add_special = flag(body, "add_special", false);
-  const bool parse_special = flag(body, "parse_special", true);
-  const bool with_pieces = flag(body, "with_pieces", false);
+  const bool add_special = bool_field(body, "add_special", false);
+  const bool parse_special = bool_field(body, "parse_special", true);
+  const bool with_pieces = bool_field(body, "with_pieces", false);
   const auto ids = m->model->tokenize(it->get<std::string>(), add_special, parse_special);
   json tokens = json::array();
   for (const auto id : ids) {
@@ -64,7 +52,7 @@ void tokenize(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
 }
 
 void detokenize(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   auto m = loaded_model(host, body);
   const auto it = body.find("tokens");
   if (it == body.end() || !it->is_array())

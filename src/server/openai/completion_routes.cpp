@@ -349,9 +349,7 @@ void chat_completions(const std::shared_ptr<Exchange>& ex, serving::ModelHost& h
       model_or_load(ex, host, body, [ex, &host, body, store] { chat_completions(ex, host, body, store); });
   if (!model) return;
   ParsedRequest p = parse_common(body, model->model->n_vocab());
-  p.logprobs = body.contains("logprobs") && body["logprobs"].is_boolean() && body["logprobs"].get<bool>();
-  if (body.contains("logprobs") && !body["logprobs"].is_boolean() && !body["logprobs"].is_null())
-    throw ApiError(status::bad_request, "'logprobs' must be true or false", "logprobs");
+  p.logprobs = bool_field(body, "logprobs", false);
   if (body.contains("top_logprobs") && !body["top_logprobs"].is_null()) {
     const auto& t = body["top_logprobs"];
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > 20)

@@ -10,6 +10,7 @@
 #include "engine/chat_format.hpp"
 #include "engine/generation.hpp"
 #include "server/exchange.hpp"
+#include "server/request_body.hpp"
 
 namespace rmm::server::openai {
 
@@ -23,10 +24,9 @@ struct ParsedRequest {
   bool cache = true;  // "cache": false opts out of the response cache
 };
 
-// Body → JSON object; checks Content-Type and UTF-8 (400/415 otherwise).
-nlohmann::json parse_body(const Exchange& ex);
-// The body's text → JSON object: UTF-8, nesting at most kMaxJsonDepth, an object (400 otherwise).
-nlohmann::json parse_body_text(std::string_view text);
+// The body readers (server/request_body.hpp), here too for the routes that read OpenAI bodies.
+using server::parse_body;
+using server::parse_body_text;
 
 // The fields shared by /v1/completions and /v1/chat/completions.
 ParsedRequest parse_common(const nlohmann::json& body, int n_vocab);

@@ -1,22 +1,19 @@
-#include "server/native/routes.hpp"
+#include "server/native/model_routes.hpp"
 
 #include <set>
 #include <thread>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/paths.hpp"
 #include "gguf/model_info.hpp"
 #include "gguf/reader.hpp"
 #include "models/short_name.hpp"
 #include "server/access_guard.hpp"
 #include "server/api_error.hpp"
-#include "server/cache_routes.hpp"
 #include "server/keep_alive.hpp"
-#include "server/openai/request.hpp"
 #include "server/query_string.hpp"
+#include "server/request_body.hpp"
 #include "server/route_guard.hpp"
-#include "server/system_info.hpp"
 #include "worker/worker_client.hpp"
 
 namespace rmm::server::native {
@@ -185,20 +182,8 @@ void remove_model(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host,
                 {{"deleted", record ? record->short_name : serving::model_id_for(path)}, {"files", files}});
 }
 
-// The body's model name ("" when absent); 400 when it is not a string.
-std::string model_field(const json& body) {
-  for (const char* key : {"model", "path", "name"}) {
-    if (const auto it = body.find(key); it != body.end() && !it->is_null()) {
-      if (!it->is_string())
-        throw ApiError(status::bad_request, std::string("'") + key + "' must be a string", key);
-      return it->get<std::string>();
-    }
-  }
-  return "";
-}
-
 void load(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
-  const json body = openai::parse_body(*ex);
+  const json body = parse_body(*ex);
   const std::string target = model_field(body);
   const serving::UseOptions use = use_options_from(body);
   if (target.empty())
@@ -248,39 +233,7 @@ void load(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
 
 }  // namespace
 
-void add_routes(Router& router, serving::ModelHost& host, models::Registry* registry) {
-  auto health = guarded([&host](const std::shared_ptr<Exchange>& ex) {
-    if (host.loading() && !host.current()) {
-      ex->send_json(status::service_unavailable, {{"status", "loading"}});
-    } else {
-      ex->send_json(status::ok,
-                    {{"status", "ok"}, {"model", host.current() ? json(host.current()->id) : json(nullptr)}});
-    }
-  });
-  router.add(http::verb::get, "/health", health);
-  // Until the web UI is served here, a browser pointed at the server learns what it speaks.
-  router.add(
-      http::verb::get, "/", guarded([](const std::shared_ptr<Exchange>& ex) {
-        static const std::string page =
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rmm serve</title>"
-            "</head><body><h1>RunMyModel " RMM_VERSION
-            "</h1><p>This is the rmm server's API; the web UI is not built into this version.</p><ul>"
-            "<li><code>/v1</code>: the OpenAI API (<code>GET /v1/models</code>, <code>POST "
-            "/v1/chat/completions</code>, <code>POST /v1/completions</code>)</li>"
-            "<li><code>/api</code>: the native API (<code>GET /api/models</code>, <code>GET "
-            "/api/models/loaded</code>, <code>GET /api/system/info</code>, chat history, prompt "
-            "templates, keys, audit)</li>"
-            "<li><code>/api/ws</code>: the WebSocket token stream, every token with its probability and "
-            "alternatives</li><li><code>/health</code></li></ul></body></html>\n";
-        ex->send(status::ok, page, "text/html; charset=utf-8",
-                 {{"Content-Security-Policy", "default-src 'none'"}, {"X-Content-Type-Options", "nosniff"}});
-      }));
-  router.add(http::verb::get, "/api/system/health", health);
-  router.add(http::verb::get, "/api/system/info", guarded([&host](const std::shared_ptr<Exchange>& ex) {
-               auto info = system_info(paths::home());
-               info["cache"] = cache_stats_json(host.options().cache);
-               ex->send_json(status::ok, info);
-             }));
+void add_model_routes(Router& router, serving::ModelHost& host, models::Registry* registry) {
   router.add(http::verb::get, "/api/models",
              guarded_blocking([&host, registry](const std::shared_ptr<Exchange>& ex) {
                json data = json::array();
@@ -329,7 +282,7 @@ void add_routes(Router& router, serving::ModelHost& host, models::Registry* regi
              guarded([&host](const std::shared_ptr<Exchange>& ex) { load(ex, host); }));
   router.add(http::verb::post, "/api/models/unload", guarded([&host](const std::shared_ptr<Exchange>& ex) {
                // {"model": name} unloads that one; no name unloads every model.
-               const json body = ex->request().body().empty() ? json::object() : openai::parse_body(*ex);
+               const json body = ex->request().body().empty() ? json::object() : parse_body(*ex);
                const std::string name = model_field(body);
                ex->set_usage(name, 0);
                if (name.empty()) {
@@ -347,7 +300,7 @@ void add_routes(Router& router, serving::ModelHost& host, models::Registry* regi
                ex->send_json(status::ok, {{"unloaded", m->id}});
              }));
   router.add(http::verb::post, "/api/models/pin", guarded([&host](const std::shared_ptr<Exchange>& ex) {
-               const json body = openai::parse_body(*ex);
+               const json body = parse_body(*ex);
                const std::string name = model_field(body);
                if (name.empty()) throw ApiError(status::bad_request, "name the model in 'model'", "model");
                const serving::UseOptions use = use_options_from(body);

@@ -1,6 +1,8 @@
 #pragma once
-// The native API the web and desktop front ends use: /health, /api/system/*,
-// /api/models/*.
+// The models, for the web and desktop front ends:
+//   GET /api/models, GET /api/models/loaded, GET /api/models/{id}/info,
+//   POST /api/models/load, /api/models/unload, /api/models/pin,
+//   DELETE /api/models/{name}.
 #include "models/registry.hpp"
 #include "server/http_server.hpp"
 #include "serving/model_host.hpp"
@@ -10,6 +12,6 @@ namespace rmm::server::native {
 // With a registry (not owned; outlives the router), GET /api/models lists its
 // models and DELETE /api/models/{name} removes one; without, the models dir's
 // top level is listed and deleted from.
-void add_routes(Router& router, serving::ModelHost& host, models::Registry* registry = nullptr);
+void add_model_routes(Router& router, serving::ModelHost& host, models::Registry* registry = nullptr);
 
 }  // namespace rmm::server::native

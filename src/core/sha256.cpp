@@ -1,4 +1,4 @@
-#include "cache/sha256.hpp"
+#include "core/sha256.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 
-namespace rmm::cache {
+namespace rmm {
 namespace {
 
 // FIPS 180-4 section 4.2.2: the first 32 bits of the fractional parts of the
@@ -143,4 +143,4 @@ std::string sha256_file_hex(const std::filesystem::path& path, const std::functi
   return to_hex(h.finish());
 }
 
-}  // namespace rmm::cache
+}  // namespace rmm

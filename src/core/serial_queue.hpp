@@ -7,12 +7,12 @@
 #include <mutex>
 #include <thread>
 
-namespace rmm::cache {
+namespace rmm {
 
-class Worker {
+class SerialQueue {
  public:
-  Worker() : thread_([this] { loop(); }) {}
-  ~Worker() {
+  SerialQueue() : thread_([this] { loop(); }) {}
+  ~SerialQueue() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -20,8 +20,8 @@ class Worker {
     cv_.notify_all();
     thread_.join();
   }
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
+  SerialQueue(const SerialQueue&) = delete;
+  SerialQueue& operator=(const SerialQueue&) = delete;
 
   void post(std::function<void()> job) {
     {
@@ -66,4 +66,4 @@ class Worker {
   std::thread thread_;  // last: starts once the rest is ready
 };
 
-}  // namespace rmm::cache
+}  // namespace rmm

@@ -4,13 +4,13 @@
 
 #include <fstream>
 
-#include "cache/sha256.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "support/test_env.hpp"
 
-using rmm::cache::Sha256;
-using rmm::cache::sha256_hex;
-using rmm::cache::to_hex;
+using rmm::Sha256;
+using rmm::sha256_hex;
+using rmm::to_hex;
 
 TEST(Sha256, SpecVectors) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -67,14 +67,13 @@ TEST(Sha256, File) {
     std::ofstream out(path, std::ios::binary);
     out << std::string(1000000, 'a');
   }
-  EXPECT_EQ(rmm::cache::sha256_file_hex(path),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(rmm::sha256_file_hex(path), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   try {
-    rmm::cache::sha256_file_hex(dir / "missing.gguf");
+    rmm::sha256_file_hex(dir / "missing.gguf");
     FAIL() << "no error for a missing file";
   } catch (const rmm::Error& e) {
     EXPECT_EQ(e.kind(), rmm::ErrorKind::NotFound);
     EXPECT_NE(std::string(e.what()).find("missing.gguf"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(rmm::cache::sha256_file_hex(path, [] { return false; }), rmm::Error);
+  EXPECT_THROW(rmm::sha256_file_hex(path, [] { return false; }), rmm::Error);
 }

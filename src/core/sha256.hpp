@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace rmm::cache {
+namespace rmm {
 
 class Sha256 {
  public:
@@ -38,4 +38,4 @@ std::string sha256_hex(std::string_view data);
 // Throws rmm::Error(NotFound / Internal) naming the file when it cannot be read.
 std::string sha256_file_hex(const std::filesystem::path& path, const std::function<bool()>& keep_going = {});
 
-}  // namespace rmm::cache
+}  // namespace rmm
