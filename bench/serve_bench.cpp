@@ -5,10 +5,9 @@
 // first token of a second chat turn (prefix reuse). The load generator is
 // one thread of asynchronous I/O (Boost.Beast, C++20 coroutines), so it costs
 // little CPU next to the servers; its own CPU use is printed per phase.
-#include <fcntl.h>
+// Processes, ports, health checks and SSE splitting come from tests/support.
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +33,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/subprocess.hpp"
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
+#include "support/test_env.hpp"
+
 namespace {
 
 namespace net = boost::asio;
@@ -43,6 +47,7 @@ namespace fs = std::filesystem;
 using tcp = net::ip::tcp;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using rmm::test::ServerProcess;
 
 struct Options {
   std::string model;
@@ -184,18 +189,15 @@ struct Result {
   double ttft_ms() const { return (t_first - t_start) * 1e3; }
 };
 
-// Splits the SSE byte stream into events and reads the OpenAI chunks.
+// Reads the OpenAI chunks of the SSE byte stream; every event is timed by the
+// arrival of the bytes that completed it.
 class SseReader {
  public:
   explicit SseReader(Result& r) : r_(r) {}
   bool done() const { return done_; }
   void feed(const char* data, size_t n, double t) {
-    pending_.append(data, n);
-    size_t end;
-    while ((end = pending_.find("\n\n")) != std::string::npos) {
-      event(pending_.substr(0, end), t);
-      pending_.erase(0, end + 2);
-    }
+    events_.feed({data, n});
+    while (const auto ev = events_.next()) event(*ev, t);
   }
 
  private:
@@ -241,7 +243,7 @@ class SseReader {
   }
 
   Result& r_;
-  std::string pending_;
+  rmm::test::SseSplitter events_;
   bool done_ = false;
 };
 
@@ -387,105 +389,26 @@ Result run_one(const Target& target, const std::string& body, int timeout_s) {
 
 // ---------------------------------------------------------------- server processes
 
-class Server {
- public:
-  Server(std::string name, const std::vector<std::string>& argv, const fs::path& log)
-      : name_(std::move(name)) {
-    log_ = log;
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) throw std::runtime_error("cannot write " + log.string());
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      const int null = ::open("/dev/null", O_RDONLY);
-      ::dup2(null, 0);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(args[0], args.data());
-      std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
-      ::_exit(127);
-    }
-    ::close(fd);
-  }
-  ~Server() { stop(); }
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
+std::string str(int v) { return std::to_string(v); }
 
-  // Throws with the end of the log when the process has exited.
-  void check_alive() {
-    int status = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error(name_ + " exited (" + describe(status) + "); log " + log_.string() + ":\n" +
-                               log_tail());
-    }
-  }
-  std::string log_text() const {
-    std::ifstream in(log_);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-  std::string log_tail() const {
-    const std::string s = log_text();
-    return s.size() > 3000 ? s.substr(s.size() - 3000) : s;
-  }
-  const fs::path& log() const { return log_; }
-
-  // Waits for the process to end; its exit code (128 + signal when killed).
-  int wait() {
-    int status = 0;
-    if (pid_ <= 0 || ::waitpid(pid_, &status, 0) != pid_) return -1;
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {  // 10 s to stop cleanly
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  static std::string describe(int status) {
-    if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-    return "status " + std::to_string(status);
-  }
-  std::string name_;
-  fs::path log_;
-  pid_t pid_ = -1;
-};
-
-unsigned short free_port() {
-  net::io_context io;
-  tcp::acceptor a(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
+std::string tail(const ServerProcess& s) {
+  const std::string out = s.output();
+  return out.size() > 3000 ? out.substr(out.size() - 3000) : out;
 }
 
-int http_get_status(unsigned short port, const std::string& path) {
+// Throws with the end of its output when the process has exited.
+void check_alive(ServerProcess& s, const std::string& name, const fs::path& log) {
+  if (s.running()) return;
+  const auto st = s.wait(std::chrono::milliseconds(0));
+  s.wait_output_end(std::chrono::seconds(1));
+  throw std::runtime_error(name + " exited (" +
+                           (st->exited ? "exit code " + str(st->code) : "signal " + str(st->signal)) +
+                           "); log " + log.string() + ":\n" + tail(s));
+}
+
+int http_get_status(int port, const std::string& path) {
   try {
-    net::io_context io;
-    beast::tcp_stream s(io);
-    s.expires_after(std::chrono::seconds(5));
-    s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    http::request<http::empty_body> req{http::verb::get, path, 11};
-    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-    http::write(s, req);
-    beast::flat_buffer b;
-    http::response<http::string_body> res;
-    http::read(s, b, res);
-    return res.result_int();
+    return rmm::test::http_request(port, "GET", path, "", {}, std::chrono::seconds(5)).status;
   } catch (const std::exception&) {
     return 0;
   }
@@ -637,14 +560,12 @@ int ctx_per_slot(const Options& o) {
   return (need + 255) / 256 * 256;
 }
 
-std::string str(int v) { return std::to_string(v); }
-
 bool peer_is_rmm(const Options& o) { return o.peer == "in-process" || o.peer == "open"; }
 std::string peer_name(const Options& o) {
   return o.peer == "in-process" ? "rmm in-process" : o.peer == "open" ? "rmm open" : "llama-server";
 }
 
-std::vector<std::string> server_argv(const Options& o, bool rmm, unsigned short port) {
+std::vector<std::string> server_argv(const Options& o, bool rmm, int port) {
   const int n = max_clients(o);
   const int ctx = ctx_per_slot(o) * n;
   std::vector<std::string> a;
@@ -682,37 +603,23 @@ std::vector<std::string> server_argv(const Options& o, bool rmm, unsigned short 
   return a;
 }
 
-// Waits for `rmm serve: listening on http://HOST:PORT` in the log.
-unsigned short wait_rmm(Server& s, int timeout_s) {
-  const double deadline = now_s() + timeout_s;
-  const std::string marker = "rmm serve: listening on http://";
-  while (now_s() < deadline) {
-    s.check_alive();
-    const std::string log = s.log_text();
-    const size_t at = log.find(marker);
-    if (at != std::string::npos) {
-      const size_t eol = log.find('\n', at);
-      if (eol != std::string::npos) {
-        const std::string addr = log.substr(at + marker.size(), eol - at - marker.size());
-        const size_t colon = addr.rfind(':');
-        if (colon != std::string::npos) return static_cast<unsigned short>(std::stoi(addr.substr(colon + 1)));
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+// Waits for `rmm serve: listening on http://HOST:PORT`; the port.
+int wait_rmm(ServerProcess& s, const fs::path& log, int timeout_s) {
+  if (s.wait_listening(std::chrono::seconds(timeout_s))) return s.port();
+  check_alive(s, "rmm serve", log);
   throw std::runtime_error("rmm serve did not print its listening line in " + str(timeout_s) + " s; log " +
-                           s.log().string());
+                           log.string());
 }
 
-void wait_health(Server& s, unsigned short port, int timeout_s) {
+void wait_health(ServerProcess& s, const fs::path& log, int port, int timeout_s) {
   const double deadline = now_s() + timeout_s;
   while (now_s() < deadline) {
-    s.check_alive();
+    check_alive(s, "llama-server", log);
     if (http_get_status(port, "/health") == 200) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   throw std::runtime_error("llama-server /health did not return 200 in " + str(timeout_s) + " s; log " +
-                           s.log().string());
+                           log.string());
 }
 
 // Measures tokens per word and the template's overhead from two requests (also the warm-up).
@@ -738,7 +645,7 @@ SideResult run_side(const Options& o, bool rmm, Plan& plan, const fs::path& log_
   side.name = rmm ? "rmm" : peer_name(o);
   side.ran = true;
   const bool rmm_like = rmm || peer_is_rmm(o);  // started alike, port from the listening line
-  const unsigned short chosen = rmm_like ? 0 : free_port();
+  const int chosen = rmm_like ? 0 : rmm::test::unused_port();
   const auto argv = server_argv(o, rmm, chosen);
   std::string cmd;
   for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
@@ -747,12 +654,14 @@ SideResult run_side(const Options& o, bool rmm, Plan& plan, const fs::path& log_
   const double t0 = now_s();
   std::string file = side.name;
   std::replace(file.begin(), file.end(), ' ', '-');
-  Server server(side.name, argv, log_dir / (file + "-" + str(round + 1) + ".log"));
-  const unsigned short port = rmm_like ? wait_rmm(server, o.start_timeout) : chosen;
-  if (!rmm_like) wait_health(server, port, o.start_timeout);
+  const fs::path log = log_dir / (file + "-" + str(round + 1) + ".log");
+  ServerProcess server({argv, log});
+  const int port = rmm_like ? wait_rmm(server, log, o.start_timeout) : chosen;
+  if (!rmm_like) wait_health(server, log, port, o.start_timeout);
   side.start_s = now_s() - t0;
-  const Target t{side.name, tcp::endpoint(net::ip::make_address("127.0.0.1"), port), "127.0.0.1:" + str(port),
-                 rmm && o.peer == "open" ? o.api_key : std::string()};
+  const Target t{side.name,
+                 tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
+                 "127.0.0.1:" + str(port), rmm && o.peer == "open" ? o.api_key : std::string()};
 
   Calibration cal = calibrate(o, t, side.first_request_ms);
   if (!plan.calibrated) {
@@ -765,7 +674,7 @@ SideResult run_side(const Options& o, bool rmm, Plan& plan, const fs::path& log_
 
   for (int n : o.clients) {
     const Phase p = run_phase(t, phase_bodies(o, plan.cal, n), o.request_timeout);
-    server.check_alive();
+    check_alive(server, side.name, log);
     const PhaseStats s = stats_of(p, n, o.max_tokens);
     std::printf(
         "  %3d clients: %d requests in %.1f s, %ld prompt + %ld completion tokens, %d short, %d errors, "
@@ -780,8 +689,8 @@ SideResult run_side(const Options& o, bool rmm, Plan& plan, const fs::path& log_
     side.turn = second_turn(o, plan.cal, t);
     if (!side.turn.error.empty()) std::printf("  second turn: %s\n", side.turn.error.c_str());
   }
-  server.check_alive();
-  server.stop();
+  check_alive(server, side.name, log);
+  server.stop(SIGTERM, std::chrono::seconds(10));  // then SIGKILL, when it is destroyed
   return side;
 }
 
@@ -823,10 +732,12 @@ std::vector<Ceiling> batched_bench(const Options& o, int n_prompt) {
   std::fflush(stdout);
   const fs::path out = fs::path(o.log_dir) / "batched-bench.out";
   {
-    Server run("llama-batched-bench", argv, out);
-    if (const int rc = run.wait(); rc != 0)
-      throw std::runtime_error("llama-batched-bench failed (" + str(rc) + "); output " + out.string() +
-                               ":\n" + run.log_tail());
+    ServerProcess run({argv, out});
+    const auto st = run.wait(std::chrono::hours(24 * 365));
+    run.wait_output_end(std::chrono::seconds(10));
+    if (!st || !st->exited || st->code != 0)
+      throw std::runtime_error("llama-batched-bench failed (" + str(st && st->exited ? st->code : -1) +
+                               "); output " + out.string() + ":\n" + tail(run));
   }
   std::vector<Ceiling> res;
   std::ifstream in(out);
@@ -1072,16 +983,10 @@ int main(int argc, char** argv) {
     std::printf("logs in %s\n", o.log_dir.c_str());
     if (o.peer == "open") {
       // Our side needs a key: made with `rmm keys create`, as a user would.
-      const std::string cmd = o.rmm + " keys create bench --scope generate --database " +
-                              (fs::path(o.log_dir) / "rmm-keys.db").string();
-      FILE* p = ::popen(cmd.c_str(), "r");
-      if (!p) throw std::runtime_error("cannot run " + cmd);
-      char line[256] = {};
-      if (std::fgets(line, sizeof line, p)) o.api_key = line;
-      ::pclose(p);
-      while (!o.api_key.empty() && (o.api_key.back() == '\n' || o.api_key.back() == '\r'))
-        o.api_key.pop_back();
-      if (o.api_key.rfind("rmm-", 0) != 0) throw std::runtime_error("rmm keys create gave no key: " + cmd);
+      const auto r = rmm::run_process({o.rmm, "keys", "create", "bench", "--scope", "generate", "--database",
+                                       (fs::path(o.log_dir) / "rmm-keys.db").string()});
+      o.api_key = r.out.substr(0, r.out.find_first_of("\r\n"));
+      if (o.api_key.rfind("rmm-", 0) != 0) throw std::runtime_error("rmm keys create gave no key: " + r.err);
     }
 
     // Rounds alternate which server goes first, so that slow drifts of a

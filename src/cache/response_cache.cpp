@@ -1,6 +1,7 @@
 #include "cache/response_cache.hpp"
 
 #include <chrono>
+#include <utility>
 
 #include "core/log.hpp"
 
@@ -23,13 +24,13 @@ const char* outcome_name(Outcome o) {
   }
 }
 
-ResponseCache::ResponseCache(store::CacheStore* store, CacheOptions options)
-    : store_(store), options_(options) {}
+ResponseCache::ResponseCache(store::CacheStore* store, CacheOptions options, ModelHash model_hash)
+    : store_(store), options_(options), model_hash_(std::move(model_hash)) {}
 
 ResponseCache::~ResponseCache() = default;
 
 void ResponseCache::model_loaded(const std::filesystem::path& model_path) {
-  if (enabled()) hashes_.prepare(model_path);
+  if (enabled()) (void)model_hash_(model_path);
 }
 
 const char* bypass_reason(Bypass b) {
@@ -53,7 +54,7 @@ Plan ResponseCache::plan(const std::filesystem::path& model_path, int n_ctx_seq,
   p.bypass = Bypass::Nondeterministic;
   if (!is_deterministic(request)) return p;
   p.bypass = Bypass::HashPending;
-  const auto hash = hashes_.get(model_path);
+  const auto hash = model_hash_(model_path);
   if (!hash) return p;
   p.key = cache_key({*hash, n_ctx_seq}, request);
   p.write = policy.write;

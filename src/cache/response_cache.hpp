@@ -1,8 +1,8 @@
 #pragma once
 // The response cache: an exact-match cache of deterministic generations
-// (greedy, or sampled with a fixed seed), keyed by the model file's hash, the
-// prompt tokens and every sampling parameter (cache_key.hpp), kept in the
-// store (store::CacheStore) with a TTL and a size bound.
+// (greedy, or sampled with a fixed seed), keyed by the model file's hash (which
+// the cache asks for: the registry's background hasher computes it), the prompt tokens and every sampling
+// parameter (cache_key.hpp), kept in the store (store::CacheStore) with a TTL and a size bound.
 //
 // It sits in front of the engine: submit() either replays a recorded answer
 // through the caller's callbacks, or runs a fresh generation that it records
@@ -17,10 +17,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "cache/cache_key.hpp"
-#include "cache/model_hashes.hpp"
 #include "cache/recording.hpp"
 #include "core/serial_queue.hpp"
 #include "engine/generation.hpp"
@@ -58,6 +58,13 @@ struct Stats {
   CacheOptions options;
 };
 
+// The SHA-256 that identifies a model file in cache keys, when it is known for
+// the file as it is now; otherwise nullopt, and the answerer starts computing it
+// (requests for the file bypass the cache meanwhile, or for good when it never
+// will be). rmm serve answers with the model registry (Registry::model_sha256).
+// Called on request threads: it must be quick and thread-safe.
+using ModelHash = std::function<std::optional<std::string>(const std::filesystem::path&)>;
+
 // Stops a generation or a replay; finishes with StopReason::Cancelled. Safe to call late or twice.
 using Canceller = std::function<void()>;
 // Starts a fresh generation (EngineThread::submit and its cancel); throws like submit.
@@ -85,13 +92,15 @@ struct Plan {
 
 class ResponseCache {
  public:
-  // `store` is not owned and must outlive the cache; null disables the cache.
-  ResponseCache(store::CacheStore* store, CacheOptions options);
+  // `store` is not owned and must outlive the cache, as must what `model_hash` uses; a null
+  // store or an empty `model_hash` disables the cache.
+  ResponseCache(store::CacheStore* store, CacheOptions options, ModelHash model_hash);
   ~ResponseCache();  // runs the replays and writes still queued
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
 
-  // Starts hashing a model file that was just loaded (requests for it bypass the cache until done).
+  // Asks for the hash of a model file that was just loaded, so that it is computed before the first
+  // request (requests for it bypass the cache until it is known).
   void model_loaded(const std::filesystem::path& model_path);
 
   // Looks `request` up. `n_ctx_seq` is the serving context per sequence (it
@@ -110,11 +119,9 @@ class ResponseCache {
   Stats stats() const;
   void clear();  // removes every entry (the counters stay)
   const CacheOptions& options() const { return options_; }
-  bool enabled() const { return options_.enabled && store_ != nullptr; }
+  bool enabled() const { return options_.enabled && store_ != nullptr && model_hash_ != nullptr; }
   // Blocks until queued replays and writes are done (tests; shutdown order).
   void flush() { jobs_.drain(); }
-  // Blocks until model hashing queued so far is done (tests).
-  void wait_for_hashes() { hashes_.wait_idle(); }
 
  private:
   store::CacheLimits limits() const { return {options_.ttl_ms, options_.max_bytes}; }
@@ -126,6 +133,7 @@ class ResponseCache {
 
   store::CacheStore* store_;
   CacheOptions options_;
+  ModelHash model_hash_;
   std::atomic<int64_t> hits_{0}, misses_{0}, stored_{0}, errors_{0};
   std::atomic<int64_t> bypass_disabled_{0}, bypass_opt_out_{0}, bypass_nondeterministic_{0},
       bypass_hash_pending_{0};
@@ -134,7 +142,6 @@ class ResponseCache {
   // request repeated at once after its answer arrived is still a hit.
   std::mutex pending_mutex_;
   std::map<std::string, std::shared_ptr<const Recording>> pending_;
-  ModelHashes hashes_;
   SerialQueue jobs_;  // last: joined first, while everything it uses is alive
 };
 

@@ -1,6 +1,7 @@
 #include "cache/settings.hpp"
 
 #include "core/error.hpp"
+#include "core/units.hpp"
 
 namespace rmm::cache {
 

@@ -153,12 +153,13 @@ class History {
     params_json_ = std::move(params_json);
   }
 
-  // Continues stored conversation `c`; returns its messages.
+  // Continues stored conversation `c`; returns the messages of the branch in
+  // view (its root to its current leaf), which new turns extend.
   std::vector<engine::ChatMessage> resume(const store::Conversation& c) {
     id_ = c.id;
     exists_ = true;
     std::vector<engine::ChatMessage> msgs;
-    for (const auto& m : c.messages) msgs.push_back({m.role, m.content});
+    for (const auto& m : store::current_path(c)) msgs.push_back({m.role, m.content});
     return msgs;
   }
 
@@ -189,13 +190,14 @@ class History {
             break;
           }
         }
+        for (const auto& m : msgs) c.messages.push_back(plain(m));
+        c.messages.push_back(server::answer_message(model_, r.text, r.timings));
         db_->create_conversation(c);
         exists_ = true;
-        for (const auto& m : msgs) db_->append_message(id_, plain(m));
       } else {
-        db_->append_message(id_, plain(msgs.back()));
+        // After the current leaf: the branch this chat resumed.
+        db_->append_messages(id_, {plain(msgs.back()), server::answer_message(model_, r.text, r.timings)});
       }
-      db_->append_message(id_, server::answer_message(model_, r.text, r.timings));
     } catch (const std::exception& e) {
       std::cout << "(could not save the conversation: " << e.what() << ")\n";
     }

@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/units.hpp"
 #include "store/store.hpp"
 
 namespace rmm::cli {

@@ -1,4 +1,5 @@
 // rmm serve: the OpenAI-compatible and native HTTP API over the models it loads.
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -28,6 +29,7 @@
 #include "core/units.hpp"
 #include "engine/backend.hpp"
 #include "models/memory_planner.hpp"
+#include "models/model_files.hpp"
 #include "models/registry.hpp"
 #include "server/access_guard.hpp"
 #include "server/cache_routes.hpp"
@@ -40,6 +42,7 @@
 #include "server/native/system_routes.hpp"
 #include "server/native/token_routes.hpp"
 #include "server/openai/completion_routes.hpp"
+#include "server/web_ui.hpp"
 #include "server/ws/ws_routes.hpp"
 #include "serving/model_host.hpp"
 #include "worker/worker_client.hpp"
@@ -233,6 +236,15 @@ int serve(ServeFlags& f) {
   // anything slow so that a bad location fails at once.
   const auto db = open_database(database);
 
+  // The model registry: names and aliases resolve in /v1, /api and the
+  // WebSocket; sha256 values are computed in the background (the response
+  // cache's model hashes too). A name not found triggers one rescan (a file
+  // may have just arrived).
+  models::RegistryOptions ro;
+  ro.dirs = models::model_dirs(cfg, ho.models_dir);
+  ho.model_dirs = ro.dirs;
+  models::Registry registry(*db, ro);
+
   // The response cache lives in the database; it outlives the host, whose
   // engine threads may still finish (and record) generations while stopping.
   cache::CacheOptions co = cache::options_from_config(cfg);
@@ -241,16 +253,11 @@ int serve(ServeFlags& f) {
   if (f.given("cache-ttl")) co.ttl_ms = parse_duration_ms(f.text["cache-ttl"], "--cache-ttl");
   if (f.given("cache-size"))
     co.max_bytes = static_cast<int64_t>(parse_size(f.text["cache-size"], "--cache-size"));
-  cache::ResponseCache response_cache(db.get(), co);
+  // Answers are keyed by the model's sha256 from the registry's one hasher (files loaded by path
+  // outside the models dirs are hashed by it too); requests bypass the cache until it is known.
+  cache::ResponseCache response_cache(
+      db.get(), co, [&registry](const std::filesystem::path& path) { return registry.model_sha256(path); });
   ho.cache = &response_cache;
-
-  // The model registry: names and aliases resolve in /v1, /api and the
-  // WebSocket; sha256 values are computed in the background. A name not
-  // found triggers one rescan (a file may have just arrived).
-  models::RegistryOptions ro;
-  ro.dirs = models::model_dirs(cfg, ho.models_dir);
-  ho.model_dirs = ro.dirs;
-  models::Registry registry(*db, ro);
   ho.names_of = [&registry](const std::filesystem::path& path) {
     std::vector<std::string> names;
     if (auto r = registry.find_by_path(path)) {
@@ -259,14 +266,14 @@ int serve(ServeFlags& f) {
     }
     return names;
   };
-  // The registry is the catalog: /v1/models lists its generation models (nested pulls, extra dirs).
+  // The registry is the catalog: /v1/models lists its generation models (nested pulls, extra dirs),
+  // each by its unique short name, the one name the server shows for a model.
   ho.catalog = [&registry] {
     registry.scan();  // stats the files; only new or changed ones are read
     std::vector<serving::ModelFile> out;
     for (const auto& r : registry.list()) {
       if (r.kind != "chat") continue;
-      out.push_back(
-          {serving::model_id_for(r.path), r.path, static_cast<uintmax_t>(r.size), r.mtime / 1'000'000'000});
+      out.push_back({r.short_name, r.path, static_cast<uintmax_t>(r.size), r.mtime / 1'000'000'000});
     }
     return out;
   };
@@ -344,6 +351,7 @@ int serve(ServeFlags& f) {
   server::native::add_token_routes(router, host);
   monitor.start();
   server::native::add_system_routes(router, host, monitor);
+  server::add_web_ui_routes(router, v.flag("no-webui") ? server::WebUi::Off : server::WebUi::On);
   server::native::add_access_routes(router, *db, keys, audit ? &*audit : nullptr);
   server::native::add_chat_routes(router, *db);
   server::native::add_prompt_routes(router, host, *db);
@@ -369,6 +377,15 @@ int serve(ServeFlags& f) {
     local.local = true;  // named by this machine's user: any path
     // Kept loaded (as llama-server and LM Studio do) unless --no-pin; requests naming no model get it.
     local.pin = !v.flag("no-pin");
+    // A file outside the models folders gets a registry entry too, so that it has a short name
+    // (and is listed) like every other model.
+    const auto file = host.resolve(model, true);
+    const bool in_dirs = std::any_of(ro.dirs.begin(), ro.dirs.end(), [&file](const auto& d) {
+      std::error_code ec, dec;
+      return models::is_inside(file, d) || models::is_inside(std::filesystem::weakly_canonical(file, ec),
+                                                             std::filesystem::weakly_canonical(d, dec));
+    });
+    if (!in_dirs && !registry.find_by_path(file)) registry.add_file(file);
     auto m = host.acquire(model, local);
     host.set_default_model(m->path, *local.pin);
     spdlog::info("loaded {} ({}), {} slots x {} tokens{}", m->id, m->description, m->generator->shape().n_seq,

@@ -45,6 +45,7 @@ constexpr ServeSetting kSettings[] = {
     {"kv-unified", "--kv-unified", "serve", "kv_unified", "", "One KV cache shared by all slots", K::Flag},
     {"chat-template", "--chat-template", "serve", "chat_template", "",
      "Named chat template, Jinja source, or a file of Jinja source"},
+    {"no-webui", "--no-webui", "serve", "no_webui", "", "Serve no web UI at / (the APIs stay)", K::Flag},
     {"cors-origin", "--cors-origin", "serve", "cors_origin", "",
      "Extra browser origin allowed (repeatable; * for any)", K::List},
     {"database", "--database", "serve", "database", "$RMM_HOME/rmm.db",

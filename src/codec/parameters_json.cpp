@@ -93,6 +93,26 @@ json parameters_json(const engine::GenerateRequest& r, const json* only) {
   return out;
 }
 
+nlohmann::json parameter_table_json() {
+  static const char* const kinds[] = {"number", "integer", "boolean", "strings"};
+  const engine::GenerateRequest engine_defaults;
+  const engine::GenerateRequest openai = engine::openai_defaults();
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : engine::parameters()) {
+    nlohmann::json j = {{"name", p.name},
+                        {"type", kinds[static_cast<int>(p.kind)]},
+                        {"default", parameter_json(p, engine_defaults)},
+                        {"openai_default", parameter_json(p, openai)},
+                        {"help", p.help}};
+    if (p.kind != engine::ParamKind::Boolean) {
+      if (p.kind != engine::ParamKind::Strings) j["min"] = p.min;
+      j["max"] = p.max;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 std::vector<std::string> parameter_names() {
   std::vector<std::string> names;
   for (const auto& p : engine::parameters()) names.emplace_back(p.name);

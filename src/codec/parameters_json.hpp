@@ -47,6 +47,11 @@ nlohmann::json parameter_json(const engine::ParamSpec& p, const engine::Generate
 // Every table parameter of `r`; with `only`, those that `only` holds (not null).
 nlohmann::json parameters_json(const engine::GenerateRequest& r, const nlohmann::json* only = nullptr);
 
+// The table itself, for the UIs (GET /api/parameters): [{name, type ("number",
+// "integer", "boolean", "strings"), min, max (for strings: the most), default
+// (rmm run's and the WebSocket's), openai_default (/v1's), help}].
+nlohmann::json parameter_table_json();
+
 // The table's JSON names, for "known: ..." lists.
 std::vector<std::string> parameter_names();
 

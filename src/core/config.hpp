@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+// parse_size and parse_duration_ms live in core/units.hpp now; included here only until
+// src/serving/model_reaper.cpp includes it itself.
+#include "core/units.hpp"
+
 namespace rmm {
 
 class Config {
@@ -44,11 +48,5 @@ class Config {
   std::map<std::string, std::string> values_;  // "section.key" → value as text
   std::vector<std::string> warnings_;
 };
-
-// "512MiB", "8GiB", "1048576" → bytes; throws rmm::Error(InvalidArgument) naming `what`.
-uint64_t parse_size(const std::string& text, const std::string& what);
-// "90s", "30m", "24h", "7d", "1500ms", a bare number of seconds, or "0" →
-// milliseconds; throws rmm::Error(InvalidArgument) naming `what`.
-int64_t parse_duration_ms(const std::string& text, const std::string& what);
 
 }  // namespace rmm

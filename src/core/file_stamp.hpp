@@ -1,6 +1,6 @@
 #pragma once
 // A file as it is now, for noticing that it changed: its size and
-// modification time. Both the registry and the response cache's hashes use it.
+// modification time. The registry and its background hasher use it.
 #include <cstdint>
 #include <filesystem>
 #include <optional>

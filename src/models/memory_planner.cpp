@@ -4,7 +4,6 @@
 #include <cctype>
 #include <optional>
 
-#include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "gguf/model_info.hpp"

@@ -162,7 +162,18 @@ void Registry::queue_hash(const ModelRecord& model) {
 ScanReport Registry::scan(bool force) {
   std::lock_guard lock(mutex_);
   ScanReport report;
-  const std::vector<FoundModel> found = find_models(options_.dirs);
+  std::vector<FoundModel> found = find_models(options_.dirs);
+  for (const auto& file : files_) {
+    // After the dirs' files, so that a name both want in one scan goes to the one in a models dir.
+    std::error_code ec;
+    const fs::path abs = fs::absolute(file, ec).lexically_normal();
+    const auto stamp = stamp_of_parts({abs});
+    if (!stamp) continue;
+    FoundModel f;
+    f.parts = {abs};
+    f.stamp = *stamp;
+    found.push_back(std::move(f));
+  }
   std::vector<ModelRecord> known = store_.list_models();
   std::map<std::string, size_t> by_path;
   std::set<std::string> taken;
@@ -176,7 +187,7 @@ ScanReport Registry::scan(bool force) {
   std::set<std::string> seen;
   for (const FoundModel& f : found) {
     const std::string path = f.parts.front().string();
-    seen.insert(path);
+    if (!seen.insert(path).second) continue;  // a file in files_ inside a dir
     auto it = by_path.find(path);
     const ModelRecord* old = it == by_path.end() ? nullptr : &known[it->second];
     if (old && !force && old->size == f.stamp.size && old->mtime == f.stamp.mtime &&
@@ -229,6 +240,17 @@ ScanReport Registry::scan(bool force) {
     }
   }
   return report;
+}
+
+std::optional<ModelRecord> Registry::add_file(const fs::path& file) {
+  std::error_code ec;
+  const fs::path abs = fs::absolute(file, ec).lexically_normal();  // as find_models gives paths
+  {
+    std::lock_guard lock(mutex_);
+    if (std::find(files_.begin(), files_.end(), abs) == files_.end()) files_.push_back(abs);
+  }
+  scan();
+  return find_by_path(abs);
 }
 
 std::vector<ModelRecord> Registry::list() { return store_.list_models(); }
@@ -390,6 +412,58 @@ std::vector<fs::path> Registry::remove(const ModelRecord& model) {
 
 void Registry::record_use(int64_t id, const std::optional<store::ModelSpeed>& speed) {
   store_.record_model_use(id, speed);
+}
+
+std::optional<std::string> Registry::model_sha256(const fs::path& path) {
+  if (!hasher_) return std::nullopt;
+  {
+    std::lock_guard lock(known_mutex_);
+    if (auto it = known_.find(path);
+        it != known_.end() && stamp_of_parts(it->second.parts) == it->second.stamp)
+      return it->second.sha256;
+  }
+  auto model = find_by_path(path);
+  if (!model) {  // the host keeps canonical paths; the registry's may go through a symlink
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(path, ec);
+    for (const auto& m : store_.list_models()) {
+      if (ec) break;
+      std::error_code ec2;
+      if (fs::weakly_canonical(m.path, ec2) == canonical && !ec2) {
+        model = m;
+        break;
+      }
+    }
+  }
+  std::vector<fs::path> parts = model ? parts_of(*model) : std::vector<fs::path>{path};
+  auto stamp = stamp_of_parts(parts);
+  if (!stamp) return std::nullopt;
+  std::optional<std::string> hash;
+  if (model) {
+    if (stamp->size != model->size || stamp->mtime != model->mtime) {
+      std::lock_guard lock(mutex_);
+      try {
+        model = refresh_locked(*model);  // clears the hash and queues the new version's
+      } catch (const std::exception& e) {
+        spdlog::warn("model registry: {}: {}", model->path, e.what());
+        return std::nullopt;
+      }
+    }
+    if (!model->sha256.empty()) {
+      hash = model->sha256;
+    } else if (model->kind != kind_name(ModelKind::Invalid) && !hasher_->failed(parts.front(), *stamp)) {
+      hasher_->enqueue(*model, parts, true);
+    }
+  } else {
+    hash = hasher_->file_sha256(path, *stamp);
+  }
+  if (!hash) return std::nullopt;
+  // Remembered with the stamp it belongs to (a registered model's: as stored, which is as the file
+  // is now), so that the next request costs one stat.
+  if (model) stamp = FileStamp{model->size, model->mtime};
+  std::lock_guard lock(known_mutex_);
+  known_[path] = {parts, *stamp, *hash};
+  return hash;
 }
 
 void Registry::wait_for_hashes() {

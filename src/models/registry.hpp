@@ -6,6 +6,7 @@
 // mtime); resolve() turns a short name, alias or file name into a model.
 // Thread-safe: one mutex serializes scans and resolutions.
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,11 @@ class Registry {
   // all of them), and drops models whose files are gone: those under a
   // scanned dir, and any whose files no longer exist at all.
   ScanReport scan(bool force = false);
+  // Tracks `file`, a model outside the dirs (the one `rmm serve --model PATH`
+  // was started with), like the files in them: it gets an entry and a short
+  // name now, and scans keep it up to date. Returns the entry (nullopt when
+  // the file is gone).
+  std::optional<store::ModelRecord> add_file(const std::filesystem::path& file);
   std::vector<store::ModelRecord> list();
 
   // The model named `name`: its short name, an alias, its file name (with or
@@ -74,6 +80,14 @@ class Registry {
 
   // The parts of a model (one path for a single file).
   static std::vector<std::filesystem::path> parts_of(const store::ModelRecord& model);
+  // The sha256 of the model file at `path` (of every part, comma-joined, for a split model) when it
+  // is known for the file as it is now: what the response cache keys answers by. Otherwise nullopt,
+  // and the hash is queued first on the background hasher (unless it is queued or running, or
+  // failed for this version of the file): a registered model's goes to the store (one replaced on
+  // disk is re-read first, as resolve() does), a file outside the models dirs (a --model path,
+  // --allow-model-paths) is hashed too and kept in memory. Always nullopt without a hasher
+  // (hash_in_background off) and for invalid models.
+  std::optional<std::string> model_sha256(const std::filesystem::path& path);
   // Waits for background hashing to finish (tests, `rmm models --hash`).
   void wait_for_hashes();
   size_t hashes_pending();
@@ -87,6 +101,15 @@ class Registry {
   store::ModelStore& store_;
   RegistryOptions options_;
   std::mutex mutex_;
+  std::vector<std::filesystem::path> files_;  // add_file's, absolute; guarded by mutex_
+  // Hashes model_sha256 answered, by path: its parts, their stamp, the hash (one stat per request).
+  struct KnownHash {
+    std::vector<std::filesystem::path> parts;
+    FileStamp stamp;
+    std::string sha256;
+  };
+  std::mutex known_mutex_;
+  std::map<std::filesystem::path, KnownHash> known_;
   std::unique_ptr<FileHasher> hasher_;  // last: its thread stops first
 };
 

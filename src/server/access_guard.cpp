@@ -49,7 +49,8 @@ RouteAccess route_access(http::verb method, const std::string& path) {
   RouteAccess r;
   const bool get = method == verb::get || method == verb::head;
   if (method == verb::options ||
-      (get && (path == "/health" || path == "/api/system/health" || path == "/"))) {
+      (get && (path == "/health" || path == "/api/system/health" || path == "/" || path == "/index.html" ||
+               path == "/favicon.svg" || starts_with(path, "/assets/")))) {
     r.open = true;
     return r;
   }

@@ -62,6 +62,9 @@ std::string closing_fence(const std::string& content) {
   return open;
 }
 
+// A message id, or null for 0 (no parent, no current leaf).
+json id_or_null(int64_t id) { return id == 0 ? json(nullptr) : json(id); }
+
 std::string number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
@@ -76,11 +79,13 @@ json conversation_summary_json(const store::Conversation& c) {
           {"model", c.model},
           {"created_at", c.created_at},
           {"updated_at", c.updated_at},
-          {"message_count", c.message_count}};
+          {"message_count", c.message_count},
+          {"current_leaf", id_or_null(c.current_leaf)}};
 }
 
 json message_json(const store::ChatMessage& m) {
   return {{"id", m.id},
+          {"parent_id", id_or_null(m.parent_id)},
           {"role", m.role},
           {"content", m.content},
           {"model", m.model},
@@ -108,7 +113,7 @@ std::string conversation_markdown(const store::Conversation& c) {
   md += "- Created: " + format_time(c.created_at, "%Y-%m-%d %H:%M UTC", true) + "\n";
   md += "- Updated: " + format_time(c.updated_at, "%Y-%m-%d %H:%M UTC", true) + "\n";
   md += "- Conversation: " + c.id + "\n";
-  for (const auto& m : c.messages) {
+  for (const auto& m : store::current_path(c)) {
     md += "\n## " + role_heading(m.role) + "\n\n";
     md += m.content;
     if (!m.content.empty() && m.content.back() != '\n') md += '\n';

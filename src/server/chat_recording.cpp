@@ -106,9 +106,17 @@ std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, 
 void ChatRecording::finish(const std::string& answer, const engine::GenerationResult& r,
                            const std::string& logprobs_json) {
   try {
-    if (create_) store_->create_conversation(conversation_);
-    for (const auto& m : pending_) store_->append_message(id_, m);
-    store_->append_message(id_, answer_message(model_, answer, r.timings, logprobs_json));
+    // One chain, in one transaction: after the current leaf of an existing
+    // conversation (whichever branch is in view), from the root of a new one.
+    std::vector<store::ChatMessage> msgs = pending_;
+    msgs.push_back(answer_message(model_, answer, r.timings, logprobs_json));
+    if (create_) {
+      store::Conversation c = conversation_;
+      c.messages = std::move(msgs);
+      store_->create_conversation(c);
+    } else {
+      store_->append_messages(id_, msgs);
+    }
     if (set_title_) store_->rename_conversation(id_, conversation_.title);
   } catch (const std::exception& e) {
     spdlog::error("could not store conversation {}: {}", id_, e.what());

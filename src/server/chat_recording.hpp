@@ -4,7 +4,9 @@
 // X-RMM-Conversation) with an existing id or "new" has its new messages and
 // the answer stored once the answer is complete. The new messages are all of
 // them for "new", else the user/tool messages after the request's last
-// assistant or system message (a client resends its history each turn).
+// assistant or system message (a client resends its history each turn). They
+// are appended as one chain after the conversation's current leaf (a
+// conversation is a tree of branches; this extends the one in view).
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>

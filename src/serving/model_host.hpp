@@ -54,7 +54,7 @@ inline constexpr int kMinDefaultContext = 2048;
 struct HostedModel;
 
 struct ModelFile {
-  std::string id;
+  std::string id;  // the one name the server shows for it (the registry's short name)
   std::filesystem::path path;
   uintmax_t size = 0;
   int64_t modified = 0;  // unix s
@@ -67,8 +67,8 @@ struct HostOptions {
   // Forbidden, whether or not they exist, unless allow_model_paths.
   std::vector<std::filesystem::path> model_dirs;
   bool allow_model_paths = false;
-  // A model file's registry names (short name, aliases) for API keys' model
-  // patterns; the file stem is always one. Optional.
+  // A model file's registry names (its short name first, then aliases) for
+  // API keys' model patterns and id_of; the file stem is always one. Optional.
   std::function<std::vector<std::string>(const std::filesystem::path&)> names_of;
   // n_seq = --parallel; n_ctx = -c, over all slots (per slot with kv_unified).
   // n_ctx 0: each slot gets the model's training context (at most
@@ -97,7 +97,8 @@ struct HostOptions {
   std::string worker_exe;
   std::string worker_log_level = "warn";
   // The models there are to serve (the registry's generation models, nested
-  // pulls and extra dirs included). Default: the .gguf files directly in models_dir.
+  // pulls and extra dirs included), each with its unique id. Default: the
+  // .gguf files directly in models_dir, by file stem.
   std::function<std::vector<ModelFile>()> catalog;
   // Loads a model as planned (`progress` gets 0..1). Default: the engine in
   // this process or in a worker process (see worker_exe). Tests give a fake,
@@ -120,7 +121,7 @@ int64_t reload_delay_ms(int crashes);
 inline constexpr int64_t kCrashWindowMs = 5 * 60 * 1000;
 
 struct HostedModel {
-  std::string id;  // file name without .gguf
+  std::string id;  // id_of(path): its catalog id, the stem only for a file outside the catalog
   std::filesystem::path path;
   // The whole model in-process; vocabulary and chat template only when a worker holds the weights.
   std::shared_ptr<engine::Model> model;
@@ -195,6 +196,9 @@ class ModelHost {
   std::vector<models::DeviceBudget> available() const;  // budgets minus what loaded and loading models hold
 
   std::vector<ModelFile> list_files() const;  // the catalog, by id
+  // The id the server shows for the model at `path`: its catalog id, else
+  // (a file outside the models folders) its file stem.
+  std::string id_of(const std::filesystem::path& path) const;
   // A name (registry name, file name or stem in the models dirs) or a path
   // inside the models dirs (any path when `local` or allow_model_paths).
   // Throws NotFound, or Forbidden for a path outside (whether it exists or not).
@@ -222,12 +226,25 @@ class ModelHost {
   std::vector<models::DeviceBudget> capped_locked(
       std::vector<models::DeviceBudget> room, const std::vector<models::DeviceBudget>& free,
       const std::vector<std::shared_ptr<HostedModel>>& freed) const;
+  // What a load of `path` takes: the context and plan that fit (evicting the
+  // least recently used idle models into `evicted` until they do), reserved
+  // in pending_. Throws OutOfMemory, InvalidArgument (num_ctx, not GGUF).
+  struct Placement {
+    models::MemoryPlan plan;
+    engine::ContextParams context;
+    int n_ctx_train = 0;
+  };
+  Placement place(const std::filesystem::path& path, const std::string& id, const UseOptions& use,
+                  std::vector<std::shared_ptr<HostedModel>>& evicted);
   void reap();
+  // Throws Unavailable while `path` waits out its crash backoff.
+  void check_crash_backoff_locked(const std::filesystem::path& path, const std::string& id) const;
   // Takes models whose worker died out of the loaded set and files their crash.
   void collect_lost() const;
   // Kills workers silent for longer than worker_timeout_ms while they have requests.
   void kill_hung() const;
-  std::shared_ptr<HostedModel> load_model(const std::filesystem::path& path, const models::MemoryPlan& plan,
+  std::shared_ptr<HostedModel> load_model(const std::filesystem::path& path, const std::string& id,
+                                          const models::MemoryPlan& plan,
                                           const engine::ContextParams& context,
                                           const std::function<void(float)>& progress) const;
   // A loaded model that serves `use` as it is (marked used), or nullptr after

@@ -127,6 +127,18 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_time ON audit_log (time);
 CREATE INDEX audit_log_by_key ON audit_log (key_name, time);
 )sql"},
+      // Conversations become trees: each message names its parent (NULL for a
+      // root) and a conversation its current leaf (the branch in view).
+      // Existing conversations were linear: each message follows the one
+      // before it, and the last is the current leaf.
+      {5, "message parents and the current leaf", R"sql(
+ALTER TABLE messages ADD COLUMN parent_id BIGINT REFERENCES messages (id) ON DELETE CASCADE;
+CREATE INDEX messages_by_parent ON messages (parent_id);
+ALTER TABLE conversations ADD COLUMN current_leaf BIGINT;
+UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p
+  WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id);
+UPDATE conversations SET current_leaf = (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = conversations.id);
+)sql"},
   };
   return steps;
 }

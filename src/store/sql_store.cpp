@@ -31,9 +31,11 @@ const Column<Conversation> kConversation[] = {
     {"c.updated_at", &Conversation::updated_at},
     {"c.message_count", &Conversation::message_count},
     {"c.owner", &Conversation::owner},
+    {"COALESCE(c.current_leaf, 0)", &Conversation::current_leaf},
 };
 const Column<ChatMessage> kMessage[] = {
     {"id", &ChatMessage::id},
+    {"COALESCE(parent_id, 0)", &ChatMessage::parent_id},
     {"role", &ChatMessage::role},
     {"content", &ChatMessage::content},
     {"model", &ChatMessage::model},
@@ -171,24 +173,49 @@ bool SqlStore::delete_template(const std::string& id) {
 
 // ---- conversations -------------------------------------------------------------
 
-ChatMessage SqlStore::insert_message(Tx& tx, const std::string& conversation_id, const ChatMessage& m) {
-  ChatMessage out = m;
-  out.created_at = unix_ms();
-  const auto touched = tx.exec(
-      "UPDATE conversations SET updated_at = $2, message_count = message_count + 1, "
+// Appends `msgs` as a chain under `parent` (nullopt: the current leaf) and
+// makes the last one the current leaf.
+std::vector<ChatMessage> SqlStore::insert_chain(Tx& tx, const std::string& conversation_id,
+                                                const std::vector<ChatMessage>& msgs,
+                                                std::optional<int64_t> parent) {
+  if (parent && *parent < 0)
+    throw Error(ErrorKind::InvalidArgument,
+                "parent must be a message id or 0, got " + std::to_string(*parent));
+  // The row lock (PostgreSQL; SQLite's write transaction holds the database)
+  // makes two appends after the current leaf wait for each other, so that the
+  // second follows the first.
+  const auto head = tx.exec(
+      std::string("SELECT COALESCE(current_leaf, 0) FROM conversations WHERE id = $1") + d_.for_update,
+      {conversation_id});
+  if (head.empty()) throw Error(ErrorKind::NotFound, "no conversation with id " + conversation_id);
+  int64_t at = parent ? *parent : head.front().integer(0);
+  if (parent && *parent != 0 &&
+      tx.exec("SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2", {*parent, conversation_id})
+          .empty())
+    throw Error(ErrorKind::InvalidArgument,
+                "parent " + std::to_string(*parent) + " is not a message of conversation " + conversation_id);
+  std::vector<ChatMessage> out;
+  out.reserve(msgs.size());
+  for (const ChatMessage& m : msgs) {
+    ChatMessage& s = out.emplace_back(m);
+    s.created_at = unix_ms();
+    s.parent_id = at;
+    s.id = tx.exec(
+                 "INSERT INTO messages (conversation_id, role, content, model, prompt_tokens, "
+                 "completion_tokens, timings_json, logprobs_json, created_at, parent_id) VALUES ($1, $2, $3, "
+                 "$4, $5, $6, $7, $8, $9, NULLIF(CAST($10 AS BIGINT), 0)) RETURNING id",
+                 {conversation_id, s.role, s.content, s.model, s.prompt_tokens, s.completion_tokens,
+                  s.timings_json, s.logprobs_json, s.created_at, s.parent_id})
+               .front()
+               .integer(0);
+    at = s.id;
+  }
+  if (out.empty()) return out;
+  tx.exec(
+      "UPDATE conversations SET updated_at = $2, message_count = message_count + $3, current_leaf = $4, "
       "touch_seq = " +
           d_.next_in_sequence("conversation_touch_seq", "conversations", "touch_seq") + " WHERE id = $1",
-      {conversation_id, out.created_at});
-  if (touched.affected == 0) throw Error(ErrorKind::NotFound, "no conversation with id " + conversation_id);
-  out.id =
-      tx.exec(
-            "INSERT INTO messages (conversation_id, role, content, model, prompt_tokens, "
-            "completion_tokens, timings_json, logprobs_json, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-            "$7, $8, $9) RETURNING id",
-            {conversation_id, out.role, out.content, out.model, out.prompt_tokens, out.completion_tokens,
-             out.timings_json, out.logprobs_json, out.created_at})
-          .front()
-          .integer(0);
+      {conversation_id, out.back().created_at, static_cast<int64_t>(out.size()), at});
   return out;
 }
 
@@ -203,19 +230,37 @@ Conversation SqlStore::create_conversation(const Conversation& c) {
         {out.id, out.title, out.model, out.params_json, out.created_at, out.owner});
     if (r.affected == 0)
       throw Error(ErrorKind::InvalidArgument, "a conversation with id " + out.id + " already exists");
-    for (const ChatMessage& m : c.messages) {
-      out.messages.push_back(insert_message(tx, out.id, m));
+    out.messages = insert_chain(tx, out.id, c.messages, int64_t{0});
+    if (!out.messages.empty()) {
       out.updated_at = out.messages.back().created_at;
+      out.current_leaf = out.messages.back().id;
     }
     out.message_count = static_cast<int>(out.messages.size());
     return out;
   });
 }
 
-ChatMessage SqlStore::append_message(const std::string& conversation_id, const ChatMessage& m) {
+std::vector<ChatMessage> SqlStore::append_messages(const std::string& conversation_id,
+                                                   const std::vector<ChatMessage>& msgs,
+                                                   std::optional<int64_t> parent) {
   util::check_text("conversation id", conversation_id);
-  util::check_message(m);
-  return write("append_message", [&](Tx& tx) { return insert_message(tx, conversation_id, m); });
+  for (size_t i = 0; i < msgs.size(); ++i)
+    util::check_message(msgs[i],
+                        msgs.size() == 1 ? std::string("message") : "messages[" + std::to_string(i) + "]");
+  return write("append_messages", [&](Tx& tx) { return insert_chain(tx, conversation_id, msgs, parent); });
+}
+
+bool SqlStore::set_current_leaf(const std::string& id, int64_t message_id) {
+  util::check_text("conversation id", id);
+  return write("set_current_leaf", [&](Tx& tx) {
+    if (tx.exec(std::string("SELECT 1 FROM conversations WHERE id = $1") + d_.for_update, {id}).empty())
+      return false;
+    if (tx.exec("SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2", {message_id, id}).empty())
+      throw Error(ErrorKind::InvalidArgument,
+                  "current_leaf " + std::to_string(message_id) + " is not a message of conversation " + id);
+    tx.exec("UPDATE conversations SET current_leaf = $2 WHERE id = $1", {id, message_id});
+    return true;
+  });
 }
 
 std::optional<Conversation> SqlStore::get_conversation(const std::string& id) {

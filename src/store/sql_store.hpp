@@ -77,11 +77,14 @@ class SqlStore final : public Store {
   bool delete_template(const std::string& id) override;
 
   Conversation create_conversation(const Conversation& c) override;
-  ChatMessage append_message(const std::string& conversation_id, const ChatMessage& m) override;
+  std::vector<ChatMessage> append_messages(const std::string& conversation_id,
+                                           const std::vector<ChatMessage>& msgs,
+                                           std::optional<int64_t> parent) override;
   std::optional<Conversation> get_conversation(const std::string& id) override;
   ConversationPage list_conversations(const ConversationQuery& q) override;
   bool rename_conversation(const std::string& id, const std::string& title) override;
   bool delete_conversation(const std::string& id) override;
+  bool set_current_leaf(const std::string& id, int64_t message_id) override;
 
   std::optional<CacheEntry> cache_get(const std::string& key, const CacheLimits& limits) override;
   void cache_put(const std::string& key, const std::string& value_json, const CacheLimits& limits) override;
@@ -134,7 +137,8 @@ class SqlStore final : public Store {
   bool changed(const char* what, const std::string& sql, const sql::Params& params);
 
   void migrate(int target_version);
-  ChatMessage insert_message(sql::Tx& tx, const std::string& conversation_id, const ChatMessage& m);
+  std::vector<ChatMessage> insert_chain(sql::Tx& tx, const std::string& conversation_id,
+                                        const std::vector<ChatMessage>& msgs, std::optional<int64_t> parent);
   std::vector<ModelRecord> select_models(sql::Tx& tx, std::optional<int64_t> id);
   void require_model(sql::Tx& tx, int64_t id);
 

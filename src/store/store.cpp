@@ -1,6 +1,8 @@
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <unordered_map>
 
 #include "core/error.hpp"
 #include "core/paths.hpp"
@@ -24,6 +26,23 @@ std::unique_ptr<Store> open_store(const std::string& location, int target_versio
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   return std::make_unique<SqlStore>(sql::open_sqlite(location), target_version);
+}
+
+std::vector<ChatMessage> current_path(const Conversation& c) {
+  std::unordered_map<int64_t, const ChatMessage*> by_id;
+  for (const ChatMessage& m : c.messages) by_id.emplace(m.id, &m);
+  std::vector<ChatMessage> path;
+  int64_t at = c.current_leaf;
+  // A parent is older than its child, so the walk ends; the bound guards
+  // against a damaged database all the same.
+  while (at != 0 && path.size() < c.messages.size()) {
+    const auto it = by_id.find(at);
+    if (it == by_id.end()) break;
+    path.push_back(*it->second);
+    at = it->second->parent_id;
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
 }
 
 std::string default_store_location() { return (paths::home() / "rmm.db").string(); }

@@ -34,9 +34,14 @@ struct TemplateVersion {
 };
 
 // ---- Chat history ----------------------------------------------------------
+// A conversation is a tree: each message has a parent (0 for a root), so a
+// regenerated answer is a sibling of the one it replaces and an edited
+// question a sibling of the question. The conversation's current leaf picks
+// the branch in view; the path from a root to it is what a chat continues.
 struct ChatMessage {
-  int64_t id = 0;    // assigned by the store, increasing within a conversation
-  std::string role;  // system | user | assistant | tool
+  int64_t id = 0;         // assigned by the store, increasing within a conversation
+  int64_t parent_id = 0;  // the message it follows; 0 = a root (assigned by the store on append)
+  std::string role;       // system | user | assistant | tool
   std::string content;
   std::string model;      // the model that wrote an assistant message ("" otherwise)
   int prompt_tokens = 0;  // usage of the generation that wrote it
@@ -56,9 +61,14 @@ struct Conversation {
   std::string params_json = "{}";  // sampling parameters of the conversation
   int64_t created_at = 0;
   int64_t updated_at = 0;
-  int message_count = 0;
-  std::vector<ChatMessage> messages;  // filled by get_conversation only
+  int message_count = 0;              // every message, all branches
+  int64_t current_leaf = 0;           // the message the branch in view ends at; 0 = none (no messages)
+  std::vector<ChatMessage> messages;  // filled by get_conversation only: all branches, by id
 };
+
+// The messages from a root to `c.current_leaf` (the branch in view), oldest
+// first; empty when there is no current leaf. Reads c.messages.
+std::vector<ChatMessage> current_path(const Conversation& c);
 
 // Search semantics (identical in both back ends): the search string is split
 // on ASCII whitespace; a conversation matches when EVERY word occurs as a
@@ -179,8 +189,10 @@ struct AuditQuery {
 // - Generated ids are 32 lowercase hex digits (128 random bits). A template
 //   or conversation given with an empty id gets one.
 // - Times are unix milliseconds from the caller's clock.
-// - create_conversation also stores c.messages (in order, same transaction);
-//   an id that already exists is InvalidArgument. updated_at changes when a
+// - create_conversation also stores c.messages (in order, same transaction)
+//   as a chain (the first a root, each the next's parent; their parent_id is
+//   ignored), the last one the current leaf; an id that already exists is
+//   InvalidArgument. updated_at changes when a
 //   message is appended (rename does not touch it); ties in the newest-first
 //   order go to the most recently touched.
 // - Message roles other than system|user|assistant|tool and negative token
@@ -216,12 +228,28 @@ class ChatStore {
   virtual ~ChatStore() = default;
   // create_conversation assigns id (when empty) and times.
   virtual Conversation create_conversation(const Conversation& c) = 0;
-  // Appends to an existing conversation (NotFound otherwise), bumps updated_at;
-  // returns the message with id and created_at set.
-  virtual ChatMessage append_message(const std::string& conversation_id, const ChatMessage& m) = 0;
+  // Appends `msgs` to an existing conversation (NotFound otherwise) as a
+  // chain under `parent`: nullopt = after the current leaf (a linear chat),
+  // 0 = a new root, else a message of this conversation (InvalidArgument
+  // otherwise, as for a negative one). The last one becomes the current leaf;
+  // updated_at is bumped. Returns them with id, parent_id and created_at set
+  // (m.parent_id is ignored). One transaction: all or none. An empty list
+  // changes nothing (the conversation and parent are still checked).
+  virtual std::vector<ChatMessage> append_messages(const std::string& conversation_id,
+                                                   const std::vector<ChatMessage>& msgs,
+                                                   std::optional<int64_t> parent = std::nullopt) = 0;
+  ChatMessage append_message(const std::string& conversation_id, const ChatMessage& m,
+                             std::optional<int64_t> parent = std::nullopt) {
+    return append_messages(conversation_id, {m}, parent).at(0);
+  }
   virtual std::optional<Conversation> get_conversation(const std::string& id) = 0;  // with messages
   virtual ConversationPage list_conversations(const ConversationQuery& q) = 0;
   virtual bool rename_conversation(const std::string& id, const std::string& title) = 0;
+  // Makes `message_id` the current leaf (any message of the conversation: the
+  // path to it is the branch in view; the next plain append follows it).
+  // False when there is no such conversation; a message that is not one of
+  // its own is InvalidArgument. updated_at is not touched.
+  virtual bool set_current_leaf(const std::string& id, int64_t message_id) = 0;
   virtual bool delete_conversation(const std::string& id) = 0;
 };
 

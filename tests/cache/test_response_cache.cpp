@@ -1,13 +1,18 @@
 // The response cache over a real SQLite store with a scripted engine: misses
-// record, hits replay exactly, and what must not be kept is not.
+// record, hits replay exactly, and what must not be kept is not. Model hashes
+// come from a stand-in for the registry's hasher (Registry::model_sha256 is
+// tested in tests/registry).
 #include <gtest/gtest.h>
 
 #include <condition_variable>
 #include <fstream>
 #include <future>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "cache/response_cache.hpp"
+#include "core/file_stamp.hpp"
 #include "core/sha256.hpp"
 #include "store/store.hpp"
 #include "support/test_env.hpp"
@@ -87,6 +92,44 @@ struct Collected {
   }
 };
 
+// Answers as the registry does: a file's hash once it was hashed as the file is
+// now, else nullopt, remembering that it was asked for; hash_queued() plays
+// the background hasher.
+class Hashes {
+ public:
+  ModelHash answerer() {
+    return [this](const std::filesystem::path& p) { return get(p); };
+  }
+  std::optional<std::string> get(const std::filesystem::path& p) {
+    const auto stamp = rmm::stamp_of(p);
+    std::lock_guard lock(mutex_);
+    ++calls_;
+    if (!stamp) return std::nullopt;
+    if (auto it = known_.find(p); it != known_.end() && it->second.first == *stamp) return it->second.second;
+    queued_.insert(p);
+    return std::nullopt;
+  }
+  void hash_queued() {
+    std::lock_guard lock(mutex_);
+    for (const auto& p : queued_) known_[p] = {*rmm::stamp_of(p), rmm::sha256_file_hex(p)};
+    queued_.clear();
+  }
+  bool queued(const std::filesystem::path& p) {
+    std::lock_guard lock(mutex_);
+    return queued_.count(p) > 0;
+  }
+  int calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::filesystem::path, std::pair<rmm::FileStamp, std::string>> known_;
+  std::set<std::filesystem::path> queued_;
+  int calls_ = 0;
+};
+
 GenerateRequest greedy() {
   GenerateRequest r;
   r.prompt = {1, 2, 3};
@@ -106,9 +149,9 @@ class ResponseCacheTest : public ::testing::Test {
     store_ = rmm::store::open_store((dir_ / "rmm.db").string());
   }
   std::unique_ptr<ResponseCache> make(CacheOptions o = {}) {
-    auto c = std::make_unique<ResponseCache>(store_.get(), o);
+    auto c = std::make_unique<ResponseCache>(store_.get(), o, hashes_.answerer());
     c->model_loaded(model_);
-    c->wait_for_hashes();
+    hashes_.hash_queued();
     return c;
   }
   Submission run(ResponseCache& c, ScriptedEngine& e, Collected& out, GenerateRequest req = greedy(),
@@ -118,6 +161,7 @@ class ResponseCacheTest : public ::testing::Test {
 
   std::filesystem::path dir_, model_;
   std::unique_ptr<rmm::store::Store> store_;
+  Hashes hashes_;
 };
 
 }  // namespace
@@ -257,10 +301,11 @@ TEST_F(ResponseCacheTest, PoliciesAndOptOut) {
 TEST_F(ResponseCacheTest, DisabledOrWithoutStoreAlwaysBypasses) {
   CacheOptions off;
   off.enabled = false;
-  ResponseCache disabled(store_.get(), off);
-  ResponseCache storeless(nullptr, {});
+  ResponseCache disabled(store_.get(), off, hashes_.answerer());
+  ResponseCache storeless(nullptr, {}, hashes_.answerer());
+  ResponseCache hashless(store_.get(), {}, nullptr);  // nothing to key answers by
   auto engine = script();
-  for (auto* c : {&disabled, &storeless}) {
+  for (auto* c : {&disabled, &storeless, &hashless}) {
     c->model_loaded(model_);
     for (int i = 0; i < 2; ++i) {
       Collected out;
@@ -272,10 +317,22 @@ TEST_F(ResponseCacheTest, DisabledOrWithoutStoreAlwaysBypasses) {
     EXPECT_EQ(c->stats().bypass_disabled, 2);
     EXPECT_FALSE(c->stats().enabled);
   }
+  EXPECT_EQ(hashes_.calls(), 0) << "a disabled cache asks for no hash";
+}
+
+TEST_F(ResponseCacheTest, ALoadedModelIsHashedBeforeItsFirstRequest) {
+  ResponseCache cache(store_.get(), {}, hashes_.answerer());
+  cache.model_loaded(model_);
+  EXPECT_TRUE(hashes_.queued(model_));
+  hashes_.hash_queued();
+  auto engine = script();
+  Collected a;
+  EXPECT_EQ(run(cache, engine, a).outcome, Outcome::Miss);
+  a.wait();
 }
 
 TEST_F(ResponseCacheTest, BypassedUntilTheModelIsHashedAndAgainWhenItChanges) {
-  ResponseCache cache(store_.get(), {});
+  ResponseCache cache(store_.get(), {}, hashes_.answerer());
   auto engine = script();
   // Not announced: the first request starts the hash and bypasses.
   Collected a;
@@ -283,7 +340,7 @@ TEST_F(ResponseCacheTest, BypassedUntilTheModelIsHashedAndAgainWhenItChanges) {
   EXPECT_EQ(sub.outcome, Outcome::Bypass);
   EXPECT_EQ(sub.reason, "model hash pending");
   a.wait();
-  cache.wait_for_hashes();
+  hashes_.hash_queued();
   Collected b, c;
   EXPECT_EQ(run(cache, engine, b).outcome, Outcome::Miss);
   b.wait();
@@ -294,7 +351,7 @@ TEST_F(ResponseCacheTest, BypassedUntilTheModelIsHashedAndAgainWhenItChanges) {
   Collected d, e;
   EXPECT_EQ(run(cache, engine, d).outcome, Outcome::Bypass);
   d.wait();
-  cache.wait_for_hashes();
+  hashes_.hash_queued();
   EXPECT_EQ(run(cache, engine, e).outcome, Outcome::Miss);
   e.wait();
 }

@@ -1,4 +1,4 @@
-// [cache] settings from config.toml and the duration syntax of --cache-ttl.
+// [cache] settings from config.toml (the duration syntax itself: tests/core/test_units.cpp).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,27 +8,6 @@
 #include "support/test_env.hpp"
 
 using namespace rmm::cache;
-using rmm::parse_duration_ms;
-
-TEST(CacheSettings, Durations) {
-  EXPECT_EQ(parse_duration_ms("0", "ttl"), 0);
-  EXPECT_EQ(parse_duration_ms("90", "ttl"), 90000);
-  EXPECT_EQ(parse_duration_ms("90s", "ttl"), 90000);
-  EXPECT_EQ(parse_duration_ms("1500ms", "ttl"), 1500);
-  EXPECT_EQ(parse_duration_ms("30m", "ttl"), 30 * 60000);
-  EXPECT_EQ(parse_duration_ms("24h", "ttl"), 24LL * 3600000);
-  EXPECT_EQ(parse_duration_ms("1.5h", "ttl"), 5400000);
-  EXPECT_EQ(parse_duration_ms("7d", "ttl"), 7LL * 86400000);
-  for (const char* bad : {"", "h", "-1h", "3 parsecs", "1e30d"}) {
-    try {
-      parse_duration_ms(bad, "--cache-ttl");
-      ADD_FAILURE() << "'" << bad << "' was accepted";
-    } catch (const rmm::Error& e) {
-      EXPECT_EQ(e.kind(), rmm::ErrorKind::InvalidArgument);
-      EXPECT_NE(std::string(e.what()).find("--cache-ttl"), std::string::npos) << e.what();
-    }
-  }
-}
 
 TEST(CacheSettings, FromConfig) {
   const auto dir = rmm::test::temp_dir("cache-settings");

@@ -189,14 +189,3 @@ TEST(Config, DeclaredKeysAreKnownFromThenOn) {
   EXPECT_TRUE(d.warnings().empty());
   EXPECT_EQ(d.get_int("serve", "late_setting", 0, 0, 10), 3);
 }
-
-TEST(Config, SizesWithUnits) {
-  EXPECT_EQ(parse_size("1048576", "--max-body"), 1048576u);
-  EXPECT_EQ(parse_size("8MiB", "--max-body"), 8u * 1024 * 1024);
-  EXPECT_EQ(parse_size("2 GiB", "--max-body"), 2ull * 1024 * 1024 * 1024);
-  EXPECT_EQ(parse_size("1.5KiB", "--max-body"), 1536u);
-  EXPECT_EQ(parse_size("3MB", "--max-body"), 3000000u);
-  for (const char* bad : {"", "abc", "-1", "5XB", "1e30GiB"}) {
-    EXPECT_THROW(parse_size(bad, "--max-body"), Error) << bad;
-  }
-}

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <thread>
 
-#include "http_client.hpp"
 #include "models/resource_monitor.hpp"
 #include "server/http_server.hpp"
 #include "server/native/system_routes.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 

@@ -16,7 +16,7 @@ import OpenAI from 'openai';
 const env = (name) => process.env[name] || process.env[`${name}_DEFAULT`] || '';
 const bin = env('RMM_BIN');
 const modelPath = path.join(env('RMM_SHARED_MODELS'), 'stories260K.gguf');
-const modelId = 'stories260K'; // the file stem
+const modelId = 'stories260k:f32'; // its registry short name: the one id the server shows
 const skip = !existsSync(bin)
   ? `RMM_BIN (${bin || 'unset'}) is not an rmm binary`
   : !existsSync(modelPath)

@@ -1,6 +1,7 @@
 // The model registry over real files: scans, kinds, split groups, short
 // names, resolution, aliases, background sha256 and use counts.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -287,6 +288,61 @@ TEST_F(RegistryTest, Sha256IsComputedInTheBackgroundOnce) {
   registry_->scan();
   registry_->wait_for_hashes();
   EXPECT_EQ(named("stories260k:f32").sha256, "kept");
+}
+
+// What the response cache keys answers by: the registry's hash, computed once by
+// its one background hasher, for registered models and for files loaded by path.
+TEST_F(RegistryTest, ModelSha256ForTheResponseCache) {
+  RMM_REQUIRE_SHARED_MODEL(model, "stories260K.gguf");
+  auto sha256sum = [](const fs::path& p) {
+    auto r = run_process({"/usr/bin/sha256sum", p.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, 64);
+  };
+  auto append = [](const fs::path& p) { std::ofstream(p, std::ios::binary | std::ios::app) << "more"; };
+
+  // A registered model: its stored hash, once computed.
+  const fs::path registered = models_ / "stories260K.gguf";
+  fs::copy_file(model, registered);
+  registry_->scan();
+  registry_->wait_for_hashes();
+  EXPECT_EQ(registry_->model_sha256(registered), sha256sum(registered));
+  EXPECT_EQ(named("stories260k:f32").sha256, sha256sum(registered));
+  // Replaced on disk: unknown until the new version is re-read and hashed (and stored).
+  append(registered);
+  EXPECT_EQ(registry_->model_sha256(registered), std::nullopt);
+  registry_->wait_for_hashes();
+  EXPECT_EQ(registry_->model_sha256(registered), sha256sum(registered));
+  EXPECT_EQ(named("stories260k:f32").sha256, sha256sum(registered));
+
+  // A file outside the models dirs is hashed by the same hasher, kept in memory, not registered.
+  const fs::path loose = dir_ / "elsewhere" / "loose.gguf";
+  fs::create_directories(loose.parent_path());
+  fs::copy_file(model, loose);
+  EXPECT_EQ(registry_->model_sha256(loose), std::nullopt);
+  registry_->wait_for_hashes();
+  EXPECT_EQ(registry_->model_sha256(loose), sha256sum(loose));
+  EXPECT_EQ(registry_->list().size(), 1u);
+  append(loose);
+  EXPECT_EQ(registry_->model_sha256(loose), std::nullopt);
+  registry_->wait_for_hashes();
+  EXPECT_EQ(registry_->model_sha256(loose), sha256sum(loose));
+
+  // No hash for what is not there or not a model; a file that cannot be read is not retried.
+  EXPECT_EQ(registry_->model_sha256(dir_ / "missing.gguf"), std::nullopt);
+  std::ofstream(models_ / "broken.gguf") << "GGUF but not really";
+  registry_->scan();
+  EXPECT_EQ(registry_->model_sha256(models_ / "broken.gguf"), std::nullopt);
+  EXPECT_EQ(registry_->hashes_pending(), 0u);
+  if (::geteuid() != 0) {  // root reads any file
+    const fs::path unreadable = dir_ / "unreadable.gguf";
+    fs::copy_file(model, unreadable);
+    fs::permissions(unreadable, fs::perms::none);
+    EXPECT_EQ(registry_->model_sha256(unreadable), std::nullopt);
+    registry_->wait_for_hashes();
+    EXPECT_EQ(registry_->model_sha256(unreadable), std::nullopt);
+    EXPECT_EQ(registry_->hashes_pending(), 0u) << "a failed hash is not queued again for the same file";
+  }
 }
 
 TEST_F(RegistryTest, UsesAndSpeedsAreRecorded) {

@@ -10,13 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
 namespace rmm::test {
 
 inline constexpr const char* kModelFile = "stories260K.gguf";
-inline constexpr const char* kModelId = "stories260K";  // the file stem
+// The registry's short name of kModelFile: the one id the server shows for it.
+inline constexpr const char* kModelId = "stories260k:f32";
 
 // `--model MODEL --host 127.0.0.1 --port 0 -t 1` followed by `extra`.
 std::vector<std::string> serve_args(const std::filesystem::path& model,

@@ -41,15 +41,6 @@ TEST_F(ServerBasic, UnknownPathIs404) {
   expect_openai_error(http_post_json(port(), "/v1/complete", {{"model", kModelId}, {"prompt", "x"}}), 404);
 }
 
-TEST_F(ServerBasic, TheRootPageNamesTheApiAndTheVersion) {
-  const auto r = http_get(port(), "/");
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_EQ(r.header("Content-Security-Policy"), "default-src 'none'");
-  for (const char* text : {"/v1", "/api", "/api/ws", RMM_VERSION})
-    EXPECT_NE(r.body.find(text), std::string::npos) << text;
-}
-
 TEST_F(ServerBasic, OllamaRoutesSayWhatThisServerSpeaks) {
   for (const char* path : {"/api/tags", "/api/version"}) {
     const auto r = http_get(port(), path);

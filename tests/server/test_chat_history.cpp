@@ -379,6 +379,162 @@ TEST_F(ChatHistory, BadConversationIdsOnChatCompletionsFailBeforeGenerating) {
   EXPECT_EQ(ok(get(kHistory)).at("total"), before);
 }
 
+// A conversation is a tree: regenerate adds a sibling answer, edit-and-resend a
+// sibling question (or a new root), and current_leaf picks the branch in view.
+TEST_F(ChatHistory, BranchesParentsAndTheCurrentLeaf) {
+  const std::string id = create(
+      {{"title", "Branches"},
+       {"messages",
+        {{{"role", "user"}, {"content", "Name a fruit"}}, {{"role", "assistant"}, {"content", "Apple"}}}}});
+  const std::string one = std::string(kHistory) + "/" + id;
+  json c = conversation(id);
+  ASSERT_EQ(c.at("messages").size(), 2u) << c.dump();
+  const int64_t question = c.at("messages")[0].at("id");
+  const int64_t apple = c.at("messages")[1].at("id");
+  EXPECT_TRUE(c.at("messages")[0].at("parent_id").is_null()) << "a root has no parent";
+  EXPECT_EQ(c.at("messages")[1].at("parent_id"), question);
+  EXPECT_EQ(c.at("current_leaf"), apple);
+
+  // Regenerate: another answer to the same question.
+  const json regen = ok(
+      send("POST", one + "/messages", {{"role", "assistant"}, {"content", "Banana"}, {"parent", question}}),
+      201);
+  ASSERT_EQ(regen.at("messages").size(), 1u) << regen.dump();
+  const int64_t banana = regen.at("messages")[0].at("id");
+  EXPECT_EQ(regen.at("messages")[0].at("parent_id"), question);
+  EXPECT_EQ(regen.at("messages")[0].at("content"), "Banana");
+  EXPECT_EQ(regen.at("current_leaf"), banana);
+  c = conversation(id);
+  EXPECT_EQ(c.at("messages").size(), 3u) << "every branch is returned";
+  EXPECT_EQ(c.at("message_count"), 3);
+  EXPECT_EQ(c.at("current_leaf"), banana);
+
+  // Markdown exports the path in view only.
+  const auto markdown = [&] { return get(one + "/export?format=markdown").body; };
+  std::string md = markdown();
+  EXPECT_NE(md.find("\n## User\n\nName a fruit\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("\n## Assistant\n\nBanana\n"), std::string::npos) << md;
+  EXPECT_EQ(md.find("Apple"), std::string::npos) << md;
+
+  // Switch back to the first answer (the title may change in the same request).
+  const json patched = ok(send("PATCH", one, {{"current_leaf", apple}}));
+  EXPECT_EQ(patched.at("current_leaf"), apple);
+  EXPECT_EQ(patched.at("title"), "Branches");
+  EXPECT_EQ(conversation(id).at("current_leaf"), apple);
+  md = markdown();
+  EXPECT_NE(md.find("\n## Assistant\n\nApple\n"), std::string::npos) << md;
+  EXPECT_EQ(md.find("Banana"), std::string::npos) << md;
+
+  // No parent: after the current leaf, as a batch chain.
+  const json more =
+      ok(send("POST", one + "/messages",
+              {{"messages",
+                {{{"role", "user"}, {"content", "Why?"}}, {{"role", "assistant"}, {"content", "Red"}}}}}),
+         201);
+  ASSERT_EQ(more.at("messages").size(), 2u);
+  EXPECT_EQ(more.at("messages")[0].at("parent_id"), apple);
+  EXPECT_EQ(more.at("messages")[1].at("parent_id"), more.at("messages")[0].at("id"));
+  EXPECT_EQ(more.at("current_leaf"), more.at("messages")[1].at("id"));
+  md = markdown();
+  EXPECT_LT(md.find("Apple"), md.find("Why?")) << md;
+  EXPECT_LT(md.find("Why?"), md.find("Red")) << md;
+
+  // Edit and resend the first question: a new root (parent null), or a batch under a given parent.
+  const json edited = ok(send("POST", one + "/messages",
+                              {{"role", "user"}, {"content", "Name a vegetable"}, {"parent", nullptr}}),
+                         201);
+  const int64_t vegetable = edited.at("messages")[0].at("id");
+  EXPECT_TRUE(edited.at("messages")[0].at("parent_id").is_null());
+  const json under =
+      ok(send("POST", one + "/messages",
+              {{"parent", vegetable}, {"messages", {{{"role", "assistant"}, {"content", "Leek"}}}}}),
+         201);
+  EXPECT_EQ(under.at("messages")[0].at("parent_id"), vegetable);
+  c = conversation(id);
+  EXPECT_EQ(c.at("messages").size(), 7u);
+  EXPECT_EQ(c.at("current_leaf"), under.at("messages")[0].at("id"));
+  md = markdown();
+  EXPECT_NE(md.find("\n## User\n\nName a vegetable\n\n## Assistant\n\nLeek\n"), std::string::npos) << md;
+  EXPECT_EQ(md.find("Name a fruit"), std::string::npos) << md;
+
+  // JSON export is exactly what GET returns, every branch with its parent.
+  EXPECT_EQ(get(one + "/export?format=json").json(), conversation(id));
+  // The list shows the current leaf too.
+  EXPECT_EQ(search("Branches").at("items")[0].at("current_leaf"), c.at("current_leaf"));
+  // Both at once.
+  const json both = ok(send("PATCH", one, {{"title", "Renamed"}, {"current_leaf", banana}}));
+  EXPECT_EQ(both.at("title"), "Renamed");
+  EXPECT_EQ(both.at("current_leaf"), banana);
+}
+
+TEST_F(ChatHistory, BadParentsAndLeavesAreRefusedNamingTheField) {
+  const std::string id = create({{"messages", {{{"role", "user"}, {"content", "mine"}}}}});
+  const std::string other = create({{"messages", {{{"role", "user"}, {"content", "theirs"}}}}});
+  const std::string one = std::string(kHistory) + "/" + id;
+  const json before = conversation(id);
+  const int64_t foreign = conversation(other).at("messages")[0].at("id");
+  for (const json& v : {json("1"), json(1.5), json(-3), json(0), json(true), json::array(), json(foreign),
+                        json(int64_t{999999999})}) {
+    const auto r = send("PATCH", one, {{"current_leaf", v}});
+    expect_openai_error(r, 400);
+    EXPECT_TRUE(error_names(r, "current_leaf")) << v.dump() << ": " << r.body;
+    const auto a = send("POST", one + "/messages", {{"role", "user"}, {"content", "x"}, {"parent", v}});
+    expect_openai_error(a, 400);
+    EXPECT_TRUE(error_names(a, "parent")) << v.dump() << ": " << a.body;
+    const auto b = send("POST", one + "/messages",
+                        {{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"parent", v}});
+    expect_openai_error(b, 400);
+    EXPECT_TRUE(error_names(b, "parent")) << v.dump() << ": " << b.body;
+  }
+  const auto null_leaf = send("PATCH", one, {{"current_leaf", nullptr}});
+  expect_openai_error(null_leaf, 400);
+  EXPECT_TRUE(error_names(null_leaf, "current_leaf")) << null_leaf.body;
+  // A bad title with a good leaf changes neither.
+  const int64_t mine = before.at("messages")[0].at("id");
+  const auto bad_title = send("PATCH", one, {{"title", 5}, {"current_leaf", mine}});
+  expect_openai_error(bad_title, 400);
+  EXPECT_TRUE(error_names(bad_title, "title")) << bad_title.body;
+  EXPECT_EQ(conversation(id), before) << "nothing changed";
+  // An unknown conversation is still 404.
+  const std::string missing = std::string(kHistory) + "/0123456789abcdef0123456789abcdef";
+  expect_openai_error(send("PATCH", missing, {{"current_leaf", mine}}), 404);
+}
+
+// /v1 recording appends after the current leaf: the branch the user switched to.
+TEST_F(ChatHistory, RecordingFollowsTheCurrentLeaf) {
+  const json question = {{"role", "user"}, {"content", "Hello okapi"}};
+  json body = chat_body(json::array({question}));
+  body["rmm_conversation_id"] = "new";
+  const json first = ok(send("POST", "/v1/chat/completions", body));
+  const std::string id = first.at("rmm_conversation_id");
+  json c = conversation(id);
+  ASSERT_EQ(c.at("messages").size(), 2u) << c.dump();
+  const int64_t q = c.at("messages")[0].at("id");
+  const int64_t answer = c.at("messages")[1].at("id");
+  EXPECT_EQ(c.at("messages")[1].at("parent_id"), q);
+  EXPECT_EQ(c.at("current_leaf"), answer);
+  // The UI regenerates (stored by itself), then switches back to the first answer.
+  ok(send("POST", std::string(kHistory) + "/" + id + "/messages",
+          {{"role", "assistant"}, {"content", "another"}, {"parent", q}}),
+     201);
+  ok(send("PATCH", std::string(kHistory) + "/" + id, {{"current_leaf", answer}}));
+  const json said = {{"role", "assistant"}, {"content", c.at("messages")[1].at("content")}};
+  json next = chat_body(json::array({question, said, {{"role", "user"}, {"content", "And then?"}}}));
+  next["rmm_conversation_id"] = id;
+  ok(send("POST", "/v1/chat/completions", next));
+  c = conversation(id);
+  ASSERT_EQ(c.at("messages").size(), 5u) << c.dump();
+  const json& asked = c.at("messages")[3];
+  const json& answered = c.at("messages")[4];
+  EXPECT_EQ(asked.at("content"), "And then?");
+  EXPECT_EQ(asked.at("parent_id"), answer);
+  EXPECT_EQ(answered.at("parent_id"), asked.at("id"));
+  EXPECT_EQ(c.at("current_leaf"), answered.at("id"));
+  const std::string md = get(std::string(kHistory) + "/" + id + "/export?format=markdown").body;
+  EXPECT_EQ(md.find("another"), std::string::npos) << md;
+  EXPECT_NE(md.find("And then?"), std::string::npos) << md;
+}
+
 // Where the database lives: --database > RMM_DATABASE > [serve] database > $RMM_HOME/rmm.db.
 TEST(ServerDatabase, LocationFollowsFlagEnvironmentFileDefault) {
   RMM_REQUIRE_SHARED_MODEL(model, kModelFile);

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "core/subprocess.hpp"
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -32,7 +32,7 @@ TEST(ServerConfig, FlagOverEnvironmentOverFileOverDefault) {
     // File only: the model, 2 slots and 1024 tokens come from config.toml.
     ServerProcess s({"--port", "0", "-t", "1"});
     const auto m = loaded(s);
-    EXPECT_EQ(m.at("id"), "stories260K");
+    EXPECT_EQ(m.at("id"), "stories260k:f32");  // its registry short name
     EXPECT_EQ(m.at("slots"), 2);
     EXPECT_EQ(m.at("context_size"), 1024);
   }

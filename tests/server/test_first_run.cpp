@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "http_client.hpp"
 #include "models/memory_planner.hpp"
 #include "server_fixture.hpp"
+#include "support/http_client.hpp"
 #include "support/test_env.hpp"
 
 namespace rmm::test {
@@ -23,6 +23,7 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 const char* kOther = "TinyStories-656K-Q8_0";
+const char* kOtherId = "tinystories-656k:q8_0";  // its registry short name: the id the server shows
 
 class FirstRun : public ::testing::Test {
  protected:
@@ -101,6 +102,18 @@ TEST_F(FirstRun, TheModelNamedAtStartStaysAndServesRequestsThatNameNone) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["model"], kModelId);
   EXPECT_EQ(loaded(kModelId)["pinned"], true);
+
+  // Its file name and stem still name it, although the server shows it by its short name.
+  for (const char* name : {kModelFile, "stories260K"}) {
+    r = complete({{"model", name}});
+    ASSERT_EQ(r.status, 200) << name << ": " << r.body;
+    EXPECT_EQ(r.json()["model"], kModelId) << name;
+  }
+  // Like every model, it is in the registry's list by that name.
+  bool listed = false;
+  const json all = http_get(port(), "/api/models").json();  // kept: a loop over a temporary would dangle
+  for (const auto& m : all["models"]) listed |= m["id"] == kModelId;
+  EXPECT_TRUE(listed);
 }
 
 TEST_F(FirstRun, NoPinLetsTheModelNamedAtStartExpireAndItStillComesBack) {
@@ -121,7 +134,7 @@ TEST_F(FirstRun, ARequestThatNamesNoModelIsToldWhichExist) {
   EXPECT_EQ(r.json()["error"]["param"], "model");
   const std::string none = r.json()["error"]["message"];
   EXPECT_NE(none.find(kModelId), std::string::npos) << none;
-  EXPECT_NE(none.find(kOther), std::string::npos) << none;
+  EXPECT_NE(none.find(kOtherId), std::string::npos) << none;
 
   // One model loaded: it is the one.
   ASSERT_EQ(complete({{"model", kModelId}}).status, 200);
@@ -210,7 +223,7 @@ TEST_F(FirstRun, AFileCopiedIntoTheModelsDirIsListedAtOnce) {
   };
   EXPECT_TRUE(names().empty());
   std::filesystem::copy_file(other_, dir_ / (std::string(kOther) + ".gguf"));
-  EXPECT_EQ(names(), std::vector<std::string>{kOther});
+  EXPECT_EQ(names(), std::vector<std::string>{kOtherId});
   std::filesystem::remove(dir_ / (std::string(kOther) + ".gguf"));
   EXPECT_TRUE(names().empty());
 }
@@ -232,9 +245,9 @@ TEST_F(FirstRun, ModelsListsEveryModelItCanServeAndRetrievesOne) {
     }
     return out;
   };
-  EXPECT_EQ(models(), (std::map<std::string, bool>{{kModelId, false}, {kOther, false}}));
+  EXPECT_EQ(models(), (std::map<std::string, bool>{{kModelId, false}, {kOtherId, false}}));
   ASSERT_EQ(complete({{"model", kOther}}).status, 200);
-  EXPECT_EQ(models(), (std::map<std::string, bool>{{kModelId, false}, {kOther, true}}));
+  EXPECT_EQ(models(), (std::map<std::string, bool>{{kModelId, false}, {kOtherId, true}}));
 
   auto one = http_get(port(), std::string("/v1/models/") + kModelId);
   ASSERT_EQ(one.status, 200) << one.body;

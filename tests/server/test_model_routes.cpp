@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "core/subprocess.hpp"
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -45,11 +45,14 @@ class ModelRoutes : public ::testing::Test {
     if (HasFailure() && server_) std::cerr << "server output:\n" << server_->output() << "\n";
   }
 
+  // A fresh generation every time: a registered model is hashed at start, so a repeat would be a
+  // cache hit, which runs no model (and counts no use).
   HttpResponse complete(const std::string& model) {
-    return http_post_json(server_->port(), "/v1/completions",
-                          {{"model", model}, {"prompt", "Once"}, {"max_tokens", 3}, {"temperature", 0}});
+    return http_post_json(
+        server_->port(), "/v1/completions",
+        {{"model", model}, {"prompt", "Once"}, {"max_tokens", 3}, {"temperature", 0}, {"cache", false}});
   }
-  // The /api/models entry whose file id is `id` (null when not listed).
+  // The /api/models entry whose id (its registry short name) is `id` (null when not listed).
   json listed(const std::string& id) {
     const auto r = http_get(server_->port(), "/api/models");
     EXPECT_EQ(r.status, 200) << r.body;
@@ -68,9 +71,9 @@ class ModelRoutes : public ::testing::Test {
 };
 
 TEST_F(ModelRoutes, ListsRegistryModelsIncludingNestedOnes) {
-  const json flat = listed("m1");
+  const json flat = listed("m1:q8_0");
   ASSERT_FALSE(flat.is_null());
-  const json nested = listed("nested");
+  const json nested = listed("nested:q8_0");
   ASSERT_FALSE(nested.is_null()) << http_get(server_->port(), "/api/models").body;
   EXPECT_EQ(nested["path"], nested_.string());
   EXPECT_EQ(nested["kind"], "chat") << nested.dump();
@@ -82,7 +85,7 @@ TEST_F(ModelRoutes, ListsRegistryModelsIncludingNestedOnes) {
   EXPECT_TRUE(nested.contains("context_length")) << nested.dump();
   EXPECT_FALSE(nested["loaded"].get<bool>());
   ASSERT_EQ(complete("nested").status, 200);
-  EXPECT_TRUE(listed("nested")["loaded"].get<bool>());
+  EXPECT_TRUE(listed("nested:q8_0")["loaded"].get<bool>());
 }
 
 TEST_F(ModelRoutes, CountsEachCompletedRequestAsAUse) {
@@ -91,19 +94,19 @@ TEST_F(ModelRoutes, CountsEachCompletedRequestAsAUse) {
   // Recorded off the engine thread: poll briefly.
   int64_t uses = 0;
   for (int i = 0; i < 50 && uses < 2; ++i) {
-    uses = listed("m1")["use_count"].get<int64_t>();
+    uses = listed("m1:q8_0")["use_count"].get<int64_t>();
     if (uses < 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(uses, 2);
-  EXPECT_FALSE(listed("m1")["last_used"].is_null());
-  EXPECT_EQ(listed("nested")["use_count"], 0);
+  EXPECT_FALSE(listed("m1:q8_0")["last_used"].is_null());
+  EXPECT_EQ(listed("nested:q8_0")["use_count"], 0);
   // Both runs generated several tokens, so each measured a speed (the CPU's: no GPU here).
-  const json speeds = listed("m1")["speeds"];
+  const json speeds = listed("m1:q8_0")["speeds"];
   ASSERT_TRUE(speeds.contains("CPU")) << speeds.dump();
   EXPECT_EQ(speeds["CPU"]["runs"], 2) << speeds.dump();
   EXPECT_GT(speeds["CPU"]["generation_tokens_per_second"].get<double>(), 0) << speeds.dump();
   EXPECT_GT(speeds["CPU"]["prompt_tokens_per_second"].get<double>(), 0) << speeds.dump();
-  EXPECT_TRUE(listed("nested")["speeds"].empty());
+  EXPECT_TRUE(listed("nested:q8_0")["speeds"].empty());
 }
 
 TEST_F(ModelRoutes, DeletesAnIdleLoadedModel) {
@@ -112,14 +115,14 @@ TEST_F(ModelRoutes, DeletesAnIdleLoadedModel) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["files"][0], flat_.string());
   EXPECT_FALSE(std::filesystem::exists(flat_));
-  EXPECT_TRUE(listed("m1").is_null());
+  EXPECT_TRUE(listed("m1:q8_0").is_null());
   EXPECT_TRUE(http_get(server_->port(), "/api/models/loaded").json()["models"].empty());
   EXPECT_EQ(remove("m1").status, 404);
   EXPECT_TRUE(std::filesystem::exists(nested_));
 }
 
 TEST_F(ModelRoutes, DeletesByAPercentEncodedShortName) {
-  const std::string name = listed("nested")["name"];
+  const std::string name = listed("nested:q8_0")["name"];
   ASSERT_NE(name.find(':'), std::string::npos) << name;
   std::string encoded = name;
   encoded.replace(encoded.find(':'), 1, "%3A");
@@ -127,7 +130,7 @@ TEST_F(ModelRoutes, DeletesByAPercentEncodedShortName) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["deleted"], name);
   EXPECT_FALSE(std::filesystem::exists(nested_));
-  EXPECT_TRUE(listed("nested").is_null());
+  EXPECT_TRUE(listed("nested:q8_0").is_null());
 }
 
 TEST_F(ModelRoutes, RefusesUnknownAndPathLikeNames) {
@@ -176,7 +179,7 @@ TEST_F(ModelRoutes, PsShowsTheLoadedModels) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = json::parse(r.out);
   ASSERT_EQ(j["models"].size(), 1u);
-  EXPECT_EQ(j["models"][0]["id"], "m1");
+  EXPECT_EQ(j["models"][0]["id"], "m1:q8_0");  // its registry short name
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "core/subprocess.hpp"
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -153,7 +153,7 @@ TEST_F(ModelLoads, ConcurrentRequestsForALoadingModelWaitForItsOneLoad) {
   const json after = loaded();
   EXPECT_EQ(after["loads_started"], 1) << after.dump();
   ASSERT_EQ(after["models"].size(), 1u);
-  EXPECT_EQ(after["models"][0]["id"], "big");
+  EXPECT_EQ(after["models"][0]["id"], "big:q8_0");  // its registry short name
 }
 
 }  // namespace

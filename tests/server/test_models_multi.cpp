@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "core/subprocess.hpp"
-#include "http_client.hpp"
 #include "models/memory_planner.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -113,12 +113,12 @@ TEST_F(MultiModel, EvictsTheLeastRecentlyUsedIdleModel) {
   start(size_ * 5 / 2);  // room for two
   ASSERT_EQ(complete("m1").status, 200);
   ASSERT_EQ(complete("m2").status, 200);
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1", "m2"}));
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1:q8_0", "m2:q8_0"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(complete("m1").status, 200);  // m2 is now the least recently used
   const auto r = complete("m3");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1", "m3"}));
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1:q8_0", "m3:q8_0"}));
   EXPECT_NE(server_->output().find("evicting m2"), std::string::npos);
   const auto l = loaded();
   EXPECT_EQ(l["loads_started"], 3);
@@ -139,12 +139,12 @@ TEST_F(MultiModel, APinnedModelSurvivesEvictionPressure) {
   EXPECT_TRUE(load.json()["model"]["pinned"].get<bool>());
   ASSERT_EQ(complete("m2").status, 200);
   ASSERT_EQ(complete("m3").status, 200);  // m1 is older, but pinned: m2 goes
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1", "m3"}));
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1:q8_0", "m3:q8_0"}));
   // Unpinned, m1 is the least recently used and goes next.
   ASSERT_EQ(http_post_json(server_->port(), "/api/models/pin", {{"model", "m1"}, {"pin", false}}).status,
             200);
   ASSERT_EQ(complete("m2").status, 200);
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m2", "m3"}));
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m2:q8_0", "m3:q8_0"}));
 }
 
 TEST_F(MultiModel, RefusesWhenOnlyPinnedModelsCouldMakeRoom) {
@@ -153,8 +153,8 @@ TEST_F(MultiModel, RefusesWhenOnlyPinnedModelsCouldMakeRoom) {
             200);
   const auto r = complete("m2");
   EXPECT_EQ(r.status, 507) << r.body;
-  EXPECT_NE(r.body.find("m1 (pinned)"), std::string::npos) << r.body;
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1"}));
+  EXPECT_NE(r.body.find("m1:q8_0 (pinned)"), std::string::npos) << r.body;
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1:q8_0"}));
 }
 
 TEST_F(MultiModel, KeepAliveUnloadsAfterItsTimeZeroAtOnceAndMinusOneNever) {
@@ -164,21 +164,23 @@ TEST_F(MultiModel, KeepAliveUnloadsAfterItsTimeZeroAtOnceAndMinusOneNever) {
   ASSERT_EQ(complete("m3").status, 200);  // the server's 2s
   const auto l = loaded();
   for (const auto& m : l["models"]) {
-    if (m["id"] == "m2") {
+    if (m["id"] == "m2:q8_0") {
       EXPECT_TRUE(m["expires_at"].is_null());
     } else {
       EXPECT_TRUE(m["expires_at"].is_number()) << m.dump();
     }
   }
-  EXPECT_TRUE(wait_loaded([](const auto& ids) { return ids.count("m1") == 0; }, std::chrono::seconds(3)));
-  EXPECT_TRUE(wait_loaded([](const auto& ids) { return ids == std::set<std::string>{"m2"}; },
+  EXPECT_TRUE(
+      wait_loaded([](const auto& ids) { return ids.count("m1:q8_0") == 0; }, std::chrono::seconds(3)));
+  EXPECT_TRUE(wait_loaded([](const auto& ids) { return ids == std::set<std::string>{"m2:q8_0"}; },
                           std::chrono::seconds(4)));
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m2"}));
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m2:q8_0"}));
   // 0: answered, then unloaded.
   const auto r = complete("m1", {{"keep_alive", 0}});
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(wait_loaded([](const auto& ids) { return ids.count("m1") == 0; }, std::chrono::seconds(2)));
+  EXPECT_TRUE(
+      wait_loaded([](const auto& ids) { return ids.count("m1:q8_0") == 0; }, std::chrono::seconds(2)));
   // Bad values are the caller's error.
   EXPECT_EQ(complete("m2", {{"keep_alive", "soon"}}).status, 400);
   EXPECT_EQ(complete("m2", {{"keep_alive", true}}).status, 400);
@@ -194,7 +196,7 @@ TEST_F(MultiModel, ConcurrentRequestsForALoadingModelShareOneLoad) {
   for (auto& t : threads) t.join();
   for (int s : statuses) EXPECT_EQ(s, 200);
   EXPECT_EQ(loaded()["loads_started"], 1);
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1"}));
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m1:q8_0"}));
 }
 
 TEST_F(MultiModel, UnloadNamesOneModel) {
@@ -203,7 +205,7 @@ TEST_F(MultiModel, UnloadNamesOneModel) {
   ASSERT_EQ(complete("m2").status, 200);
   const auto r = http_post_json(server_->port(), "/api/models/unload", {{"model", "m1"}});
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m2"}));
+  EXPECT_EQ(loaded_ids(), (std::set<std::string>{"m2:q8_0"}));
   EXPECT_EQ(http_post_json(server_->port(), "/api/models/unload", {{"model", "m1"}}).status, 404);
 }
 

@@ -1,7 +1,7 @@
 // Native model routes: names only, never paths.
 #include <gtest/gtest.h>
 
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 

@@ -36,9 +36,10 @@ class ResponseCacheServer : public ::testing::Test {
     const auto db = temp_dir("response-cache-db") / "rmm.db";
     extra.insert(extra.end(), {"--parallel", "2", "--ctx-size", "1024", "--database", db.string()});
     auto s = std::make_unique<ServerProcess>(serve_args(model_, extra));
-    // Requests bypass the cache until the model file is hashed (milliseconds for this one).
+    // Requests bypass the cache until the model file is hashed (milliseconds for this one; the
+    // registry's hasher takes it first, before any other files in the models dir).
     if (std::find(extra.begin(), extra.end(), "--no-cache") == extra.end() &&
-        !s->wait_for_output("hashed in", std::chrono::seconds(20)))
+        !s->wait_for_output(std::string(kModelFile) + " hashed in", std::chrono::seconds(20)))
       throw std::runtime_error("the model was not hashed:\n" + s->output());
     return s;
   }

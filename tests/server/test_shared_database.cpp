@@ -7,8 +7,8 @@
 #include <memory>
 #include <thread>
 
-#include "http_client.hpp"
 #include "server_fixture.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 #include "test_location.hpp"

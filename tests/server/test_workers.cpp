@@ -10,10 +10,11 @@
 #include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 
 #include "../server_ws/ws_client.hpp"
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -23,8 +24,9 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-const char* kA = "stories260K";
-const char* kB = "TinyStories-656K-Q8_0";
+// The registry's short names of stories260K.gguf and TinyStories-656K-Q8_0.gguf: the ids the server shows.
+const char* kA = "stories260k:f32";
+const char* kB = "tinystories-656k:q8_0";
 
 bool process_gone(pid_t pid) { return test::process_ended(pid); }
 
@@ -74,7 +76,8 @@ class Workers : public ::testing::Test {
   }
   pid_t worker_pid(const std::string& id) {
     const json m = loaded_model(id);
-    if (m.is_null() || m["worker"].is_null()) return -1;
+    // Never -1 or 0: kill() would take those as every process of ours, or our group.
+    if (m.is_null() || m["worker"].is_null()) throw std::runtime_error("no worker serves '" + id + "'");
     return m["worker"]["pid"].get<pid_t>();
   }
   // Waits until the server has noticed a dead worker: its model leaves /api/models/loaded.
@@ -278,7 +281,7 @@ TEST_F(Workers, AWebSocketGenerationEndsWithUnavailableAndTheSocketGoesOn) {
   ws.send(gen);
   int tokens = 0;
   ws.until([&](const json& m) { return m.value("type", "") == "token" && ++tokens >= 3; }, 30s);
-  ASSERT_EQ(kill(worker_pid("llama-2-tiny-random"), SIGKILL), 0);
+  ASSERT_EQ(kill(worker_pid("llama-2-tiny-random:f16"), SIGKILL), 0);  // its registry short name
   const auto msgs = ws.until([](const json& m) { return m.value("type", "") == "complete"; }, 10s);
   const json& done = msgs.back();
   EXPECT_EQ(done["finish_reason"], "error") << done.dump();

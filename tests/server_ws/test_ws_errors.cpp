@@ -177,7 +177,7 @@ TEST_F(WsTest, LoadStreamsProgressThenMetadata) {
     last = p["progress"].get<double>();
   }
   const auto& md = done["metadata"];
-  EXPECT_EQ(md["id"], "stories260K");
+  EXPECT_EQ(md["id"], "stories260k:f32");  // its registry short name
   // Each of the 4 slots holds the model's training context (shared models README).
   EXPECT_EQ(md["context_per_slot"], 2048);
   EXPECT_EQ(md["context_size"], 4 * 2048);

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "core/subprocess.hpp"
-#include "server/http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 #include "ws_client.hpp"
@@ -67,7 +67,7 @@ TEST_F(WsModels, LoadsOfTwoModelsOnOneSocketBothCompleteAndASecondLoadJoinsTheFi
             (std::set<std::string>{"b1", "b2", "s"}));
   for (const auto& m : msgs) {
     if (m.value("type", "") != "load_complete") continue;
-    EXPECT_EQ(m["metadata"]["id"], m["id"] == "s" ? "small" : "big") << m.dump();
+    EXPECT_EQ(m["metadata"]["id"], m["id"] == "s" ? "small:q8_0" : "big:q8_0") << m.dump();  // short names
   }
   const json l = loaded();
   EXPECT_EQ(l["loads_started"], 2) << l.dump();

@@ -45,10 +45,28 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args, std::chrono::
     const auto dir = temp_dir("serve-db-" + std::to_string(servers++));
     argv_s.insert(argv_s.end(), {"--database", (dir / "rmm.db").string()});
   }
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  start(argv_s, {});
+  if (wait_listening(ready_timeout)) return;
+  std::unique_lock lock(mutex_);
+  const std::string why = pipes_closed_ ? "exited" : "did not print its listening line in time";
+  const std::string log = "stderr:\n" + err_ + "\nstdout:\n" + out_;
+  lock.unlock();
+  stop(SIGKILL, std::chrono::seconds(5));
+  stop_reader_ = true;
+  if (reader_.joinable()) reader_.join();
+  throw std::runtime_error("rmm serve " + why + "\n" + log);
+}
 
+ServerProcess::ServerProcess(const Command& command) { start(command.argv, command.log); }
+
+void ServerProcess::start(const std::vector<std::string>& argv_s, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (const auto& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  if (!log.empty()) {
+    log_fd_ = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd_ < 0) throw std::runtime_error("cannot write " + log.string() + ": " + std::strerror(errno));
+  }
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -72,27 +90,22 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args, std::chrono::
   out_fd_ = out[0];
   err_fd_ = err[0];
   reader_ = std::thread([this] { drain(); });
+}
 
+bool ServerProcess::wait_listening(std::chrono::milliseconds timeout) {
   const std::regex listening(R"(rmm serve: listening on http://([^\s/]+):(\d+))");
   std::unique_lock lock(mutex_);
-  const auto deadline = Clock::now() + ready_timeout;
+  const auto deadline = Clock::now() + timeout;
   for (;;) {
     std::smatch m;
     if (std::regex_search(err_, m, listening)) {
       host_ = m[1];
       port_ = std::stoi(m[2]);
-      return;
+      return true;
     }
-    if (pipes_closed_ || Clock::now() >= deadline) break;
+    if (pipes_closed_ || Clock::now() >= deadline) return false;
     changed_.wait_until(lock, deadline);
   }
-  const std::string why = pipes_closed_ ? "exited" : "did not print its listening line in time";
-  const std::string log = "stderr:\n" + err_ + "\nstdout:\n" + out_;
-  lock.unlock();
-  stop(SIGKILL, std::chrono::seconds(5));
-  stop_reader_ = true;
-  if (reader_.joinable()) reader_.join();
-  throw std::runtime_error("rmm serve " + why + "\n" + log);
 }
 
 ServerProcess::~ServerProcess() {
@@ -101,6 +114,7 @@ ServerProcess::~ServerProcess() {
   if (reader_.joinable()) reader_.join();
   if (out_fd_ >= 0) ::close(out_fd_);
   if (err_fd_ >= 0) ::close(err_fd_);
+  if (log_fd_ >= 0) ::close(log_fd_);
 }
 
 void ServerProcess::drain() {
@@ -120,6 +134,10 @@ void ServerProcess::drain() {
         --open_fds;
       } else {
         (i == 0 ? out_ : err_).append(buf, static_cast<size_t>(n));
+        if (log_fd_ >= 0 && ::write(log_fd_, buf, static_cast<size_t>(n)) != n) {
+          ::close(log_fd_);  // a full disk: stop logging, keep draining
+          log_fd_ = -1;
+        }
       }
       changed_.notify_all();
     }
@@ -178,6 +196,11 @@ bool ServerProcess::wait_for_output(const std::string& text, std::chrono::millis
   return changed_.wait_for(lock, timeout, [&] {
     return err_.find(text) != std::string::npos || out_.find(text) != std::string::npos || pipes_closed_;
   }) && (err_.find(text) != std::string::npos || out_.find(text) != std::string::npos);
+}
+
+bool ServerProcess::wait_output_end(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return pipes_closed_; });
 }
 
 }  // namespace rmm::test

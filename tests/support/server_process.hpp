@@ -2,12 +2,14 @@
 // `rmm serve` as a child process: started with --port 0, ready once it prints
 // `rmm serve: listening on http://HOST:PORT` on stderr, stopped with a signal.
 // A background thread drains its stdout and stderr so the server never blocks
-// on a full pipe, and keeps them for failure messages.
+// on a full pipe, and keeps them for failure messages. Any other program can be
+// run the same way (the benchmarks start llama-server and llama-batched-bench).
 #include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,6 +32,13 @@ class ServerProcess {
   // `--database FRESH_TEMP_FILE` unless ARGS, RMM_DATABASE or RMM_HOME name one.
   explicit ServerProcess(const std::vector<std::string>& args,
                          std::chrono::milliseconds ready_timeout = std::chrono::seconds(30));
+  // Any program: argv[0] is its path, the arguments are passed as they are, and
+  // nothing is waited for. Its stdout and stderr also go to `log` when set.
+  struct Command {
+    std::vector<std::string> argv;
+    std::filesystem::path log;
+  };
+  explicit ServerProcess(const Command& command);
   ~ServerProcess();  // SIGKILL if still running
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -49,13 +58,21 @@ class ServerProcess {
   std::string output() const;
   // Waits until the output contains `text`; false after `timeout`.
   bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
+  // Waits until the output has ended (the process and every child that shares
+  // its stdout and stderr closed them); false after `timeout`.
+  bool wait_output_end(std::chrono::milliseconds timeout) const;
+  // Waits for rmm serve's listening line and takes host() and port() from it;
+  // false when the process closed its output first or after `timeout`.
+  bool wait_listening(std::chrono::milliseconds timeout);
 
  private:
+  void start(const std::vector<std::string>& argv, const std::filesystem::path& log);
   void drain();
 
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
+  int log_fd_ = -1;
   int port_ = 0;
   std::string host_;
   std::optional<ExitStatus> exit_;

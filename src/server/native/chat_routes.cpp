@@ -1,6 +1,8 @@
 #include "server/native/chat_routes.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <optional>
 
 #include "core/utf8.hpp"
 #include "server/api_error.hpp"
@@ -114,18 +116,42 @@ store::Conversation existing(store::ChatStore& store, const std::string& id, con
   return std::move(*c);
 }
 
-// Appends, and names an untitled conversation after its first user message.
-void append_all(store::ChatStore& store, const std::string& id, bool untitled,
-                const std::vector<store::ChatMessage>& msgs, ojson& added) {
+// A message id in a body field: a positive integer (a float with no fraction counts).
+int64_t message_id(const json& v, const std::string& name) {
+  const bool whole = v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                               std::floor(v.get<double>()) == v.get<double>());
+  if (!whole || v.get<double>() < 1 || v.get<double>() > 9.0e18)
+    bad(name, "'" + name + "' must be a message id (a positive integer), got " + v.dump());
+  return v.is_number_unsigned()  ? static_cast<int64_t>(v.get<uint64_t>())
+         : v.is_number_integer() ? v.get<int64_t>()
+                                 : static_cast<int64_t>(v.get<double>());
+}
+
+// A 400 naming `name` unless `message_id` is a message of `c`.
+void require_message(const store::Conversation& c, int64_t message_id, const std::string& name) {
+  for (const auto& m : c.messages)
+    if (m.id == message_id) return;
+  bad(name, "'" + name + "' is not a message of this conversation (got " + std::to_string(message_id) + ")");
+}
+
+// Where an append goes: "parent" absent = after the current leaf (nullopt),
+// null = a new root (0), else a message of `c`.
+std::optional<int64_t> parent_field(const json& body, const store::Conversation& c) {
+  const auto it = body.find("parent");
+  if (it == body.end()) return std::nullopt;
+  if (it->is_null()) return int64_t{0};
+  const int64_t id = message_id(*it, "parent");
+  require_message(c, id, "parent");
+  return id;
+}
+
+// The title of a conversation named after its first user message ("" when none gives one).
+std::string title_for(const std::vector<store::ChatMessage>& msgs) {
   for (const auto& m : msgs) {
-    added.push_back(message_json(store.append_message(id, m)));
-    if (untitled && m.role == "user") {
-      if (const std::string t = title_from(m.content); !t.empty()) {
-        store.rename_conversation(id, t);
-        untitled = false;
-      }
-    }
+    if (m.role != "user") continue;
+    if (std::string t = title_from(m.content); !t.empty()) return t;
   }
+  return "";
 }
 
 void list(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
@@ -155,12 +181,12 @@ void create(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
     if (!p->is_object()) bad("params", "'params' must be an object");
     c.params_json = p->dump();
   }
-  std::vector<store::ChatMessage> msgs;
+  // The messages are a chain (a fork of another conversation's path, say); an
+  // untitled conversation is named after its first user message.
   if (const auto m = body.find("messages"); m != body.end() && !m->is_null())
-    msgs = messages_from(*m, "messages");
+    c.messages = messages_from(*m, "messages");
+  if (c.title.empty()) c.title = title_for(c.messages);
   const auto created = store.create_conversation(c);
-  ojson added = ojson::array();
-  append_all(store, created.id, c.title.empty(), msgs, added);
   ex->send_ordered_json(status::created, conversation_json(existing(store, created.id, ex->principal())));
 }
 
@@ -171,17 +197,36 @@ void append(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const bool many = body.contains("messages");
   const auto msgs = many ? messages_from(body["messages"], "messages")
                          : std::vector<store::ChatMessage>{message_from(body, "")};
+  const std::optional<int64_t> parent = parent_field(body, c);
+  // A batch is a chain: the first under `parent`, each next under the one before.
+  const auto stored = store.append_messages(id, msgs, parent);
+  if (c.title.empty()) {
+    if (const std::string t = title_for(msgs); !t.empty()) store.rename_conversation(id, t);
+  }
   ojson added = ojson::array();
-  append_all(store, id, c.title.empty(), msgs, added);
-  ex->send_ordered_json(status::created, ojson{{"id", id}, {"messages", std::move(added)}});
+  for (const auto& m : stored) added.push_back(message_json(m));
+  const int64_t leaf = stored.empty() ? c.current_leaf : stored.back().id;
+  ex->send_ordered_json(status::created, ojson{{"id", id},
+                                               {"messages", std::move(added)},
+                                               {"current_leaf", leaf == 0 ? ojson(nullptr) : ojson(leaf)}});
 }
 
-void rename(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
+// PATCH: {title?, current_leaf?}, at least one of them.
+void update(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto& id = ex->path_params().at(0);
   const json body = parse_body(*ex);
-  const std::string title = title_field(body, true);
-  existing(store, id, ex->principal());  // the 404 for a missing one, or another key's
-  if (!store.rename_conversation(id, title)) existing(store, id, ex->principal());
+  const auto leaf_it = body.find("current_leaf");
+  const bool set_leaf = leaf_it != body.end();
+  const bool set_title = body_field(body, "title") != nullptr;
+  if (!set_title && !set_leaf) bad("title", "'title' or 'current_leaf' is required");
+  const std::string title = set_title ? title_field(body, true) : "";
+  const int64_t leaf = set_leaf ? message_id(*leaf_it, "current_leaf") : 0;
+  const auto c = existing(store, id, ex->principal());  // the 404 for a missing one, or another key's
+  if (set_leaf) {
+    require_message(c, leaf, "current_leaf");
+    if (!store.set_current_leaf(id, leaf)) existing(store, id, ex->principal());
+  }
+  if (set_title && !store.rename_conversation(id, title)) existing(store, id, ex->principal());
   ex->send_ordered_json(status::ok, conversation_summary_json(existing(store, id, ex->principal())));
 }
 
@@ -225,7 +270,7 @@ void add_chat_routes(Router& router, store::ChatStore& store) {
           ex->send_ordered_json(status::ok,
                                 conversation_json(existing(s, ex->path_params().at(0), ex->principal())));
         });
-  route(http::verb::patch, "/api/chat/history/{id}", rename);
+  route(http::verb::patch, "/api/chat/history/{id}", update);
   route(http::verb::delete_, "/api/chat/history/{id}", remove);
   route(http::verb::post, "/api/chat/history/{id}/messages", append);
   route(http::verb::get, "/api/chat/history/{id}/export", export_conversation);

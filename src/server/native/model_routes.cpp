@@ -22,8 +22,9 @@ namespace {
 using json = nlohmann::json;
 using http::status;
 
-json model_summary(const std::filesystem::path& path) {
-  json j = {{"id", serving::model_id_for(path)}, {"path", path.string()}};
+// `id`: the one name the server shows for the model (ModelHost::id_of).
+json model_summary(const std::string& id, const std::filesystem::path& path) {
+  json j = {{"id", id}, {"path", path.string()}};
   std::error_code ec;
   j["size"] = std::filesystem::file_size(path, ec);
   try {
@@ -103,13 +104,14 @@ bool is_loaded(const std::vector<std::shared_ptr<serving::HostedModel>>& loaded,
   return loaded_at(loaded, path) != nullptr;
 }
 
-// A registry entry as `rmm models --json` shows it, plus the file id, whether it is loaded and its speeds.
+// A registry entry as `rmm models --json` shows it, plus its id (the short name, as /v1/models shows
+// it), whether it is loaded and its speeds.
 json registry_model_json(const store::ModelRecord& r, bool loaded,
                          const std::vector<models::Registry::Speed>& speeds,
                          const std::string& chat_template_override) {
   json meta = json::parse(r.metadata_json, nullptr, false);
   if (!meta.is_object()) meta = json::object();
-  json j = {{"id", serving::model_id_for(r.path)},
+  json j = {{"id", r.short_name},
             {"name", r.short_name},
             {"aliases", r.aliases},
             {"tags", r.tags},
@@ -178,8 +180,7 @@ void remove_model(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host,
     files.push_back(path.string());
   }
   spdlog::info("deleted model {} ({} files)", name, files.size());
-  ex->send_json(status::ok,
-                {{"deleted", record ? record->short_name : serving::model_id_for(path)}, {"files", files}});
+  ex->send_json(status::ok, {{"deleted", record ? record->short_name : host.id_of(path)}, {"files", files}});
 }
 
 void load(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
@@ -253,14 +254,14 @@ void add_model_routes(Router& router, serving::ModelHost& host, models::Registry
                  for (const auto& f : host.list_files()) {
                    const auto path = canonical_or_same(f.path);
                    listed.insert(path);
-                   json j = model_summary(f.path);
+                   json j = model_summary(f.id, f.path);
                    j["loaded"] = is_loaded(loaded, path);
                    data.push_back(std::move(j));
                  }
                }
                for (const auto& cur : loaded) {  // loaded by path from outside the models dirs
                  if (listed.count(canonical_or_same(cur->path))) continue;
-                 json j = model_summary(cur->path);
+                 json j = model_summary(cur->id, cur->path);
                  j["loaded"] = true;
                  data.push_back(std::move(j));
                }
@@ -322,7 +323,7 @@ void add_model_routes(Router& router, serving::ModelHost& host, models::Registry
                  throw ApiError(status::not_found, "no model is named '" + id + "' (names are not paths)",
                                 "id", "invalid_request_error", "model_not_found");
                if (auto m = host.find(id)) {
-                 ex->send_json(status::ok, model_summary(m->path));
+                 ex->send_json(status::ok, model_summary(m->id, m->path));
                  return;
                }
                std::filesystem::path path;
@@ -333,7 +334,7 @@ void add_model_routes(Router& router, serving::ModelHost& host, models::Registry
                  throw ApiError(status::not_found, e.what(), "id", "invalid_request_error",
                                 "model_not_found");
                }
-               ex->send_json(status::ok, model_summary(path));
+               ex->send_json(status::ok, model_summary(host.id_of(path), path));
              }));
 }
 

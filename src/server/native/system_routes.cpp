@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "codec/parameters_json.hpp"
 #include "core/paths.hpp"
 #include "server/api_error.hpp"
 #include "server/cache_routes.hpp"
@@ -42,24 +43,10 @@ void add_system_routes(Router& router, serving::ModelHost& host, const models::R
     }
   });
   router.add(http::verb::get, "/health", health);
-  // Until the web UI is served here, a browser pointed at the server learns what it speaks.
-  router.add(
-      http::verb::get, "/", guarded([](const std::shared_ptr<Exchange>& ex) {
-        static const std::string page =
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rmm serve</title>"
-            "</head><body><h1>RunMyModel " RMM_VERSION
-            "</h1><p>This is the rmm server's API; the web UI is not built into this version.</p><ul>"
-            "<li><code>/v1</code>: the OpenAI API (<code>GET /v1/models</code>, <code>POST "
-            "/v1/chat/completions</code>, <code>POST /v1/completions</code>)</li>"
-            "<li><code>/api</code>: the native API (<code>GET /api/models</code>, <code>GET "
-            "/api/models/loaded</code>, <code>GET /api/system/info</code>, chat history, prompt "
-            "templates, keys, audit)</li>"
-            "<li><code>/api/ws</code>: the WebSocket token stream, every token with its probability and "
-            "alternatives</li><li><code>/health</code></li></ul></body></html>\n";
-        ex->send(status::ok, page, "text/html; charset=utf-8",
-                 {{"Content-Security-Policy", "default-src 'none'"}, {"X-Content-Type-Options", "nosniff"}});
-      }));
   router.add(http::verb::get, "/api/system/health", health);
+  router.add(http::verb::get, "/api/parameters", guarded([](const std::shared_ptr<Exchange>& ex) {
+               ex->send_json(status::ok, {{"parameters", codec::parameter_table_json()}});
+             }));
   router.add(http::verb::get, "/api/system/info",
              guarded([&host, &monitor](const std::shared_ptr<Exchange>& ex) {
                auto info = system_info(paths::home(), &monitor);

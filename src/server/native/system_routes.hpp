@@ -1,8 +1,8 @@
 #pragma once
 // The server itself and the machine it runs on:
-//   GET /                               a short page naming the APIs
 //   GET /health, /api/system/health     {status: ok, model} (503 {status: loading} while the first
 //                                       model loads)
+//   GET /api/parameters                 the generation parameters: names, types, ranges, defaults, help
 //   GET /api/system/info                the hardware, disk, cache stats and the latest usage sample
 //   GET /api/system/usage[?history=N]   {interval_ms, capacity, samples: [...]}, the newest N
 //                                       samples oldest first (default 60, at most the capacity)

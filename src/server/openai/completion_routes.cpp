@@ -510,7 +510,7 @@ void add_routes(Router& router, serving::ModelHost& host, store::Store* store) {
                  throw ApiError(status::bad_request, host.no_model_reason(), "model", "invalid_request_error",
                                 "model_not_found");
                } else {
-                 id = serving::model_id_for(host.resolve(requested));  // NotFound: 404
+                 id = host.id_of(host.resolve(requested));  // NotFound: 404
                }
                throw ApiError(status::bad_request,
                               "model '" + id + "' is a text generation model and does not produce embeddings",

@@ -1,4 +1,4 @@
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -298,18 +298,24 @@ SseStream::SseStream(int port, const std::string& target, const nlohmann::json& 
   head_ = conn_.read_head();
 }
 
+std::optional<std::string> SseSplitter::next() {
+  const size_t end = raw_.find("\n\n", consumed_);
+  if (end == std::string::npos) return std::nullopt;
+  std::string event = raw_.substr(consumed_, end - consumed_);
+  consumed_ = end + 2;
+  return event;
+}
+
 std::optional<std::string> SseStream::next_event() {
   for (;;) {
-    const size_t end = raw_.find("\n\n", consumed_);
-    if (end != std::string::npos) {
-      std::string event = raw_.substr(consumed_, end - consumed_);
-      consumed_ = end + 2;
-      return event;
+    if (auto event = events_.next()) return event;
+    std::string more;
+    if (!conn_.is_open() || !conn_.read_body_some(more)) {
+      if (events_.pending().empty()) return std::nullopt;
+      throw std::runtime_error("event stream ended inside an event: " +
+                               std::string(events_.pending().substr(0, 500)));
     }
-    if (!conn_.is_open() || !conn_.read_body_some(raw_)) {
-      if (consumed_ == raw_.size()) return std::nullopt;
-      throw std::runtime_error("event stream ended inside an event: " + raw_.substr(consumed_, 500));
-    }
+    events_.feed(more);
   }
 }
 

@@ -1,10 +1,11 @@
 #pragma once
-// A minimal HTTP/1.1 client over loopback for the server tests: plain POSIX
-// sockets, one request per connection, bodies framed by Content-Length, chunked
-// transfer coding or connection close. It can also read a Server-Sent Events
-// stream event by event and hang up in the middle of it. Every read has a
-// deadline, so a stuck server fails a test instead of hanging it; errors throw
-// std::runtime_error, which GoogleTest reports as a failure.
+// A minimal HTTP/1.1 client over loopback for the server tests (and the serving
+// benchmark's health checks and SSE splitting): plain POSIX sockets, one request
+// per connection, bodies framed by Content-Length, chunked transfer coding or
+// connection close. It can also read a Server-Sent Events stream event by event
+// and hang up in the middle of it. Every read has a deadline, so a stuck server
+// fails a test instead of hanging it; errors throw std::runtime_error, which
+// GoogleTest reports as a failure.
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -76,6 +77,24 @@ HttpResponse http_get(int port, const std::string& target);
 HttpResponse http_post_json(int port, const std::string& target, const nlohmann::json& body,
                             std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// Splits a Server-Sent Events byte stream into events as its bytes arrive,
+// keeping every byte. Events are taken out as soon as their blank line is in,
+// so a reader can time each event by the arrival of the bytes that completed it.
+class SseSplitter {
+ public:
+  void feed(std::string_view bytes) { raw_.append(bytes); }
+  // The next complete event's text without its terminating blank line
+  // ("data: {...}"), or nullopt until another one is complete.
+  std::optional<std::string> next();
+  // Bytes of an event that has not ended yet.
+  std::string_view pending() const { return std::string_view(raw_).substr(consumed_); }
+  const std::string& raw() const { return raw_; }
+
+ private:
+  std::string raw_;
+  size_t consumed_ = 0;  // offset in raw_ of the first byte of the next event
+};
+
 // A streaming POST whose response body is read as Server-Sent Events.
 class SseStream {
  public:
@@ -86,7 +105,7 @@ class SseStream {
   // or nullopt when the body ends. Throws if the body ends inside an event.
   std::optional<std::string> next_event();
   // Every decoded body byte read so far, for byte-level framing checks.
-  const std::string& raw() const { return raw_; }
+  const std::string& raw() const { return events_.raw(); }
   // Hangs up mid-stream.
   void close() { conn_.close(); }
   HttpConnection& connection() { return conn_; }
@@ -94,8 +113,7 @@ class SseStream {
  private:
   HttpConnection conn_;
   HttpResponse head_;
-  std::string raw_;
-  size_t consumed_ = 0;  // offset in raw_ of the first byte of the next event
+  SseSplitter events_;
 };
 
 }  // namespace rmm::test
