@@ -1,5 +1,7 @@
 #include "serving/generation.hpp"
 
+#include "core/clock.hpp"
+
 namespace rmm::serving {
 
 namespace {
@@ -19,6 +21,14 @@ cache::Canceller start(ModelHost& host, const std::shared_ptr<HostedModel>& mode
         d(result);
       };
     }
+    d = [recent = host.recent(), d = std::move(d)](const engine::GenerationResult& result) {
+      if (result.stop_reason != engine::StopReason::Error) {
+        const auto& t = result.timings;
+        recent->add(
+            {unix_ms(), t.prompt_tokens, t.prompt_ms, t.generated_tokens, t.generation_ms, t.queue_ms});
+      }
+      d(result);
+    };
     const auto id = m->generator->submit(std::move(r), std::move(t), std::move(d));
     return [weak, id] {
       if (auto alive = weak.lock()) alive->generator->cancel(id);

@@ -31,6 +31,7 @@
 #include "engine/generator.hpp"
 #include "engine/model.hpp"
 #include "models/memory_planner.hpp"
+#include "serving/recent_speeds.hpp"
 
 namespace rmm::cache {
 class ResponseCache;
@@ -206,6 +207,9 @@ class ModelHost {
   // The names API key patterns are matched against: the file stem and the registry's names.
   std::vector<std::string> names_of(const std::filesystem::path& path) const;
   const HostOptions& options() const { return options_; }
+  // The generations of every model that ended in the last minute (not cache replays).
+  // Shared, so that a generation ending late never outlives it.
+  const std::shared_ptr<RecentSpeeds>& recent() const { return recent_; }
   void cancel_all();
 
   // Runs `work` (a load a request asked for) on a thread the host owns, so
@@ -275,6 +279,7 @@ class ModelHost {
     std::shared_ptr<std::atomic<bool>> done;
   };
   std::vector<Background> background_;
+  std::shared_ptr<RecentSpeeds> recent_ = std::make_shared<RecentSpeeds>();
 };
 
 std::string model_id_for(const std::filesystem::path& path);

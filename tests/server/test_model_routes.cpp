@@ -109,6 +109,32 @@ TEST_F(ModelRoutes, CountsEachCompletedRequestAsAUse) {
   EXPECT_TRUE(listed("nested:q8_0")["speeds"].empty());
 }
 
+TEST_F(ModelRoutes, LoadedShowsRecentSpeeds) {
+  json recent = http_get(server_->port(), "/api/models/loaded").json()["recent"];
+  EXPECT_EQ(recent["window_s"], 60) << recent.dump();
+  EXPECT_EQ(recent["requests"], 0) << recent.dump();
+  EXPECT_TRUE(recent["generation_tokens_per_second"].is_null()) << recent.dump();
+  EXPECT_TRUE(recent["prompt_tokens_per_second"].is_null()) << recent.dump();
+  EXPECT_TRUE(recent["time_to_first_token_ms"].is_null()) << recent.dump();
+
+  const auto r = http_post_json(
+      server_->port(), "/v1/completions",
+      {{"model", "m1"}, {"prompt", "Once upon"}, {"max_tokens", 8}, {"temperature", 0}, {"cache", false}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json usage = r.json()["usage"];
+  const int64_t completion = usage["completion_tokens"].get<int64_t>();
+  ASSERT_GT(completion, 0) << usage.dump();
+
+  recent = http_get(server_->port(), "/api/models/loaded").json()["recent"];
+  ASSERT_GE(recent["requests"].get<int>(), 1) << recent.dump();
+  // The only requests in this server's window are the ones made here.
+  EXPECT_EQ(recent["generated_tokens"].get<int64_t>(), completion) << recent.dump() << usage.dump();
+  EXPECT_EQ(recent["prompt_tokens"].get<int64_t>(), usage["prompt_tokens"].get<int64_t>()) << recent.dump();
+  EXPECT_GT(recent["generation_tokens_per_second"].get<double>(), 0) << recent.dump();
+  EXPECT_GT(recent["prompt_tokens_per_second"].get<double>(), 0) << recent.dump();
+  EXPECT_GT(recent["time_to_first_token_ms"].get<double>(), 0) << recent.dump();
+}
+
 TEST_F(ModelRoutes, DeletesAnIdleLoadedModel) {
   ASSERT_EQ(complete("m1").status, 200);
   const auto r = remove("m1");

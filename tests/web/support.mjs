@@ -29,23 +29,25 @@ export function missing() {
 // Starts `rmm serve` on a free port with a fresh RMM_HOME whose models folder
 // holds copies of the named shared models. `stop()` ends it; `restart()`
 // starts it again on the same port and database (a server restart).
-export async function startServer({ models = ["stories260K.gguf"], args = [] } = {}) {
+// `prepare(server)` runs before the first start (e.g. to make API keys in its
+// database); `env` is added to the server's environment.
+export async function startServer({ models = ["stories260K.gguf"], args = [], env = {}, prepare } = {}) {
   const home = mkdtempSync(join(tmpdir(), "rmm-web-"));
   const modelsDir = join(home, "models");
   mkdirSync(modelsDir, { recursive: true });
   for (const m of models) copyFileSync(join(sharedModels, m), join(modelsDir, m));
-  const server = { home, modelsDir, url: "", port: 0, proc: null, log: "" };
+  const server = { home, modelsDir, database: join(home, "rmm.db"), url: "", port: 0, proc: null, log: "" };
   const launch = async (port) => {
     const argv = [
       "serve",
       "--host", "127.0.0.1",
       "--port", String(port),
       "--models-dir", modelsDir,
-      "--database", join(home, "rmm.db"),
+      "--database", server.database,
       "--parallel", "2",
       ...args,
     ];
-    const proc = spawn(rmmBin, argv, { env: { ...process.env, RMM_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(rmmBin, argv, { env: { ...process.env, ...env, RMM_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
     server.proc = proc;
     server.log = "";
     const url = await new Promise((resolve, reject) => {
@@ -68,6 +70,7 @@ export async function startServer({ models = ["stories260K.gguf"], args = [] } =
     server.url = url;
     server.port = Number(new URL(url).port);
   };
+  if (prepare) await prepare(server);
   await launch(0);
   server.stop = async () => {
     const proc = server.proc;
@@ -136,4 +139,26 @@ export async function accessibilityProblems(page) {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
   });
   return result.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+// tests/hub/fake_hub.py (a local stand-in for the Hugging Face Hub) serving
+// `root`; resolves with its base URL. `stop()` ends it.
+export async function startFakeHub(root) {
+  const script = new URL("../hub/fake_hub.py", import.meta.url).pathname;
+  const proc = spawn(process.env.RMM_PYTHON ?? "python3", [process.env.RMM_FAKE_HUB ?? script, root], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (c) => {
+      out += c;
+      const m = out.match(/^(\d+)\s*$/m);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.on("exit", (code) => reject(new Error(`fake_hub.py exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => proc.kill("SIGTERM"),
+  };
 }

@@ -3,6 +3,7 @@
 #include <set>
 #include <thread>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "gguf/model_info.hpp"
@@ -44,6 +45,19 @@ json model_summary(const std::string& id, const std::filesystem::path& path) {
 json memory_json(const gguf::DeviceMemory& d) {
   return {{"weights", d.weights}, {"kv_cache", d.kv_cache}, {"compute", d.compute},
           {"output", d.output},   {"runtime", d.runtime},   {"total", d.total()}};
+}
+
+json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+// The generations that ended in the last window (not cache replays).
+json recent_json(const serving::RecentSummary& r) {
+  return {{"window_s", r.window_s},
+          {"requests", r.requests},
+          {"prompt_tokens", r.prompt_tokens},
+          {"generated_tokens", r.generated_tokens},
+          {"prompt_tokens_per_second", optional_json(r.prompt_tokens_per_second)},
+          {"generation_tokens_per_second", optional_json(r.generation_tokens_per_second)},
+          {"time_to_first_token_ms", optional_json(r.time_to_first_token_ms)}};
 }
 
 json loaded_json(const serving::HostedModel& m) {
@@ -277,7 +291,8 @@ void add_model_routes(Router& router, serving::ModelHost& host, models::Registry
                ex->send_json(status::ok, {{"models", std::move(data)},
                                           {"loading", host.loading()},
                                           {"loads_started", host.loads_started()},
-                                          {"devices", budgets_json(host.budgets(), host.available())}});
+                                          {"devices", budgets_json(host.budgets(), host.available())},
+                                          {"recent", recent_json(host.recent()->summary(unix_ms()))}});
              }));
   router.add(http::verb::post, "/api/models/load",
              guarded([&host](const std::shared_ptr<Exchange>& ex) { load(ex, host); }));

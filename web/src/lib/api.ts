@@ -38,6 +38,15 @@ export function onKeyNeeded(fn: (reason: string) => Promise<string | null>): voi
   askForKey = fn;
 }
 
+// One question at a time: requests refused together all wait for the same answer.
+let pendingKey: Promise<string | null> | null = null;
+function keyFromUser(reason: string): Promise<string | null> {
+  pendingKey ??= askForKey!(reason).finally(() => {
+    pendingKey = null;
+  });
+  return pendingKey;
+}
+
 export function authHeaders(): Record<string, string> {
   const key = apiKey();
   return key ? { Authorization: `Bearer ${key}` } : {};
@@ -75,7 +84,7 @@ export async function request(path: string, init: RequestInit = {}, retried = fa
   }
   if (res.status === 401 && !retried && askForKey) {
     const err = await errorFrom(res);
-    const key = await askForKey(err.message);
+    const key = await keyFromUser(err.message);
     if (key !== null) {
       setApiKey(key);
       return request(path, init, true);

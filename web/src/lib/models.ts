@@ -2,6 +2,7 @@
 import { getJson, request, sendJson } from "./api";
 import { parseSse } from "./pull";
 import type { LoadedModel } from "./socket.svelte";
+import type { RecentSpeeds } from "./usage";
 
 export interface ModelInfo {
   id: string;
@@ -50,6 +51,8 @@ export interface LoadedState {
   loading: string[] | number | boolean;
   loads_started: number;
   devices: { device: string; budget: number; available: number; gpu?: boolean }[];
+  // The generations of the last window_s seconds (see usage.ts's RecentSpeeds).
+  recent?: RecentSpeeds;
 }
 
 // The name a request should use for a model: its short name when it has one.

@@ -58,7 +58,8 @@ interface Pending {
   onError(message: string, type: string): void;
 }
 
-export type SocketState = "connecting" | "open" | "reconnecting";
+// "refused": the server answers HTTP but would not open the socket (an API key is needed or wrong).
+export type SocketState = "connecting" | "open" | "reconnecting" | "refused";
 
 export class TokenSocket {
   state: SocketState = $state("connecting");
@@ -94,9 +95,18 @@ export class TokenSocket {
       for (const m of this.queue.splice(0)) ws.send(m);
     };
     ws.onmessage = (ev) => this.receive(typeof ev.data === "string" ? ev.data : "");
+    let opened = false;
+    ws.addEventListener("open", () => (opened = true));
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.state = "reconnecting";
+      // A socket closed before it opened, by a server that answers: refused, not gone.
+      if (!opened)
+        fetch("/health")
+          .then((r) => {
+            if (r.status < 500 && this.ws === ws && this.state === "reconnecting") this.state = "refused";
+          })
+          .catch(() => {});
       for (const [, g] of this.generations) g.onError("the connection to the server was lost", "disconnected");
       this.generations.clear();
       for (const [, l] of this.loads) l.reject(new Error("the connection to the server was lost"));

@@ -9,6 +9,7 @@ import {
   mergeSamples,
   ramSeries,
   ramShare,
+  recentFigures,
   rmmVram,
   slotsInUse,
   summarize,
@@ -117,5 +118,42 @@ describe("models", () => {
     expect(clock(245)).toBe("4:05");
     expect(clock(3723)).toBe("1:02:03");
     expect(clock(-3)).toBe("0:00");
+  });
+});
+
+describe("recent speeds", () => {
+  const recent = {
+    window_s: 60,
+    requests: 2,
+    prompt_tokens_per_second: 800,
+    generation_tokens_per_second: 42.345,
+    time_to_first_token_ms: 180.4,
+  };
+
+  it("shows tokens/s and time to first token", () => {
+    expect(recentFigures(recent)).toEqual({ tokensPerSecond: "42.3", timeToFirstToken: "180 ms" });
+    expect(recentFigures({ ...recent, generation_tokens_per_second: 512.6, time_to_first_token_ms: 1234 })).toEqual({
+      tokensPerSecond: "513",
+      timeToFirstToken: "1.2 s",
+    });
+  });
+
+  it("shows nothing without generations", () => {
+    const none = { tokensPerSecond: null, timeToFirstToken: null };
+    expect(recentFigures(undefined)).toEqual(none);
+    expect(recentFigures(null)).toEqual(none);
+    expect(
+      recentFigures({
+        window_s: 60,
+        requests: 0,
+        prompt_tokens_per_second: null,
+        generation_tokens_per_second: null,
+        time_to_first_token_ms: null,
+      }),
+    ).toEqual(none);
+    expect(recentFigures({ ...recent, generation_tokens_per_second: null })).toEqual({
+      tokensPerSecond: null,
+      timeToFirstToken: "180 ms",
+    });
   });
 });

@@ -58,11 +58,44 @@ export interface LoadedModel {
   worker?: { pid: number } | null;
 }
 
+// The generations that ended in the server's last window (cache replays not
+// counted): rates are total tokens over total time, null when there were none.
+export interface RecentSpeeds {
+  window_s: number;
+  requests: number;
+  prompt_tokens?: number;
+  generated_tokens?: number;
+  prompt_tokens_per_second: number | null;
+  generation_tokens_per_second: number | null;
+  time_to_first_token_ms: number | null; // median of queue + prompt time
+}
+
 export interface LoadedResponse {
   models: LoadedModel[];
   loading?: boolean;
   loads_started?: number;
   devices?: { device: string; budget: number; available: number; gpu: boolean }[];
+  recent?: RecentSpeeds;
+}
+
+// The dashboard's speed tiles: "42.5" tokens/s and "180 ms" (or "1.2 s") to
+// the first token; null each when the window holds no generation (or no figure).
+export function recentFigures(recent: RecentSpeeds | null | undefined): {
+  tokensPerSecond: string | null;
+  timeToFirstToken: string | null;
+} {
+  if (!recent || !(recent.requests > 0)) return { tokensPerSecond: null, timeToFirstToken: null };
+  const tps = recent.generation_tokens_per_second;
+  const ttft = recent.time_to_first_token_ms;
+  return {
+    tokensPerSecond: typeof tps === "number" && Number.isFinite(tps) ? (tps < 100 ? tps.toFixed(1) : String(Math.round(tps))) : null,
+    timeToFirstToken:
+      typeof ttft === "number" && Number.isFinite(ttft)
+        ? ttft < 1000
+          ? `${Math.round(ttft)} ms`
+          : `${(ttft / 1000).toFixed(1)} s`
+        : null,
+  };
 }
 
 // What rmm uses of a resource against the rest of the machine. For CPU the
