@@ -203,6 +203,22 @@ describe("web UI: chat", { skip: skip || false }, () => {
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light", "the choice is kept");
   });
 
+  test("the settings panel opens from the keyboard and passes the accessibility check", async () => {
+    const page = await chatPage({ colorScheme: "dark" });
+    await page.keyboard.press("Control+,");
+    await page.getByRole("heading", { name: "Settings" }).waitFor();
+    await screenshot(page, "settings-dark");
+    assert.deepEqual(await accessibilityProblems(page), []);
+    await page.keyboard.press("Escape");
+    assert.equal(await page.getByRole("heading", { name: "Settings" }).count(), 0);
+    await page.getByRole("button", { name: "Parameters" }).click();
+    await page.getByRole("heading", { name: "Parameters" }).waitFor();
+    // The form shows the server's own defaults (GET /api/parameters), e.g. temperature 0.8.
+    await page.waitForSelector("input[placeholder='0.8']");
+    await screenshot(page, "parameters-dark");
+    assert.deepEqual(await accessibilityProblems(page), []);
+  });
+
   test("a narrow window shows the sidebar on demand", async () => {
     const page = await chatPage({ viewport: { width: 420, height: 800 } });
     await screenshot(page, "chat-narrow");
