@@ -7,8 +7,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { launchBrowser, openPage, startServer } from "../../tests/web/support.mjs";
+import { startPacedProxy } from "./paced_proxy.mjs";
 
-const server = await startServer();
+// No response cache: the second run generates again rather than replaying the first.
+const server = await startServer({ args: ["--no-cache"] });
 const browser = await launchBrowser();
 try {
   // Sizes as served: the embedded files are the build's, gzipped at level 9.
@@ -33,38 +35,53 @@ try {
   await page.waitForSelector("#composer");
   await page.waitForTimeout(300);
 
-  // Frames while a long answer streams (greedy, 400 tokens).
-  await page.evaluate(() => localStorage.setItem("rmm.settings", JSON.stringify({ params: { max_tokens: 400, temperature: 0 } })));
-  await page.reload();
-  await page.waitForSelector("#composer");
-  await page.waitForFunction(() => document.querySelector(".conn")?.textContent?.includes("Connected"));
-  await page.fill("#composer", "Once upon a time");
-  await page.keyboard.press("Enter");
-  await page.waitForSelector("article.assistant .plain.streaming", { timeout: 30000 });
-  const stream = await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        let frames = 0;
-        let longest = 0;
-        let last = performance.now();
-        const t0 = last;
-        const tick = (t) => {
-          frames++;
-          longest = Math.max(longest, t - last);
-          last = t;
-          if (document.querySelector("article.assistant .plain.streaming")) requestAnimationFrame(tick);
-          else resolve({ frames, ms: t - t0, longest });
-        };
-        requestAnimationFrame(tick);
-      }),
-  );
-  const stats = await page.locator("article.assistant .stats").innerText();
+  // Frames while a long answer streams (greedy, 600 tokens): once at the server's full speed, once
+  // at exactly 200 tokens/s through bench/web/paced_proxy.mjs (the server's own messages, held until
+  // the answer completes, then released one token every 5 ms), so the page sees what a 200 tokens/s
+  // model would send whatever this machine's speed.
+  const proxy = await startPacedProxy(new URL(server.url), 200);
+  let base = server.url;
+  const frameRun = async () => {
+    await page.goto(`${base}/#/`);
+    await page.evaluate(() => localStorage.setItem("rmm.settings", JSON.stringify({ params: { max_tokens: 600, temperature: 0 } })));
+    await page.reload();
+    await page.waitForSelector("#composer");
+    await page.waitForFunction(() => document.querySelector(".conn")?.textContent?.includes("Connected"));
+    await page.fill("#composer", "Once upon a time");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("article.assistant .plain.streaming", { timeout: 30000 });
+    const r = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          let frames = 0;
+          let longest = 0;
+          let last = performance.now();
+          const t0 = last;
+          const tick = (t) => {
+            frames++;
+            longest = Math.max(longest, t - last);
+            last = t;
+            if (document.querySelector("article.assistant .plain.streaming")) requestAnimationFrame(tick);
+            else resolve({ frames, ms: t - t0, longest });
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
+    const stats = await page.locator("article.assistant .stats").last().innerText();
+    return { ...r, tokens: Number(stats.match(/(\d+) tok\b/)?.[1] ?? NaN), stats };
+  };
+  const full = await frameRun();
+  base = proxy.url;
+  const stream = await frameRun();
+  proxy.close();
   paints.sort((a, b) => a - b);
   console.log(`JS shipped (gzip): ${(sizes.js / 1024).toFixed(1)} KiB; CSS: ${(sizes.css / 1024).toFixed(1)} KiB`);
   console.log(`first contentful paint of /: median ${paints[2].toFixed(0)} ms (of ${paints.map((p) => p.toFixed(0)).join(", ")})`);
-  console.log(
-    `while streaming (${stats}): ${((stream.frames * 1000) / stream.ms).toFixed(1)} frames/s over ${stream.ms.toFixed(0)} ms, longest frame ${stream.longest.toFixed(1)} ms`,
-  );
+  for (const [what, r] of [["full speed", full], ["paced to 200 tokens/s", stream]]) {
+    console.log(
+      `while streaming at ${what} (${r.stats}): ${((r.frames * 1000) / r.ms).toFixed(1)} frames/s over ${r.ms.toFixed(0)} ms from the answer's start to its Markdown render, longest frame ${r.longest.toFixed(1)} ms`,
+    );
+  }
 } finally {
   await browser.close();
   await server.dispose();

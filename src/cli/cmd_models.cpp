@@ -3,6 +3,7 @@
 // (a stat per file; only new or changed files are read).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "cli/text_table.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
+#include "models/model_files.hpp"
 #include "models/short_name.hpp"
 
 namespace rmm::cli {
@@ -33,6 +35,7 @@ struct ModelsOptions {
   // `rmm models tag NAME TAG [--remove]`
   std::string tag_name, tag;
   bool tag_remove = false;
+  std::string folder;  // `rmm models add-folder DIR`, `remove-folder DIR`
 };
 
 std::string format_count(uint64_t n) {
@@ -148,6 +151,47 @@ int tag_command(const ModelsOptions& o) {
   return 0;
 }
 
+// `rmm models folders`: every folder scanned, where it comes from, and its models.
+int folders_command(const ModelsOptions& o) {
+  LocalRegistry r = open_local_registry(o.database);
+  r.registry->scan();
+  const auto all = r.registry->list();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& f : r.registry->folders()) {
+    const auto n = std::count_if(all.begin(), all.end(), [&](const store::ModelRecord& m) {
+      return models::is_inside(m.path, f.path);
+    });
+    std::error_code ec;
+    rows.push_back({f.path.string(), f.source,
+                    std::filesystem::is_directory(f.path, ec) ? std::to_string(n) : "(missing)"});
+  }
+  rows.insert(rows.begin(), {"FOLDER", "SOURCE", "MODELS"});
+  write_table(std::cout, rows);
+  return 0;
+}
+
+int add_folder_command(const ModelsOptions& o) {
+  LocalRegistry r = open_local_registry(o.database);
+  std::error_code ec;
+  // Relative paths are the user's own here: made absolute against the working dir.
+  const auto dir = std::filesystem::absolute(o.folder, ec);
+  auto [folder, found] = r.registry->add_folder(ec ? o.folder : dir.string());
+  std::cout << "added " << folder.path.string() << " (" << found.size()
+            << (found.size() == 1 ? " model" : " models") << ")\n";
+  for (const auto& m : found) std::cout << "  " << m.short_name << "  " << m.path << "\n";
+  return 0;
+}
+
+int remove_folder_command(const ModelsOptions& o) {
+  LocalRegistry r = open_local_registry(o.database);
+  std::error_code ec;
+  const auto dir = std::filesystem::absolute(o.folder, ec);
+  const auto forgotten = r.registry->remove_folder(ec ? o.folder : dir.string());
+  std::cout << "removed " << o.folder << "; forgot " << forgotten.size()
+            << (forgotten.size() == 1 ? " model" : " models") << " (the files stay)\n";
+  return 0;
+}
+
 struct RmOptions {
   std::string name;
   bool yes = false;
@@ -234,6 +278,19 @@ void add_models_command(CLI::App& app, Action& action) {
   tag->add_option("TAG", o->tag, "Tag")->required();
   tag->add_flag("--remove", o->tag_remove, "Remove the tag instead");
   tag->callback([o, &action] { action = [o] { return tag_command(*o); }; });
+
+  auto* folders = cmd->add_subcommand("folders", "List the models folders (main, configured, added)");
+  add_database_option(folders, o->database);
+  folders->callback([o, &action] { action = [o] { return folders_command(*o); }; });
+  auto* add =
+      cmd->add_subcommand("add-folder", "Scan a folder of model files as it is laid out, from now on");
+  add->add_option("DIR", o->folder, "The folder")->required();
+  add_database_option(add, o->database);
+  add->callback([o, &action] { action = [o] { return add_folder_command(*o); }; });
+  auto* remove = cmd->add_subcommand("remove-folder", "Stop scanning an added folder (its files stay)");
+  remove->add_option("DIR", o->folder, "The folder, as `rmm models folders` lists it")->required();
+  add_database_option(remove, o->database);
+  remove->callback([o, &action] { action = [o] { return remove_folder_command(*o); }; });
 }
 
 void add_rm_command(CLI::App& app, Action& action) {

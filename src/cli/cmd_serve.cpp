@@ -242,8 +242,8 @@ int serve(ServeFlags& f) {
   // may have just arrived).
   models::RegistryOptions ro;
   ro.dirs = models::model_dirs(cfg, ho.models_dir);
-  ho.model_dirs = ro.dirs;
   models::Registry registry(*db, ro);
+  ho.model_dirs = [&registry] { return registry.dirs(); };
 
   // The response cache lives in the database; it outlives the host, whose
   // engine threads may still finish (and record) generations while stopping.
@@ -380,7 +380,8 @@ int serve(ServeFlags& f) {
     // A file outside the models folders gets a registry entry too, so that it has a short name
     // (and is listed) like every other model.
     const auto file = host.resolve(model, true);
-    const bool in_dirs = std::any_of(ro.dirs.begin(), ro.dirs.end(), [&file](const auto& d) {
+    const auto dirs = registry.dirs();
+    const bool in_dirs = std::any_of(dirs.begin(), dirs.end(), [&file](const auto& d) {
       std::error_code ec, dec;
       return models::is_inside(file, d) || models::is_inside(std::filesystem::weakly_canonical(file, ec),
                                                              std::filesystem::weakly_canonical(d, dec));

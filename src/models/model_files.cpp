@@ -14,6 +14,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kMaxDepth = 6;
+// Entries looked at per dir: a folder added by mistake (a home folder, a disk) costs a bounded walk.
+constexpr size_t kMaxEntries = 200'000;
 
 const std::regex& split_pattern() {
   static const std::regex re(R"(^(.+)-([0-9]{5})-of-([0-9]{5})\.(gguf|safetensors|bin)$)", std::regex::icase);
@@ -69,7 +71,8 @@ std::vector<FoundModel> find_models(const std::vector<fs::path>& dirs) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
     fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
+    size_t entries = 0;
+    for (; !ec && it != end && entries < kMaxEntries; it.increment(ec), ++entries) {
       const fs::path& p = it->path();
       const bool hidden = p.filename().string().starts_with(".");
       std::error_code type_ec;

@@ -25,8 +25,9 @@ struct FoundModel {
 // The parts' stamps combined; nullopt when any part is missing.
 std::optional<FileStamp> stamp_of_parts(const std::vector<std::filesystem::path>& parts);
 
-// Every model under `dirs` (recursively, at most 6 levels), sorted by the path
-// of the first part. A dir that does not exist is skipped.
+// Every model under `dirs` (recursively, at most 6 levels and 200,000 entries
+// per dir), sorted by the path of the first part. A dir that does not exist is
+// skipped.
 std::vector<FoundModel> find_models(const std::vector<std::filesystem::path>& dirs);
 
 // "name" for "name-00001-of-00003.gguf", the stem otherwise.

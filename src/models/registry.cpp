@@ -162,7 +162,8 @@ void Registry::queue_hash(const ModelRecord& model) {
 ScanReport Registry::scan(bool force) {
   std::lock_guard lock(mutex_);
   ScanReport report;
-  std::vector<FoundModel> found = find_models(options_.dirs);
+  const std::vector<fs::path> scanned = dirs();
+  std::vector<FoundModel> found = find_models(scanned);
   for (const auto& file : files_) {
     // After the dirs' files, so that a name both want in one scan goes to the one in a models dir.
     std::error_code ec;
@@ -232,8 +233,8 @@ ScanReport Registry::scan(bool force) {
 
   for (const ModelRecord& m : known) {
     if (seen.count(m.path)) continue;
-    const bool under_scanned_dir = std::any_of(options_.dirs.begin(), options_.dirs.end(),
-                                               [&](const fs::path& d) { return is_inside(m.path, d); });
+    const bool under_scanned_dir =
+        std::any_of(scanned.begin(), scanned.end(), [&](const fs::path& d) { return is_inside(m.path, d); });
     if (under_scanned_dir || !stamp_of_parts(parts_of(m))) {
       store_.delete_model(m.id);
       ++report.removed;
@@ -254,6 +255,104 @@ std::optional<ModelRecord> Registry::add_file(const fs::path& file) {
 }
 
 std::vector<ModelRecord> Registry::list() { return store_.list_models(); }
+
+std::vector<Registry::Folder> Registry::folders() {
+  std::vector<Folder> out;
+  for (size_t i = 0; i < options_.dirs.size(); ++i)
+    out.push_back({options_.dirs[i], i == 0 ? "main" : "config"});
+  for (const auto& f : store_.list_model_folders()) out.push_back({f.path, "added"});
+  return out;
+}
+
+std::vector<fs::path> Registry::dirs() {
+  std::vector<fs::path> out;
+  for (auto& f : folders()) out.push_back(std::move(f.path));
+  return out;
+}
+
+namespace {
+
+constexpr size_t kMaxFolderPath = 4096;
+
+// The folder `dir` names, made canonical; the checks add_folder documents, bar the scan.
+fs::path checked_new_folder(const std::string& dir, const std::vector<fs::path>& existing) {
+  if (dir.empty()) throw Error(ErrorKind::InvalidArgument, "the folder is empty: give an absolute path");
+  if (dir.size() > kMaxFolderPath || dir.find('\0') != std::string::npos)
+    throw Error(ErrorKind::InvalidArgument,
+                "the folder is not a usable path (too long, or a NUL byte in it)");
+  const fs::path given(dir);
+  if (!given.is_absolute())
+    throw Error(ErrorKind::InvalidArgument, "the folder must be an absolute path, not '" + dir + "'");
+  std::error_code ec;
+  const fs::path canon = fs::canonical(given, ec);
+  if (ec) throw Error(ErrorKind::NotFound, "no folder at " + dir);
+  if (!fs::is_directory(canon, ec)) throw Error(ErrorKind::InvalidArgument, dir + " is not a folder");
+  // Nothing to find there, and a walk over them is costly or strange (device files, /proc's loops).
+  for (const char* system : {"/proc", "/sys", "/dev"}) {
+    if (is_inside(canon, system))
+      throw Error(ErrorKind::Forbidden, dir + " is a system folder: it cannot be a models folder");
+  }
+  if (canon == canon.root_path())
+    throw Error(ErrorKind::Forbidden,
+                dir + " is the root of the file system: add the folder that holds the models");
+  for (const auto& d : existing) {
+    const fs::path known = fs::weakly_canonical(d, ec);
+    if (canon == known) throw Error(ErrorKind::InvalidArgument, dir + " is a models folder already");
+    if (is_inside(canon, known))
+      throw Error(ErrorKind::InvalidArgument,
+                  dir + " is inside the models folder " + d.string() + ", which is scanned already");
+  }
+  return canon;
+}
+
+}  // namespace
+
+std::pair<Registry::Folder, std::vector<ModelRecord>> Registry::add_folder(const std::string& dir) {
+  const fs::path canon = checked_new_folder(dir, dirs());
+  const auto found = find_models({canon});
+  if (found.empty())
+    throw Error(ErrorKind::InvalidArgument,
+                "no model files in " + dir + " (looked for .gguf files up to 6 folders deep)");
+  store_.add_model_folder({canon.string(), 0});
+  scan();
+  std::vector<ModelRecord> models;
+  for (auto& m : store_.list_models())
+    if (is_inside(m.path, canon)) models.push_back(std::move(m));
+  return {{canon, "added"}, std::move(models)};
+}
+
+std::vector<ModelRecord> Registry::remove_folder(const std::string& dir) {
+  std::error_code ec;
+  const fs::path given(dir);
+  // As stored: canonical when added; the path may be gone since, so the given one counts too.
+  const fs::path canon = given.is_absolute() ? fs::weakly_canonical(given, ec) : given;
+  std::string stored;
+  for (const auto& f : store_.list_model_folders()) {
+    if (f.path == dir || (!ec && f.path == canon.string())) stored = f.path;
+  }
+  if (stored.empty()) {
+    for (const auto& d : options_.dirs) {
+      if (d == given || (!ec && fs::weakly_canonical(d, ec) == canon))
+        throw Error(ErrorKind::InvalidArgument,
+                    dir + " is a configured models folder: change [models] extra_dirs or --models-dir");
+    }
+    throw Error(ErrorKind::NotFound, dir + " is not an added models folder");
+  }
+  std::lock_guard lock(mutex_);
+  store_.remove_model_folder(stored);
+  const std::vector<fs::path> remaining = dirs();
+  std::vector<ModelRecord> forgotten;
+  for (auto& m : store_.list_models()) {
+    if (!is_inside(m.path, stored)) continue;
+    if (std::any_of(remaining.begin(), remaining.end(),
+                    [&](const fs::path& d) { return is_inside(m.path, d); }))
+      continue;
+    if (std::find(files_.begin(), files_.end(), fs::path(m.path)) != files_.end()) continue;
+    store_.delete_model(m.id);
+    forgotten.push_back(std::move(m));
+  }
+  return forgotten;
+}
 
 std::optional<ModelRecord> Registry::find_locked(const std::string& name) {
   check_name(name, "model name");

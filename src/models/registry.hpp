@@ -47,6 +47,29 @@ class Registry {
   std::optional<store::ModelRecord> add_file(const std::filesystem::path& file);
   std::vector<store::ModelRecord> list();
 
+  // The models folders: the options' dirs (the main one first, then the
+  // configured ones), then those added with add_folder (kept in the store, so
+  // every process on this database sees them).
+  struct Folder {
+    std::filesystem::path path;
+    std::string source;  // "main", "config" or "added"
+  };
+  std::vector<Folder> folders();
+  std::vector<std::filesystem::path> dirs();  // folders()' paths
+  // Adds a folder of model files as it is laid out (scanned like the main
+  // one, nothing moved). `dir` must be an absolute path to an existing folder
+  // (symbolic links resolved), not the file system's root nor a system folder
+  // (/proc, /sys, /dev), not a models folder already or inside one, and hold
+  // at least one model file within the scan's depth. InvalidArgument,
+  // NotFound or Forbidden otherwise, naming the path as given. Returns the
+  // folder as stored and the models found in it.
+  std::pair<Folder, std::vector<store::ModelRecord>> add_folder(const std::string& dir);
+  // Forgets an added folder and the models that were found only through it
+  // (their files stay where they are). NotFound when `dir` is not an added
+  // folder (the main and configured ones are changed in config.toml).
+  // Returns the models forgotten.
+  std::vector<store::ModelRecord> remove_folder(const std::string& dir);
+
   // The model named `name`: its short name, an alias, its file name (with or
   // without extension), its short name in another case, or its short name
   // without the ":quant" part when only one model has that base. Names with

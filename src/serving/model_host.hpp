@@ -63,10 +63,11 @@ struct ModelFile {
 
 struct HostOptions {
   std::filesystem::path models_dir;
-  // Folders a request may name a model file in by path (the models dir and
-  // the extra dirs; symlinks resolved). Other paths are refused with
-  // Forbidden, whether or not they exist, unless allow_model_paths.
-  std::vector<std::filesystem::path> model_dirs;
+  // Folders a request may name a model file in by path (the models dir, the
+  // configured and the added ones; symlinks resolved), asked per request as
+  // folders come and go. Other paths are refused with Forbidden, whether or
+  // not they exist, unless allow_model_paths. Optional.
+  std::function<std::vector<std::filesystem::path>()> model_dirs;
   bool allow_model_paths = false;
   // A model file's registry names (its short name first, then aliases) for
   // API keys' model patterns and id_of; the file stem is always one. Optional.

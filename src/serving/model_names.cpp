@@ -162,7 +162,7 @@ std::filesystem::path ModelHost::resolve(const std::string& path_or_id, bool loc
     }
   }
   if (!bare_name && !local && !options_.allow_model_paths) {
-    auto dirs = options_.model_dirs;
+    auto dirs = options_.model_dirs ? options_.model_dirs() : std::vector<std::filesystem::path>{};
     if (!options_.models_dir.empty()) dirs.push_back(options_.models_dir);
     // Decided before the file is looked at, so the answer says nothing about what exists outside.
     if (!inside_any(path_or_id, dirs))

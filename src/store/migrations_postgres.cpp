@@ -139,6 +139,13 @@ UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p
   WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id);
 UPDATE conversations SET current_leaf = (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = conversations.id);
 )sql"},
+      // Folders added as they are (LM Studio's layout, a download folder): scanned beside the main one.
+      {6, "added model folders", R"sql(
+CREATE TABLE model_folders (
+  path TEXT PRIMARY KEY,
+  added_at BIGINT NOT NULL
+);
+)sql"},
   };
   return steps;
 }

@@ -519,4 +519,26 @@ std::vector<ModelSpeed> SqlStore::model_speeds(int64_t id) {
   });
 }
 
+std::vector<ModelFolder> SqlStore::list_model_folders() {
+  return read("list_model_folders", [&](Tx& tx) {
+    std::vector<ModelFolder> out;
+    for (const Row& row :
+         tx.exec("SELECT path, added_at FROM model_folders ORDER BY added_at, path", {}).rows)
+      out.push_back({row.text(0), row.integer(1)});
+    return out;
+  });
+}
+
+bool SqlStore::add_model_folder(const ModelFolder& f) {
+  util::check_nonempty_text("model folder", f.path);
+  return changed("add_model_folder",
+                 "INSERT INTO model_folders (path, added_at) VALUES ($1, $2) ON CONFLICT (path) DO NOTHING",
+                 {f.path, f.added_at ? f.added_at : unix_ms()});
+}
+
+bool SqlStore::remove_model_folder(const std::string& path) {
+  util::check_text("model folder", path);
+  return changed("remove_model_folder", "DELETE FROM model_folders WHERE path = $1", {path});
+}
+
 }  // namespace rmm::store

@@ -102,6 +102,9 @@ class SqlStore final : public Store {
   bool remove_model_tag(int64_t id, const std::string& tag) override;
   void record_model_use(int64_t id, const std::optional<ModelSpeed>& speed) override;
   std::vector<ModelSpeed> model_speeds(int64_t id) override;
+  std::vector<ModelFolder> list_model_folders() override;
+  bool add_model_folder(const ModelFolder& f) override;
+  bool remove_model_folder(const std::string& path) override;
 
   ApiKeyRecord create_api_key(const ApiKeyRecord& k) override;
   std::vector<ApiKeyRecord> list_api_keys() override;

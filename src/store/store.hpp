@@ -127,6 +127,13 @@ struct ModelRecord {
 // Speeds measured in real runs. The store keeps the last kModelSpeedsKept
 // measurements per model and backend (older ones are dropped), so a slow
 // outlier ages out and callers can average or show the latest.
+// A folder the user added to the models folders (rmm models add-folder, POST
+// /api/models/folders): scanned as it is, beside the main and configured ones.
+struct ModelFolder {
+  std::string path;      // absolute, canonical; unique
+  int64_t added_at = 0;  // unix ms
+};
+
 struct ModelSpeed {
   std::string backend;  // "CPU", "CUDA", ...
   double prompt_tokens_per_second = 0;
@@ -290,6 +297,11 @@ class ModelStore {
   // keeps one speed measurement. NotFound for a missing model.
   virtual void record_model_use(int64_t id, const std::optional<ModelSpeed>& speed) = 0;
   virtual std::vector<ModelSpeed> model_speeds(int64_t id) = 0;  // newest first
+  // The added folders, oldest first. add: false when the path is already there; remove: false when it
+  // was not.
+  virtual std::vector<ModelFolder> list_model_folders() = 0;
+  virtual bool add_model_folder(const ModelFolder& f) = 0;
+  virtual bool remove_model_folder(const std::string& path) = 0;
 };
 
 class KeyStore {

@@ -56,6 +56,24 @@ ChatMessage make_message(const std::string& role, const std::string& content) {
 
 // ---- templates ---------------------------------------------------------------
 
+TEST_P(StoreTest, ModelFoldersAreKeptOnceInTheOrderAdded) {
+  EXPECT_TRUE(store_->list_model_folders().empty());
+  EXPECT_TRUE(store_->add_model_folder({"/data/lmstudio", 100}));
+  EXPECT_TRUE(store_->add_model_folder({"/data/downloads", 200}));
+  EXPECT_FALSE(store_->add_model_folder({"/data/lmstudio", 300})) << "a folder is kept once";
+  auto all = store_->list_model_folders();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].path, "/data/lmstudio");
+  EXPECT_EQ(all[0].added_at, 100);
+  EXPECT_EQ(all[1].path, "/data/downloads");
+  EXPECT_TRUE(store_->remove_model_folder("/data/lmstudio"));
+  EXPECT_FALSE(store_->remove_model_folder("/data/lmstudio"));
+  all = store_->list_model_folders();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].path, "/data/downloads");
+  EXPECT_THROW(store_->add_model_folder({"", 1}), Error);
+}
+
 TEST_P(StoreTest, TemplateSavesNewVersions) {
   auto v1 =
       store_->save_template(make_template("greet", "Greeter", R"({"id":"greet","blocks":[1],"version":7})"));

@@ -12,6 +12,7 @@
 #include "server/access_guard.hpp"
 #include "server/api_error.hpp"
 #include "server/keep_alive.hpp"
+#include "server/native/folder_routes.hpp"
 #include "server/query_string.hpp"
 #include "server/request_body.hpp"
 #include "server/route_guard.hpp"
@@ -249,6 +250,7 @@ void load(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host) {
 }  // namespace
 
 void add_model_routes(Router& router, serving::ModelHost& host, models::Registry* registry) {
+  if (registry) add_folder_routes(router, *registry);
   router.add(http::verb::get, "/api/models",
              guarded_blocking([&host, registry](const std::shared_ptr<Exchange>& ex) {
                json data = json::array();

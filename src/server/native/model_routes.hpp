@@ -10,8 +10,8 @@
 namespace rmm::server::native {
 
 // With a registry (not owned; outlives the router), GET /api/models lists its
-// models and DELETE /api/models/{name} removes one; without, the models dir's
-// top level is listed and deleted from.
+// models, DELETE /api/models/{name} removes one and the folder routes are
+// added; without, the models dir's top level is listed and deleted from.
 void add_model_routes(Router& router, serving::ModelHost& host, models::Registry* registry = nullptr);
 
 }  // namespace rmm::server::native

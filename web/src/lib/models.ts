@@ -94,6 +94,27 @@ export async function deleteModel(name: string): Promise<{ deleted: string; file
   return sendJson("DELETE", `/api/models/${encodeURIComponent(name)}`);
 }
 
+// A folder the registry scans: the main one, configured ones ([models]
+// extra_dirs) and those added from here or with `rmm models add-folder`.
+export interface ModelFolder {
+  path: string;
+  source: "main" | "config" | "added";
+  exists: boolean;
+  models: number;
+}
+
+export async function listFolders(): Promise<ModelFolder[]> {
+  return (await getJson<{ folders: ModelFolder[] }>("/api/models/folders")).folders;
+}
+
+export async function addFolder(path: string): Promise<{ folder: ModelFolder; models: { id: string; path: string }[] }> {
+  return sendJson("POST", "/api/models/folders", { path });
+}
+
+export async function removeFolder(path: string): Promise<{ models_forgotten: { id: string }[] }> {
+  return sendJson("DELETE", `/api/models/folders?path=${encodeURIComponent(path)}`);
+}
+
 // POSTs a body that asks for a stream and hands each SSE event to onEvent.
 // Errors before the stream begins are thrown as ApiError (the server's words).
 export async function postStream(path: string, body: unknown, onEvent: (ev: unknown) => void, signal?: AbortSignal): Promise<void> {
