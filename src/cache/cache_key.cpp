@@ -80,6 +80,8 @@ std::string cache_key(const KeyContext& context, const engine::GenerateRequest& 
   // The rest, which engine/parameters.cpp counts as not in the table.
   const auto& s = request.sampling;
   c.tokens("visible_special_tokens", request.visible_special_tokens);
+  // The answer so far is part of the question: a different prefix is a different answer.
+  c.tokens("continue_from", request.continue_from);
   c.i64("logprobs", request.logprobs);
   c.i64("top_logprobs", request.top_logprobs);
   c.field("logit_bias");

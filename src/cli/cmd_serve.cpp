@@ -36,6 +36,7 @@
 #include "server/http_server.hpp"
 #include "server/native/access_routes.hpp"
 #include "server/native/chat_routes.hpp"
+#include "server/native/comparison_routes.hpp"
 #include "server/native/hub_routes.hpp"
 #include "server/native/model_routes.hpp"
 #include "server/native/prompt_routes.hpp"
@@ -355,6 +356,7 @@ int serve(ServeFlags& f) {
   server::native::add_access_routes(router, *db, keys, audit ? &*audit : nullptr);
   server::native::add_chat_routes(router, *db);
   server::native::add_prompt_routes(router, host, *db);
+  server::native::add_comparison_routes(router, *db);
   server::ws::add_websocket_routes(router, host, so.cors_origins);
   server::HttpServer http(so, router);
   const unsigned short port = http.listen();

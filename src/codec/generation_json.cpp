@@ -106,12 +106,15 @@ json token_event_json(const engine::TokenEvent& ev) {
     alts.push_back(
         {{"token_id", a.token}, {"text", utf8::sanitize(a.text)}, {"logprob", logprob_json(a.logprob)}});
   }
-  return {{"index", ev.index},
-          {"token_id", ev.token},
-          {"text", ev.text},
-          {"logprob", logprob_json(ev.logprob)},
-          {"alternatives", std::move(alts)},
-          {"t_ms", ev.t_ms}};
+  json j = {{"index", ev.index},
+            {"token_id", ev.token},
+            {"text", ev.text},
+            {"logprob", logprob_json(ev.logprob)},
+            {"alternatives", std::move(alts)},
+            {"t_ms", ev.t_ms}};
+  // Only there when log-probabilities were asked for (NaN otherwise).
+  if (std::isfinite(ev.entropy)) j["entropy"] = ev.entropy;
+  return j;
 }
 
 json timings_json(const engine::Timings& t) {
@@ -155,6 +158,7 @@ json token_event_record(const engine::TokenEvent& ev) {
           {"text", bytes_json(ev.text)},
           {"piece", bytes_json(ev.piece)},
           {"logprob", float_json(ev.logprob)},
+          {"entropy", float_json(ev.entropy)},
           {"alternatives", std::move(alts)},
           {"t_ms", ev.t_ms}};
 }
@@ -167,6 +171,8 @@ engine::TokenEvent token_event_from_record(const json& j) {
     ev.text = bytes_from(j.at("text"));
     ev.piece = bytes_from(j.at("piece"));
     ev.logprob = float_from(j.at("logprob"));
+    // Recordings made before entropies were kept have none: NaN, as when not asked.
+    if (const auto e = j.find("entropy"); e != j.end()) ev.entropy = float_from(*e);
     ev.t_ms = j.at("t_ms").get<double>();
     for (const auto& a : j.at("alternatives"))
       ev.top.push_back(

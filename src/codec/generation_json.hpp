@@ -3,13 +3,15 @@
 // front end: `rmm run --json` lines, the WebSocket's `token` and `complete`
 // messages, stored chat history (timings) and the response cache's recordings.
 //
-//   token event  {index, token_id, text, logprob, alternatives: [{token_id, text, logprob}], t_ms}
+//   token event  {index, token_id, text, logprob, entropy?, alternatives: [{token_id, text, logprob}], t_ms}
 //   timings      {prompt_tokens, cached_tokens, generated_tokens, queue_ms, prompt_ms,
 //                 generation_ms, prompt_tokens_per_second, generation_tokens_per_second}
 //   usage        {prompt_tokens, completion_tokens, total_tokens}
 //   result       {finish_reason, stop_reason, seed, usage, timings, stop_string?, message?, code?}
 //
 // Log-probabilities come from the raw distribution; one that is -inf is null.
+// `entropy` (nats, over the whole vocabulary, same distribution) is there only
+// when log-probabilities were asked for.
 // Alternatives' texts may end inside a character and are sanitized (U+FFFD).
 // The exact form (token_event_record, result_record) is the same shape made
 // lossless for the cache: it adds each token's `piece`, spells bytes that are

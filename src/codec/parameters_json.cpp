@@ -67,6 +67,48 @@ void read_parameters(const json& obj, engine::GenerateRequest& into, const std::
   }
 }
 
+std::vector<engine::Token> read_continue_from(const json& v, int n_vocab, const std::string& name) {
+  if (v.is_null()) return {};
+  const char* shape = "must be an object {\"tokens\": [token id, ...]}";
+  if (!v.is_object()) throw ParameterError(name, name, shape);
+  for (const auto& [key, _] : v.items()) {
+    if (key != "tokens")
+      throw ParameterError(name, name, "has an unknown field '" + key + "' (known: tokens)");
+  }
+  const auto it = v.find("tokens");
+  const std::string list = name + ".tokens";
+  if (it == v.end() || it->is_null()) throw ParameterError(list, list, "is required: a list of token ids");
+  if (!it->is_array()) throw ParameterError(list, list, "must be a list of token ids");
+  if (it->size() > kMaxContinueFromTokens)
+    throw ParameterError(
+        list, list,
+        "has " + std::to_string(it->size()) + " tokens, more than " + std::to_string(kMaxContinueFromTokens));
+  std::vector<engine::Token> out;
+  out.reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& t = (*it)[i];
+    const std::string at = name + ".tokens[" + std::to_string(i) + "]";
+    const bool whole = t.is_number_integer() || (t.is_number_float() && std::isfinite(t.get<double>()) &&
+                                                 std::floor(t.get<double>()) == t.get<double>());
+    if (!whole) throw ParameterError(at, at, "must be a token id (a whole number)");
+    // As a double first: an unsigned value above INT64_MAX would wrap.
+    const double d = t.is_number_unsigned() ? static_cast<double>(t.get<uint64_t>()) : t.get<double>();
+    const double hi = n_vocab > 0 ? n_vocab - 1.0 : 2147483647.0;
+    if (d < 0 || d > hi) {
+      const std::string id = t.is_number_unsigned()  ? std::to_string(t.get<uint64_t>())
+                             : t.is_number_integer() ? std::to_string(t.get<int64_t>())
+                                                     : t.dump();
+      throw ParameterError(at, at,
+                           n_vocab > 0
+                               ? "is " + id + ", outside the vocabulary (ids 0 to " +
+                                     std::to_string(n_vocab - 1) + ", " + std::to_string(n_vocab) + " tokens)"
+                               : "is " + id + ", not a token id (0 or more)");
+    }
+    out.push_back(static_cast<engine::Token>(d));
+  }
+  return out;
+}
+
 json parameter_json(const engine::ParamSpec& p, const engine::GenerateRequest& r) {
   switch (p.kind) {
     case ParamKind::Boolean: return engine::scalar_value(p, r) != 0;

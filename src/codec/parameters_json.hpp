@@ -42,6 +42,15 @@ void read_parameter(const engine::ParamSpec& p, const nlohmann::json& value, eng
 void read_parameters(const nlohmann::json& obj, engine::GenerateRequest& into,
                      const std::string& prefix = "");
 
+// A request's answer so far, rmm's extension on /v1 and the WebSocket:
+// {"tokens": [id, ...]} (null: none). With n_vocab > 0 each id is checked
+// against the vocabulary; a front end that does not know the model yet leaves
+// that to the engine, which says the same. `name` is what errors call it
+// ("continue_from"); a bad id is named by its index. Throws ParameterError.
+inline constexpr size_t kMaxContinueFromTokens = 1 << 20;  // the context is the real bound, checked later
+std::vector<engine::Token> read_continue_from(const nlohmann::json& value, int n_vocab,
+                                              const std::string& name = "continue_from");
+
 // One parameter's value as JSON (floats in their shortest decimal form: 0.7, not 0.699999988).
 nlohmann::json parameter_json(const engine::ParamSpec& p, const engine::GenerateRequest& r);
 // Every table parameter of `r`; with `only`, those that `only` holds (not null).

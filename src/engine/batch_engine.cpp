@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "engine/backend.hpp"
 #include "engine/logprobs.hpp"
 #include "engine/text_release.hpp"
@@ -66,6 +67,8 @@ struct BatchEngine::Active {
   bool fast_greedy = false;
   bool want_logprobs = false;
   TextRelease release;
+  std::string carry;            // continue_from's unfinished character, completed by the first new token
+  int first_index = 0;          // continue_from's length: new tokens' events count on from it
   std::deque<TokenEvent> held;  // sampled tokens whose text is not released yet
   size_t prompt_done = 0;       // prompt tokens already in the KV cache
   bool has_next = false;        // a sampled token waits to be decoded
@@ -180,9 +183,20 @@ void validate_request(const GenerateRequest& request, int n_vocab, int n_ctx_seq
   for (Token t : request.prompt) {
     if (t < 0 || t >= n_vocab) bad("prompt token id " + std::to_string(t) + " is outside the vocabulary");
   }
+  const auto& cont = request.continue_from;
+  for (size_t i = 0; i < cont.size(); ++i) {
+    if (cont[i] < 0 || cont[i] >= n_vocab)
+      bad("continue_from.tokens[" + std::to_string(i) + "] is " + std::to_string(cont[i]) +
+          ", outside the vocabulary (ids 0 to " + std::to_string(n_vocab - 1) + ", " +
+          std::to_string(n_vocab) + " tokens)");
+  }
   if (static_cast<int>(request.prompt.size()) >= n_ctx_seq)
     bad("the prompt has " + std::to_string(request.prompt.size()) + " tokens but the context holds " +
         std::to_string(n_ctx_seq) + " per sequence");
+  if (!cont.empty() && request.prompt.size() + cont.size() >= static_cast<size_t>(n_ctx_seq))
+    bad("the prompt (" + std::to_string(request.prompt.size()) + " tokens) and continue_from (" +
+        std::to_string(cont.size()) + " tokens) make " + std::to_string(request.prompt.size() + cont.size()) +
+        " tokens but the context holds " + std::to_string(n_ctx_seq) + " per sequence");
   if (request.max_tokens < -1) bad("max_tokens must be -1 (no limit) or at least 0");
   if (request.top_logprobs < 0 || request.top_logprobs > 20) bad("top_logprobs must be between 0 and 20");
   engine::validate(request.sampling, n_vocab);
@@ -192,8 +206,20 @@ void BatchEngine::validate(const GenerateRequest& request) const {
   validate_request(request, model_->n_vocab(), n_ctx_seq());
 }
 
+ContinuedText continue_from_text(const Model& model, const GenerateRequest& request) {
+  std::string bytes;
+  const auto& visible = request.visible_special_tokens;
+  for (Token t : request.continue_from)
+    bytes += model.piece(t, std::find(visible.begin(), visible.end(), t) != visible.end());
+  const size_t whole = utf8::complete_prefix_length(bytes);
+  return {utf8::sanitize(std::string_view(bytes).substr(0, whole)), bytes.substr(whole)};
+}
+
 RequestId BatchEngine::submit(GenerateRequest request, TokenCallback on_token, DoneCallback on_done) {
   validate(request);
+  // The model reads continue_from as more prompt; the slot's prefix reuse, the
+  // context check and the prompt's timings all see the whole sequence.
+  request.prompt.insert(request.prompt.end(), request.continue_from.begin(), request.continue_from.end());
   const RequestId id = next_id_++;
   auto flag = std::make_shared<std::atomic<bool>>(false);
   std::lock_guard lock(inbox_mutex_);
@@ -265,8 +291,24 @@ void BatchEngine::admit() {
     const auto& req = a->q.request;
     a->fast_greedy = is_plain_greedy(req.sampling);
     a->want_logprobs = req.logprobs || req.top_logprobs > 0;
+    if (!req.continue_from.empty()) {
+      auto cont = continue_from_text(*model_, req);
+      a->result.text = std::move(cont.text);
+      a->carry = std::move(cont.tail);
+      a->first_index = static_cast<int>(req.continue_from.size());
+    }
     try {
       a->sampler = make_sampler(*model_, req.sampling, &a->result.seed);
+      // The answer so far is the sampler's history too: penalties count its
+      // tokens and a grammar has to have read them, as if it had sampled them.
+      for (size_t i = 0; i < req.continue_from.size(); ++i) {
+        try {
+          llama_sampler_accept(a->sampler.get(), req.continue_from[i]);
+        } catch (const std::exception&) {
+          throw Error(ErrorKind::InvalidArgument, "continue_from.tokens[" + std::to_string(i) +
+                                                      "] does not follow the grammar of the request");
+        }
+      }
     } catch (const Error& e) {
       // A schema or grammar the request brought is its fault (400), not ours.
       a->result.error_kind = e.kind();
@@ -302,6 +344,8 @@ void BatchEngine::finish(Slot& slot, StopReason reason, const std::string& error
   } else if (reason != StopReason::Error) {
     emit_released(a, a.release.flush());
   }
+  // continue_from's unfinished character that no new token completed.
+  if (!a.carry.empty() && reason != StopReason::Error) a.result.text += utf8::sanitize(a.carry);
   a.result.stop_reason = reason;
   a.result.error = error;
   const auto now = Clock::now();
@@ -326,6 +370,7 @@ void BatchEngine::finish(Slot& slot, StopReason reason, const std::string& error
 struct BatchEngine::Pick {
   Token token = 0;
   float logprob = std::numeric_limits<float>::quiet_NaN();
+  float entropy = std::numeric_limits<float>::quiet_NaN();
   std::vector<std::pair<Token, float>> top;
   bool failed = false;
 };
@@ -352,6 +397,7 @@ BatchEngine::Pick BatchEngine::choose(Active& a, const float* logits) const {
   if (a.want_logprobs) {
     const Distribution d = distribution(logits, n_vocab);
     pick.logprob = d.logprob(logits, pick.token);
+    pick.entropy = d.entropy;
     pick.top = top_logprobs(logits, n_vocab, d, a.q.request.top_logprobs);
   }
   return pick;
@@ -373,16 +419,19 @@ void BatchEngine::accept(Slot& slot, const Pick& pick) {
     return;
   }
   TokenEvent ev;
-  ev.index = t.generated_tokens;
+  ev.index = a.first_index + t.generated_tokens;
   ev.token = tok;
   ev.t_ms = ms_between(a.q.submitted, now);
   ev.logprob = pick.logprob;
+  ev.entropy = pick.entropy;
   for (const auto& [alt, lp] : pick.top) ev.top.push_back({alt, model_->piece(alt), lp});
   ++t.generated_tokens;
   a.result.tokens.push_back(tok);
   const auto& visible = a.q.request.visible_special_tokens;
   ev.piece = model_->piece(tok, std::find(visible.begin(), visible.end(), tok) != visible.end());
-  const std::string piece = ev.piece;
+  // The first new token's text starts with the character continue_from left unfinished.
+  const std::string piece = a.carry + ev.piece;
+  a.carry.clear();
   a.held.push_back(std::move(ev));
   const auto released = a.release.push(piece);
   emit_released(a, released.texts);

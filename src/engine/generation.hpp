@@ -2,6 +2,7 @@
 // What a caller asks of the engine and what it gets back, token by token.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,16 @@ struct GenerateRequest {
   // Special tokens whose text is part of the answer (a template's tool-call markers).
   std::vector<Token> visible_special_tokens;
   // Log-probabilities cost a softmax over the vocabulary per token, so they are opt-in.
+  // The entropy comes with them: it is a by-product of the same pass, so a flag
+  // of its own would save nothing and be one more thing every front end carries.
   bool logprobs = false;
   int top_logprobs = 0;  // 0..20 alternatives per token (implies logprobs)
+  // The answer so far, as token ids decoded after the prompt: the model goes on
+  // from exactly these tokens (text would be re-tokenized, maybe differently).
+  // Token events count on from continue_from.size(); max_tokens and stop
+  // strings apply to the new tokens only; the result's text starts with these
+  // tokens' text (see continue_from_text).
+  std::vector<Token> continue_from;
 };
 
 struct Alternative {
@@ -35,13 +44,16 @@ struct Alternative {
 // that completes it; text held back while it may start a stop string is
 // released with the token that rules the stop out.
 struct TokenEvent {
-  int index = 0;  // 0-based position among the generated tokens
+  int index = 0;  // 0-based position in the answer (continue_from's tokens come first)
   Token token = 0;
   std::string text;
   std::string piece;  // the token's own bytes (may be part of a character; not for display)
   // Log-probabilities come from the model's own distribution: softmax of the raw
   // logits, before temperature, penalties, filters or grammar. NaN when not asked.
   float logprob = 0.0f;
+  // Entropy in nats of that whole distribution (every token of the vocabulary,
+  // not just the alternatives). NaN when log-probabilities were not asked for.
+  float entropy = std::numeric_limits<float>::quiet_NaN();
   std::vector<Alternative> top;  // best first
   double t_ms = 0.0;             // since the request was submitted
 };
@@ -62,8 +74,8 @@ struct Timings {
 
 struct GenerationResult {
   StopReason stop_reason = StopReason::Length;
-  std::string text;  // all event texts joined
-  std::vector<Token> tokens;
+  std::string text;           // continue_from's text (continue_from_text), then every event's text
+  std::vector<Token> tokens;  // the generated tokens (not continue_from's)
   Timings timings;
   uint32_t seed = 0;
   std::string error;  // set when stop_reason == Error
@@ -72,6 +84,16 @@ struct GenerationResult {
   ErrorKind error_kind = ErrorKind::Internal;
   std::string stop_string;  // the stop string that matched, if any
 };
+
+// The text of a request's continue_from tokens, as the answer starts with it:
+// `text` holds whole characters only; `tail` is the bytes of a character the
+// last tokens leave unfinished (a byte token chosen as an alternative), which
+// the first new token's text completes.
+struct ContinuedText {
+  std::string text;
+  std::string tail;
+};
+ContinuedText continue_from_text(const Model& model, const GenerateRequest& request);
 
 using TokenCallback = std::function<void(const TokenEvent&)>;
 using DoneCallback = std::function<void(const GenerationResult&)>;

@@ -8,9 +8,16 @@ namespace rmm::engine {
 Distribution distribution(const float* logits, int n_vocab) {
   float mx = -INFINITY;
   for (int i = 0; i < n_vocab; ++i) mx = std::max(mx, logits[i]);
-  double sum = 0.0;
-  for (int i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
-  return {mx, static_cast<float>(std::log(sum))};
+  double sum = 0.0, weighted = 0.0;
+  for (int i = 0; i < n_vocab; ++i) {
+    const double x = static_cast<double>(logits[i]) - mx;
+    const double e = std::exp(x);
+    sum += e;
+    // A banned token (-inf) has e = 0 and adds nothing; 0 * -inf would be NaN.
+    if (e > 0.0) weighted += e * x;
+  }
+  const double log_sum = std::log(sum);
+  return {mx, static_cast<float>(log_sum), static_cast<float>(log_sum - weighted / sum)};
 }
 
 std::vector<std::pair<Token, float>> top_logprobs(const float* logits, int n_vocab, const Distribution& d,

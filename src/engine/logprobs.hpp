@@ -10,6 +10,10 @@ namespace rmm::engine {
 struct Distribution {
   float max_logit;
   float log_sum;  // log(sum(exp(logit - max_logit)))
+  // Shannon entropy in nats of the whole distribution, -sum(p log p). It falls
+  // out of the pass that sums the exponentials: with x = logit - max_logit and
+  // S = sum(e^x), log p = x - log S, so H = log S - sum(e^x * x) / S.
+  float entropy;
   float logprob(const float* logits, Token t) const { return logits[t] - max_logit - log_sum; }
 };
 

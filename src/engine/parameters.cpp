@@ -63,8 +63,8 @@ constexpr size_t table_members_of_sampling() {
 // logit_bias, grammar, json_schema, grammar_lazy, grammar_trigger_patterns,
 // grammar_trigger_tokens, grammar_prefill
 constexpr size_t kOtherSamplingFields = 7;
-// prompt, sampling, visible_special_tokens, logprobs, top_logprobs
-constexpr size_t kOtherRequestFields = 5;
+// prompt, sampling, visible_special_tokens, logprobs, top_logprobs, continue_from
+constexpr size_t kOtherRequestFields = 6;
 static_assert(field_count<SamplingParams>() == table_members_of_sampling() + kOtherSamplingFields,
               "a SamplingParams field is neither in the parameter table nor counted as another field");
 static_assert(field_count<GenerateRequest>() ==

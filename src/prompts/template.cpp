@@ -168,7 +168,7 @@ std::optional<double> get_bound(const json& v, const char* key, const std::strin
 
 Variable parse_variable(const json& v, const std::string& field) {
   if (!v.is_object()) fail(field, std::string("must be an object, not ") + json_type_word(v));
-  only_keys(v, field, {"name", "type", "label", "options", "min", "max", "default", "required"});
+  only_keys(v, field, {"name", "type", "label", "options", "min", "max", "step", "default", "required"});
   Variable var;
   var.name = get_string(v, "name", field, true, 64);
   if (!is_valid_variable_name(var.name))
@@ -190,6 +190,7 @@ Variable parse_variable(const json& v, const std::string& field) {
   }
   var.min = get_bound(v, "min", field);
   var.max = get_bound(v, "max", field);
+  var.step = get_bound(v, "step", field);
   if (const auto it = v.find("default"); it != v.end()) var.default_value = *it;
   if (const auto it = v.find("required"); it != v.end() && !it->is_null()) {
     if (!it->is_boolean()) fail(field + ".required", "must be true or false");
@@ -309,6 +310,9 @@ void validate(const Template& t, bool require_id) {
   for (const auto* s : {&t.name, &t.description}) {
     if (!utf8::is_valid(*s)) fail(s == &t.name ? "name" : "description", "is not valid UTF-8");
   }
+  if (!utf8::is_valid(t.message)) fail("message", "is not valid UTF-8");
+  if (t.message.size() > kMaxMessageLength)
+    fail("message", "is longer than " + std::to_string(kMaxMessageLength) + " bytes");
   if (t.tags.size() > kMaxTags) fail("tags", "has more than " + std::to_string(kMaxTags) + " tags");
   for (size_t i = 0; i < t.tags.size(); ++i) {
     const auto& tag = t.tags[i];
@@ -351,8 +355,12 @@ void validate(const Template& t, bool require_id) {
         if (b && !std::isfinite(*b)) fail(field + (b == v.min ? ".min" : ".max"), "must be a finite number");
       }
       if (v.min && v.max && *v.min > *v.max) fail(field + ".min", "is greater than max");
+      if (v.step && (!std::isfinite(*v.step) || *v.step <= 0))
+        fail(field + ".step", "must be a number above 0");
     } else if (v.min || v.max) {
       fail(field + (v.min ? ".min" : ".max"), "only number variables have a range");
+    } else if (v.step) {
+      fail(field + ".step", "only number variables have a step");
     }
     check_default(v, field + ".default");
   }
@@ -435,11 +443,13 @@ void validate(const Template& t, bool require_id) {
 
 Template parse_template(const json& j, bool require_id) {
   if (!j.is_object()) fail("", std::string("a template must be a JSON object, not ") + json_type_word(j));
-  only_keys(j, "", {"id", "name", "description", "tags", "version", "blocks", "variables", "created_at"});
+  only_keys(j, "",
+            {"id", "name", "description", "tags", "version", "blocks", "variables", "message", "created_at"});
   Template t;
   t.id = get_string(j, "id", "", false, 64);
   t.name = get_string(j, "name", "", true, kMaxNameLength);
   t.description = get_string(j, "description", "", false);
+  t.message = get_string(j, "message", "", false, kMaxMessageLength);
   if (const auto it = j.find("tags"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) fail("tags", "must be a list of strings");
     if (it->size() > kMaxTags) fail("tags", "has more than " + std::to_string(kMaxTags) + " tags");
@@ -521,6 +531,7 @@ json to_json(const Variable& v) {
   };
   if (v.min) j["min"] = bound(*v.min);
   if (v.max) j["max"] = bound(*v.max);
+  if (v.step) j["step"] = bound(*v.step);
   return j;
 }
 
@@ -529,13 +540,15 @@ json to_json(const Template& t) {
   for (const auto& b : t.blocks) blocks.push_back(to_json(b));
   json vars = json::array();
   for (const auto& v : t.variables) vars.push_back(to_json(v));
-  return {{"id", t.id},
-          {"name", t.name},
-          {"description", t.description},
-          {"tags", t.tags},
-          {"version", t.version},
-          {"blocks", std::move(blocks)},
-          {"variables", std::move(vars)}};
+  json j = {{"id", t.id},
+            {"name", t.name},
+            {"description", t.description},
+            {"tags", t.tags},
+            {"version", t.version},
+            {"blocks", std::move(blocks)},
+            {"variables", std::move(vars)}};
+  if (!t.message.empty()) j["message"] = t.message;
+  return j;
 }
 
 }  // namespace rmm::prompts

@@ -4,7 +4,8 @@
 //   {id, name, description, tags, version,
 //    blocks: [{type, text} | {type: "examples", pairs: [{user, assistant}]} |
 //             {type: "parameters", temperature, max_tokens, top_p, seed, stop, response_format, model}],
-//    variables: [{name, type, label, options, min, max, default, required}]}
+//    variables: [{name, type, label, options, min, max, step, default, required}],
+//    message}  (message: an optional note on this version, e.g. "shorter system prompt")
 // Every problem is a TemplateError naming the JSON path ("blocks[2].text",
 // "variables[0].default") or the variable it is about.
 #include <cstddef>
@@ -26,6 +27,7 @@ inline constexpr size_t kMaxTagLength = 64;
 inline constexpr size_t kMaxNameLength = 200;
 inline constexpr size_t kMaxOptions = 256;
 inline constexpr size_t kMaxExamplePairs = 64;
+inline constexpr size_t kMaxMessageLength = 1000;
 
 // An rmm::Error (InvalidArgument) that also says which field is wrong.
 class TemplateError : public Error {
@@ -67,6 +69,7 @@ struct Variable {
   std::string label;
   std::vector<std::string> options;  // select only
   std::optional<double> min, max;    // number only
+  std::optional<double> step;        // number only: the increment a form's slider moves by (> 0)
   nlohmann::json default_value;      // null when there is none; else of the variable's type
   bool required = false;
   bool operator==(const Variable&) const = default;
@@ -80,6 +83,9 @@ struct Template {
   int version = 0;  // assigned by the store on save; 0 for a template not saved yet
   std::vector<Block> blocks;
   std::vector<Variable> variables;
+  // A note on this version ("what changed"); kept with the version, not part of
+  // its content (same_content ignores it). Out in JSON only when not empty.
+  std::string message;
 
   const Variable* find_variable(const std::string& name) const;
 };

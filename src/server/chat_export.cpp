@@ -93,6 +93,7 @@ json message_json(const store::ChatMessage& m) {
           {"completion_tokens", m.completion_tokens},
           {"timings", parsed_or_text(m.timings_json, json::object())},
           {"logprobs", parsed_or_text(m.logprobs_json, nullptr)},
+          {"fork", m.fork_of ? json{{"of", m.fork_of}, {"at", m.fork_at}} : json(nullptr)},
           {"created_at", m.created_at}};
 }
 

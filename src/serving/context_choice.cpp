@@ -81,11 +81,13 @@ Choice choose_context(const std::vector<engine::ContextParams>& choices, const g
 
 }  // namespace
 
-std::string context_overflow(const HostedModel& m, size_t tokens) {
+std::string context_overflow(const HostedModel& m, size_t tokens, size_t answer_tokens) {
   const int holds = m.generator->shape().n_ctx_seq;
   if (tokens < static_cast<size_t>(holds)) return "";
-  std::string out = "the prompt has " + std::to_string(tokens) + " tokens but a conversation with model '" +
-                    m.id + "' holds " + std::to_string(holds) + " here";
+  std::string out =
+      "the prompt has " + std::to_string(tokens) + " tokens" +
+      (answer_tokens ? " (" + std::to_string(answer_tokens) + " of them continue_from's)" : "") +
+      " but a conversation with model '" + m.id + "' holds " + std::to_string(holds) + " here";
   if (m.n_ctx_train > holds) {
     out += " (it was trained on " + std::to_string(m.n_ctx_train) +
            "): send \"num_ctx\" for more, or start rmm serve with a larger -c or a smaller --parallel";

@@ -58,7 +58,9 @@ cache::Canceller generate(ModelHost& host, const std::shared_ptr<HostedModel>& m
                       std::to_string(max_queue) + ")",
                   1);
   }
-  if (auto overflow = context_overflow(*model, request.prompt.size()); !overflow.empty())
+  if (auto overflow = context_overflow(*model, request.prompt.size() + request.continue_from.size(),
+                                       request.continue_from.size());
+      !overflow.empty())
     throw Refused(Refused::Why::PromptTooLong, ErrorKind::InvalidArgument, overflow);
   eng.validate(request);
   cache::Plan plan;

@@ -287,7 +287,8 @@ std::string model_id_for(const std::filesystem::path& path);
 
 // When a prompt of `tokens` does not fit one of `m`'s conversations: what
 // holds it and how to get more room; "" when it fits.
-std::string context_overflow(const HostedModel& m, size_t tokens);
+// `answer_tokens` of `tokens` are a request's continue_from (named in the message).
+std::string context_overflow(const HostedModel& m, size_t tokens, size_t answer_tokens = 0);
 
 // Ollama's keep_alive as text: a duration ("5m", "1h30m" is not needed:
 // "90s", "1500ms", "300" seconds), "0" to unload after the request, a

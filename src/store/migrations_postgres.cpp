@@ -146,6 +146,29 @@ CREATE TABLE model_folders (
   added_at BIGINT NOT NULL
 );
 )sql"},
+      // Answers forked from another at a token: which answer, and the first token that differs.
+      {7, "forked answers", R"sql(
+ALTER TABLE messages ADD COLUMN fork_of BIGINT REFERENCES messages (id) ON DELETE SET NULL;
+ALTER TABLE messages ADD COLUMN fork_at INTEGER;
+)sql"},
+      // Prompt Architect comparisons kept to be reopened: the UI's whole comparison as JSON, listed newest
+      // first (seq breaks ties between comparisons made in the same millisecond).
+      {8, "saved prompt comparisons", R"sql(
+CREATE SEQUENCE comparison_seq;
+CREATE TABLE comparisons (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL DEFAULT '',
+  title TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  template_id TEXT NOT NULL,
+  body_json TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  seq BIGINT NOT NULL
+);
+CREATE INDEX comparisons_recent ON comparisons (created_at DESC, seq DESC);
+CREATE INDEX comparisons_by_owner ON comparisons (owner, created_at DESC, seq DESC);
+)sql"},
   };
   return steps;
 }

@@ -44,6 +44,8 @@ const Column<ChatMessage> kMessage[] = {
     {"timings_json", &ChatMessage::timings_json},
     {"logprobs_json", &ChatMessage::logprobs_json},
     {"created_at", &ChatMessage::created_at},
+    {"COALESCE(fork_of, 0)", &ChatMessage::fork_of},
+    {"COALESCE(fork_at, 0)", &ChatMessage::fork_at},
 };
 // Aliases and tags come from their own tables (select_models).
 const Column<ModelRecord> kModel[] = {
@@ -202,10 +204,13 @@ std::vector<ChatMessage> SqlStore::insert_chain(Tx& tx, const std::string& conve
     s.parent_id = at;
     s.id = tx.exec(
                  "INSERT INTO messages (conversation_id, role, content, model, prompt_tokens, "
-                 "completion_tokens, timings_json, logprobs_json, created_at, parent_id) VALUES ($1, $2, $3, "
-                 "$4, $5, $6, $7, $8, $9, NULLIF(CAST($10 AS BIGINT), 0)) RETURNING id",
+                 "completion_tokens, timings_json, logprobs_json, created_at, parent_id, fork_of, fork_at) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULLIF(CAST($10 AS BIGINT), 0), "
+                 "NULLIF(CAST($11 AS BIGINT), 0), CASE WHEN CAST($11 AS BIGINT) = 0 THEN NULL ELSE CAST($12 "
+                 "AS INTEGER) END) "
+                 "RETURNING id",
                  {conversation_id, s.role, s.content, s.model, s.prompt_tokens, s.completion_tokens,
-                  s.timings_json, s.logprobs_json, s.created_at, s.parent_id})
+                  s.timings_json, s.logprobs_json, s.created_at, s.parent_id, s.fork_of, s.fork_at})
                .front()
                .integer(0);
     at = s.id;

@@ -1,6 +1,7 @@
 #pragma once
 // The one Store implementation, over a sql::Connection: every statement is
 // written once (sql_store.cpp: migrations, templates, chats, cache, models;
+// sql_store_comparisons.cpp: saved prompt comparisons;
 // sql_store_access.cpp: API keys and the audit log), and what differs
 // between SQLite and PostgreSQL comes from the connection's Dialect. Each
 // call is one transaction: write transactions for whatever changes rows
@@ -85,6 +86,13 @@ class SqlStore final : public Store {
   bool rename_conversation(const std::string& id, const std::string& title) override;
   bool delete_conversation(const std::string& id) override;
   bool set_current_leaf(const std::string& id, int64_t message_id) override;
+
+  Comparison create_comparison(const Comparison& c) override;
+  std::optional<Comparison> get_comparison(const std::string& id) override;
+  ComparisonPage list_comparisons(const ComparisonQuery& q) override;
+  std::optional<Comparison> update_comparison(const std::string& id, const std::optional<std::string>& title,
+                                              const std::optional<std::string>& body_json) override;
+  bool delete_comparison(const std::string& id) override;
 
   std::optional<CacheEntry> cache_get(const std::string& key, const CacheLimits& limits) override;
   void cache_put(const std::string& key, const std::string& value_json, const CacheLimits& limits) override;

@@ -1,13 +1,14 @@
 #pragma once
 // The storage interfaces, one per domain: Prompt Architect templates (every
-// save a new version), chat history, the response cache, the model registry,
-// API keys and the audit log; Store is all of them. One SQL implementation
+// save a new version) and saved comparisons, chat history, the response
+// cache, the model registry, API keys and the audit log; Store is all of them. One SQL implementation
 // (sql_store.hpp) serves two back ends: SQLite (embedded default,
 // $RMM_HOME/rmm.db) and PostgreSQL (shared deployments). Both run versioned
 // migrations on open and use parameterized queries only. Every method is safe to call from several threads;
 // each call is one transaction, so a killed process leaves either all of it or none. Errors: rmm::Error
 // (NotFound for a missing id where noted, InvalidArgument for bad values, Internal for database failures with
 // the database's message).
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,6 +50,11 @@ struct ChatMessage {
   std::string timings_json;   // {} or the engine's timings
   std::string logprobs_json;  // "" unless logprobs were kept
   int64_t created_at = 0;     // unix ms
+  // An answer forked from another at a token (the token inspector's "continue
+  // from this alternative"): the answer it was forked from (0: not a fork) and
+  // the position of its first token that differs from that one's.
+  int64_t fork_of = 0;
+  int fork_at = 0;
 };
 
 struct Conversation {
@@ -87,6 +93,41 @@ struct ConversationQuery {
 struct ConversationPage {
   std::vector<Conversation> items;  // newest updated first, without messages
   int total = 0;                    // matching conversations in all
+};
+
+// ---- Prompt comparisons -------------------------------------------------------
+// A Prompt Architect comparison kept to be reopened: one template on up to 4
+// models (kind "models") or two template versions over a table of variable
+// values (kind "versions"). body_json is the whole comparison as the UI sent
+// it (its setup and results: answers, tokens/s, TTFT per cell); the store
+// checks it is a bounded JSON object and indexes only the columns here.
+// The body: 8 MiB less 64 KiB, so that the record around it (and the
+// response head) still fits the 8 MiB a server queues for one response.
+inline constexpr size_t kMaxComparisonBodyBytes = (size_t{8} << 20) - (size_t{64} << 10);
+inline constexpr size_t kMaxComparisonTitleBytes = 200;
+inline constexpr size_t kMaxComparisonTemplateIdBytes = 200;
+
+struct Comparison {
+  std::string id;                // 32 lowercase hex digits, assigned by create_comparison when empty
+  std::string owner;             // as Conversation::owner: "" or the id of the API key that created it
+  std::string title;             // at most kMaxComparisonTitleBytes
+  std::string kind;              // models | versions
+  std::string template_id;       // "" when none
+  std::string body_json = "{}";  // a JSON object; filled by get_comparison and create/update only
+  int64_t created_at = 0;        // unix ms
+  int64_t updated_at = 0;        // unix ms of the last create or update
+};
+
+struct ComparisonQuery {
+  // Only comparisons with exactly this owner; nullopt = every owner.
+  std::optional<std::string> owner;
+  int limit = 50;  // 1..200
+  int offset = 0;
+};
+
+struct ComparisonPage {
+  std::vector<Comparison> items;  // newest created first, body_json empty
+  int total = 0;                  // matching comparisons in all
 };
 
 // ---- Response cache --------------------------------------------------------
@@ -260,6 +301,26 @@ class ChatStore {
   virtual bool delete_conversation(const std::string& id) = 0;
 };
 
+// Comparisons: title at most kMaxComparisonTitleBytes, kind models|versions,
+// template_id at most kMaxComparisonTemplateIdBytes, body_json a JSON object
+// ("" counts as {}) of at most kMaxComparisonBodyBytes nested at most
+// kMaxJsonDepth levels; anything else is InvalidArgument naming the field.
+class ComparisonStore {
+ public:
+  virtual ~ComparisonStore() = default;
+  // Stores `c` (id when empty, created_at and updated_at assigned) and returns
+  // it; an id that already exists is InvalidArgument.
+  virtual Comparison create_comparison(const Comparison& c) = 0;
+  virtual std::optional<Comparison> get_comparison(const std::string& id) = 0;  // with body_json
+  virtual ComparisonPage list_comparisons(const ComparisonQuery& q) = 0;
+  // Replaces the title and/or the body (nullopt keeps it) and sets updated_at;
+  // returns the stored comparison, nullopt when there is none.
+  virtual std::optional<Comparison> update_comparison(const std::string& id,
+                                                      const std::optional<std::string>& title,
+                                                      const std::optional<std::string>& body_json) = 0;
+  virtual bool delete_comparison(const std::string& id) = 0;  // false when missing
+};
+
 class CacheStore {
  public:
   virtual ~CacheStore() = default;
@@ -334,6 +395,7 @@ class AuditStore {
 // domain interfaces it stands in for, not from Store.
 class Store : public TemplateStore,
               public ChatStore,
+              public ComparisonStore,
               public CacheStore,
               public ModelStore,
               public KeyStore,

@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "core/utf8.hpp"
 
 namespace rmm::store::util {
@@ -84,6 +85,54 @@ void check_message(const ChatMessage& m, std::string_view field) {
   check_text(f + " logprobs_json", m.logprobs_json);
   if (m.prompt_tokens < 0) invalid(f + " prompt_tokens must be >= 0");
   if (m.completion_tokens < 0) invalid(f + " completion_tokens must be >= 0");
+}
+
+void check_comparison_title(const std::string& title) {
+  check_text("comparison title", title);
+  if (title.size() > kMaxComparisonTitleBytes)
+    invalid("comparison title is longer than " + std::to_string(kMaxComparisonTitleBytes) + " bytes");
+}
+
+void check_comparison_body(const std::string& body_json) {
+  if (body_json.size() > kMaxComparisonBodyBytes)
+    invalid("comparison body_json is larger than " + std::to_string(kMaxComparisonBodyBytes) + " bytes");
+  check_text("comparison body_json", body_json);
+  check_json_depth(body_json, "comparison body_json");  // InvalidArgument naming it
+  // Checked without building a value; an object is the only JSON text whose first byte is '{'.
+  const size_t first = body_json.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || body_json[first] != '{' || !nlohmann::json::accept(body_json))
+    invalid("comparison body_json must be a JSON object");
+}
+
+void check_comparison(const Comparison& c) {
+  check_text("comparison id", c.id);
+  check_text("comparison owner", c.owner);
+  check_comparison_title(c.title);
+  if (c.kind != "models" && c.kind != "versions") {
+    check_text("comparison kind", c.kind);
+    invalid("comparison kind must be models or versions, not \"" + c.kind + "\"");
+  }
+  check_text("comparison template_id", c.template_id);
+  if (c.template_id.size() > kMaxComparisonTemplateIdBytes)
+    invalid("comparison template_id is longer than " + std::to_string(kMaxComparisonTemplateIdBytes) +
+            " bytes");
+  check_comparison_body(c.body_json.empty() ? "{}" : c.body_json);
+}
+
+Comparison new_comparison(const Comparison& c) {
+  check_comparison(c);
+  Comparison out = c;
+  if (out.id.empty()) out.id = random_id();
+  if (out.body_json.empty()) out.body_json = "{}";
+  out.created_at = out.updated_at = unix_ms();
+  return out;
+}
+
+void check_comparison_query(const ComparisonQuery& q) {
+  if (q.limit < 1 || q.limit > 200)
+    invalid("limit must be between 1 and 200, got " + std::to_string(q.limit));
+  if (q.offset < 0) invalid("offset must be >= 0, got " + std::to_string(q.offset));
+  if (q.owner) check_text("owner", *q.owner);
 }
 
 void check_query(const ConversationQuery& q) {

@@ -25,6 +25,14 @@ void check_conversation(const Conversation& c);
 // the row every back end inserts for create_conversation (messages are added after).
 Conversation new_conversation(const Conversation& c);
 void check_message(const ChatMessage& m, std::string_view field = "message");
+// Comparisons (the bounds ComparisonStore names). check_comparison_body takes
+// the text as stored ("" is not allowed here: new_comparison turns it into {}).
+void check_comparison_title(const std::string& title);
+void check_comparison_body(const std::string& body_json);
+void check_comparison(const Comparison& c);
+// `c` checked, with an id (when it has none), "" body_json as {} and both times set to now.
+Comparison new_comparison(const Comparison& c);
+void check_comparison_query(const ComparisonQuery& q);
 void check_query(const ConversationQuery& q);
 void check_cache_limits(const CacheLimits& limits);
 void check_model(const ModelRecord& m);

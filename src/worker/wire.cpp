@@ -216,6 +216,7 @@ std::string encode_submit(uint64_t id, const engine::GenerateRequest& req) {
   w.tokens(req.visible_special_tokens);
   w.boolean(req.logprobs);
   w.i32(req.top_logprobs);
+  w.tokens(req.continue_from);
   w.u32(static_cast<uint32_t>(s.logit_bias.size()));
   for (const auto& [token, bias] : s.logit_bias) {
     w.i32(token);
@@ -252,6 +253,7 @@ engine::GenerateRequest decode_request(Reader& r) {
   q.visible_special_tokens = r.tokens();
   q.logprobs = r.boolean();
   q.top_logprobs = r.i32();
+  q.continue_from = r.tokens();
   const uint32_t n_bias = r.u32();
   for (uint32_t i = 0; i < n_bias; ++i) {
     const engine::Token t = r.i32();
@@ -267,7 +269,7 @@ engine::GenerateRequest decode_request(Reader& r) {
 }
 
 std::string encode_token(uint64_t id, const engine::TokenEvent& ev) {
-  const auto& [index, token, text, piece, logprob, top, t_ms] = ev;
+  const auto& [index, token, text, piece, logprob, entropy, top, t_ms] = ev;
   Writer w(MsgType::Token);
   w.u64(id);
   w.i32(index);
@@ -275,6 +277,7 @@ std::string encode_token(uint64_t id, const engine::TokenEvent& ev) {
   w.str(text);
   w.str(piece);
   w.f32(logprob);
+  w.f32(entropy);
   w.f64(t_ms);
   w.u32(static_cast<uint32_t>(top.size()));
   for (const auto& [alt_token, alt_text, alt_logprob] : top) {
@@ -292,6 +295,7 @@ engine::TokenEvent decode_token(Reader& r) {
   ev.text = r.str();
   ev.piece = r.str();
   ev.logprob = r.f32();
+  ev.entropy = r.f32();
   ev.t_ms = r.f64();
   const uint32_t n = r.u32();
   if (n > 256) bad(std::to_string(n) + " alternatives");

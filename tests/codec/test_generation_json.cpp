@@ -24,6 +24,7 @@ engine::TokenEvent event() {
   ev.text = "Hi";
   ev.piece = "Hi";
   ev.logprob = -0.5f;
+  ev.entropy = 1.25f;
   ev.top = {{42, "Hi", -0.5f}, {7, std::string("\xe2\x82", 2), -1.5f}, {9, "x", -INFINITY}};
   ev.t_ms = 12.5;
   return ev;
@@ -39,7 +40,9 @@ std::set<std::string> keys(const json& j) {
 
 TEST(GenerationJson, TokenEventShape) {
   const json j = codec::token_event_json(event());
-  EXPECT_EQ(keys(j), (std::set<std::string>{"index", "token_id", "text", "logprob", "alternatives", "t_ms"}));
+  EXPECT_EQ(keys(j), (std::set<std::string>{"index", "token_id", "text", "logprob", "entropy", "alternatives",
+                                            "t_ms"}));
+  EXPECT_EQ(j["entropy"], 1.25);
   EXPECT_EQ(j["index"], 3);
   EXPECT_EQ(j["token_id"], 42);
   ASSERT_EQ(j["alternatives"].size(), 3u);
@@ -47,6 +50,19 @@ TEST(GenerationJson, TokenEventShape) {
   EXPECT_EQ(j["alternatives"][1]["text"], "\xef\xbf\xbd");  // a partial character becomes U+FFFD
   EXPECT_TRUE(j["alternatives"][2]["logprob"].is_null());   // -inf has no JSON spelling
   EXPECT_NO_THROW((void)j.dump());                          // valid UTF-8 throughout
+}
+
+TEST(GenerationJson, EntropyIsLeftOutWhenNotComputedAndSurvivesTheCacheRecord) {
+  auto ev = event();
+  ev.entropy = NAN;  // log-probabilities not asked for
+  EXPECT_FALSE(codec::token_event_json(ev).contains("entropy"));
+  EXPECT_TRUE(std::isnan(codec::token_event_from_record(codec::token_event_record(ev)).entropy));
+  ev.entropy = 2.75f;
+  EXPECT_EQ(codec::token_event_from_record(codec::token_event_record(ev)).entropy, 2.75f);
+  // A recording from before entropies were kept reads as "not computed".
+  json old = codec::token_event_record(ev);
+  old.erase("entropy");
+  EXPECT_TRUE(std::isnan(codec::token_event_from_record(old).entropy));
 }
 
 TEST(GenerationJson, TheWebSocketSendsTheSameShape) {

@@ -298,3 +298,50 @@ TEST(Parameters, SettledDisagreements) {
 }
 
 }  // namespace rmm
+
+namespace rmm {
+
+// continue_from (the answer so far as token ids) reads the same on /v1 and the
+// WebSocket, crosses the worker wire and is part of the cache key.
+TEST(Parameters, ContinueFromReachesEveryFrontEnd) {
+  const json cf = {{"tokens", {5, 0, kVocab - 1}}};
+  const std::vector<engine::Token> want{5, 0, kVocab - 1};
+  EXPECT_EQ(server::openai::parse_common(v1_body("continue_from", cf), kVocab).generate.continue_from, want);
+  json ws = ws_message("temperature", 0);
+  ws["continue_from"] = cf;
+  const auto cmd = std::get<server::ws::GenerateCommand>(server::ws::parse_command(ws.dump()));
+  EXPECT_EQ(cmd.request.continue_from, want);
+  GenerateRequest r;
+  r.continue_from = want;
+  EXPECT_EQ(wire_trip(r).continue_from, want);
+  cache::KeyContext kc;
+  EXPECT_NE(cache::cache_key(kc, r), cache::cache_key(kc, GenerateRequest{}));
+
+  // Refusals name the index (and, where the model is known, the vocabulary).
+  for (const auto& [bad, words] : std::vector<std::pair<json, std::vector<std::string>>>{
+           {{{"tokens", {1, kVocab}}}, {"continue_from.tokens[1]", std::to_string(kVocab) + " tokens"}},
+           {{{"tokens", {1, -3}}}, {"continue_from.tokens[1]"}},
+           {{{"tokens", {"a"}}}, {"continue_from.tokens[0]", "whole number"}},
+           {{{"tokens", 5}}, {"continue_from.tokens"}},
+           {json::array({1, 2}), {"continue_from"}},
+           {{{"tokens", {1}}, {"text", "x"}}, {"unknown field 'text'"}}}) {
+    SCOPED_TRACE(bad.dump());
+    try {
+      server::openai::parse_common(v1_body("continue_from", bad), kVocab);
+      ADD_FAILURE() << "/v1 accepted it";
+    } catch (const server::ApiError& e) {
+      for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << e.what();
+      EXPECT_EQ(e.param.rfind("continue_from", 0), 0u) << e.param;
+    }
+    ws["continue_from"] = bad;
+    const bool vocab_only = bad.is_object() && bad.contains("tokens") && bad["tokens"].is_array() &&
+                            bad["tokens"].size() == 2 && bad["tokens"][1] == kVocab;
+    if (vocab_only) {
+      EXPECT_NO_THROW(server::ws::parse_command(ws.dump())) << "the engine checks the vocabulary";
+      continue;
+    }
+    EXPECT_THROW(server::ws::parse_command(ws.dump()), server::ws::ProtocolError);
+  }
+}
+
+}  // namespace rmm

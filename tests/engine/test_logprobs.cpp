@@ -1,10 +1,15 @@
 // The vectorised argmax must agree with the obvious scalar loop (first maximum
-// wins), whatever the vocabulary size and wherever the maximum sits.
+// wins), whatever the vocabulary size and wherever the maximum sits. The
+// entropy of every token event must agree with one computed independently, in
+// long double, from the logits llama.cpp gives for the same step.
 #include <gtest/gtest.h>
+#include <llama.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
+#include "engine/engine_fixture.hpp"
 #include "engine/logprobs.hpp"
 
 using rmm::engine::argmax;
@@ -52,4 +57,103 @@ TEST(Argmax, BannedTokensAndTailMaxima) {
   EXPECT_EQ(argmax(x.data(), 300), 299);  // the tail after the last whole block
   x[10] = 2.0f;
   EXPECT_EQ(argmax(x.data(), 300), 10);
+}
+
+namespace {
+
+// H = -sum p log p with p = softmax(logits), the textbook way in long double.
+long double reference_entropy(const float* logits, int n) {
+  long double mx = -INFINITY;
+  for (int i = 0; i < n; ++i) mx = std::max(mx, static_cast<long double>(logits[i]));
+  long double z = 0;
+  for (int i = 0; i < n; ++i) z += std::exp(static_cast<long double>(logits[i]) - mx);
+  long double h = 0;
+  for (int i = 0; i < n; ++i) {
+    const long double p = std::exp(static_cast<long double>(logits[i]) - mx) / z;
+    if (p > 0) h -= p * std::log(p);
+  }
+  return h;
+}
+
+void expect_relative(double got, long double want, const std::string& what) {
+  EXPECT_LE(std::fabs(static_cast<long double>(got) - want), 1e-4L * std::fabs(want)) << what;
+}
+
+}  // namespace
+
+TEST(Entropy, ClosedFormsAndExtremeLogits) {
+  using rmm::engine::distribution;
+  // Uniform over n: log n, whatever the (large) common offset.
+  for (float offset : {0.0f, 1e4f, -1e4f}) {
+    std::vector<float> x(1000, offset);
+    EXPECT_NEAR(distribution(x.data(), 1000).entropy, std::log(1000.0), 1e-5) << offset;
+  }
+  // Banned tokens (-inf) carry no mass and must not turn the sum into NaN.
+  std::vector<float> x(512, -INFINITY);
+  x[3] = x[7] = 2.5f;
+  EXPECT_NEAR(distribution(x.data(), 512).entropy, std::log(2.0), 1e-6);
+  // One token far ahead of the rest: (almost) certain.
+  std::vector<float> y(512, 0.0f);
+  y[100] = 200.0f;
+  EXPECT_NEAR(distribution(y.data(), 512).entropy, 0.0, 1e-6);
+  // Random logits against the long double reference.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> d(0.0f, 4.0f);
+  std::vector<float> z(32000);
+  for (auto& v : z) v = d(rng);
+  expect_relative(distribution(z.data(), 32000).entropy, reference_entropy(z.data(), 32000), "random");
+}
+
+// A real model's steps: the logits come from llama.cpp's API directly (our own
+// context, one token at a time), the entropies from the engine's token events.
+TEST(Entropy, EveryEventMatchesTheFullDistributionOfARealModel) {
+  RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
+  const auto prompt = model->tokenize_prompt("Once upon a time");
+  constexpr int kSteps = 8;
+
+  rmm::engine::ContextParams cp;
+  cp.n_ctx = 256;
+  cp.n_threads = 1;
+  rmm::engine::BatchEngine eng(model, cp);
+  auto req = rmm::test::greedy_request(prompt, kSteps);
+  req.logprobs = true;
+  std::vector<rmm::engine::TokenEvent> events;
+  const auto r = eng.generate(req, [&](const rmm::engine::TokenEvent& ev) { events.push_back(ev); });
+  ASSERT_EQ(events.size(), static_cast<size_t>(kSteps));
+
+  llama_context_params lp = llama_context_default_params();
+  lp.n_ctx = 256;
+  lp.n_batch = 256;
+  lp.n_threads = lp.n_threads_batch = 1;
+  llama_context* ctx = llama_init_from_model(model->raw(), lp);
+  ASSERT_NE(ctx, nullptr);
+  const int n_vocab = model->n_vocab();
+  std::vector<llama_token> next(prompt.begin(), prompt.end());
+  for (int step = 0; step < kSteps; ++step) {
+    ASSERT_EQ(llama_decode(ctx, llama_batch_get_one(next.data(), static_cast<int32_t>(next.size()))), 0);
+    const float* logits = llama_get_logits_ith(ctx, -1);
+    const auto& ev = events[static_cast<size_t>(step)];
+    const std::string what = "step " + std::to_string(step);
+    expect_relative(ev.entropy, reference_entropy(logits, n_vocab), what);
+    EXPECT_GT(ev.entropy, 0.0f) << what;
+    EXPECT_LE(ev.entropy, std::log(static_cast<float>(n_vocab)) + 1e-4f) << what;
+    // Both sides follow the same greedy path.
+    ASSERT_EQ(argmax(logits, n_vocab), ev.token) << what;
+    next = {ev.token};
+  }
+  llama_free(ctx);
+  EXPECT_EQ(r.tokens.size(), static_cast<size_t>(kSteps));
+}
+
+TEST(Entropy, NotComputedWhenLogprobsAreNotAsked) {
+  RMM_REQUIRE_LOADED_MODEL(model, "stories260K.gguf");
+  rmm::engine::ContextParams cp;
+  cp.n_ctx = 128;
+  cp.n_threads = 1;
+  rmm::engine::BatchEngine eng(model, cp);
+  std::vector<rmm::engine::TokenEvent> events;
+  eng.generate(rmm::test::greedy_request({model->bos()}, 3),
+               [&](const rmm::engine::TokenEvent& ev) { events.push_back(ev); });
+  ASSERT_EQ(events.size(), 3u);
+  for (const auto& ev : events) EXPECT_TRUE(std::isnan(ev.entropy));
 }

@@ -299,3 +299,31 @@ TEST(PromptTemplate, IdFromName) {
   EXPECT_EQ(id_from_name(std::string(100, 'a')).size(), 64u);
   EXPECT_TRUE(is_valid_id(id_from_name(std::string(62, 'a') + " b c")));
 }
+
+TEST(PromptTemplate, NumberStepAndVersionMessage) {
+  json j = minimal();
+  j["variables"].push_back({{"name", "n"}, {"type", "number"}, {"min", 0}, {"max", 1}, {"step", 0.05}});
+  j["message"] = "added n";
+  const Template t = parse_template(j);
+  ASSERT_TRUE(t.variables[1].step);
+  EXPECT_DOUBLE_EQ(*t.variables[1].step, 0.05);
+  EXPECT_EQ(t.message, "added n");
+  const json out = to_json(t);
+  EXPECT_EQ(out["variables"][1]["step"], 0.05);
+  EXPECT_EQ(out["message"], "added n");
+  EXPECT_FALSE(out["variables"][0].contains("step"));
+  EXPECT_EQ(to_json(parse_template(out)), out);
+  EXPECT_FALSE(to_json(parse_template(minimal())).contains("message"));  // only when there is one
+
+  json zero = j;
+  zero["variables"][1]["step"] = 0;
+  EXPECT_FIELD(zero, "variables[1].step");
+  json text_step = minimal();
+  text_step["variables"][0]["step"] = 1;
+  EXPECT_FIELD(text_step, "variables[0].step");
+  json bad_message = minimal();
+  bad_message["message"] = 5;
+  EXPECT_FIELD(bad_message, "message");
+  bad_message["message"] = std::string(kMaxMessageLength + 1, 'x');
+  EXPECT_FIELD(bad_message, "message");
+}

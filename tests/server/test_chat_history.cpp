@@ -500,6 +500,47 @@ TEST_F(ChatHistory, BadParentsAndLeavesAreRefusedNamingTheField) {
   expect_openai_error(send("PATCH", missing, {{"current_leaf", mine}}), 404);
 }
 
+// An answer forked from another at a token (the token inspector): a sibling under the same
+// question that says which answer it came from and where it first differs; kept across reads.
+TEST_F(ChatHistory, ForkedAnswersKeepWhereTheySplit) {
+  const std::string id = create({{"messages", {{{"role", "user"}, {"content", "q"}}}}});
+  const std::string one = std::string(kHistory) + "/" + id;
+  const int64_t q = conversation(id).at("messages")[0].at("id");
+  const auto first = send("POST", one + "/messages", {{"role", "assistant"}, {"content", "a b c"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  const int64_t a = first.json().at("messages")[0].at("id");
+  EXPECT_TRUE(first.json().at("messages")[0].at("fork").is_null());
+  const auto fork =
+      send("POST", one + "/messages",
+           {{"role", "assistant"}, {"content", "a x y"}, {"parent", q}, {"fork", {{"of", a}, {"at", 1}}}});
+  ASSERT_EQ(fork.status, 201) << fork.body;
+  const json stored = conversation(id);
+  const json& f = stored.at("messages").back();
+  EXPECT_EQ(f.at("parent_id"), q);
+  EXPECT_EQ(f.at("fork"), (json{{"of", a}, {"at", 1}}));
+  EXPECT_EQ(stored.at("current_leaf"), f.at("id"));
+
+  // Bad forks name the field and store nothing.
+  const std::string other = create({{"messages", {{{"role", "user"}, {"content", "theirs"}}}}});
+  const int64_t foreign = conversation(other).at("messages")[0].at("id");
+  const json before = conversation(id);
+  for (const json& bad : {json("x"), json::object(), json{{"of", a}}, json{{"of", a}, {"at", -1}},
+                          json{{"of", 0}, {"at", 1}}, json{{"of", foreign}, {"at", 1}}}) {
+    const auto r = send("POST", one + "/messages",
+                        {{"role", "assistant"}, {"content", "z"}, {"parent", q}, {"fork", bad}});
+    expect_openai_error(r, 400);
+    EXPECT_NE(r.body.find("fork"), std::string::npos) << bad.dump() << ": " << r.body;
+  }
+  const auto user_fork =
+      send("POST", one + "/messages", {{"role", "user"}, {"content", "z"}, {"fork", {{"of", a}, {"at", 0}}}});
+  expect_openai_error(user_fork, 400);
+  EXPECT_EQ(conversation(id), before) << "nothing stored";
+  const auto created =
+      send("POST", kHistory,
+           {{"messages", {{{"role", "assistant"}, {"content", "z"}, {"fork", {{"of", a}, {"at", 0}}}}}}});
+  expect_openai_error(created, 400);
+}
+
 // /v1 recording appends after the current leaf: the branch the user switched to.
 TEST_F(ChatHistory, RecordingFollowsTheCurrentLeaf) {
   const json question = {{"role", "user"}, {"content", "Hello okapi"}};

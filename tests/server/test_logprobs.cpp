@@ -1,6 +1,8 @@
 // Log-probabilities in OpenAI's two shapes, checked against `rmm run --json`
 // (same distribution: the model's raw softmax) and against greedy decoding
-// (the chosen token is the most likely one).
+// (the chosen token is the most likely one); rmm's extensions beside them
+// (entropy, token ids) and continuing an answer from its token ids.
+#include <cmath>
 #include <sstream>
 
 #include "core/subprocess.hpp"
@@ -192,6 +194,171 @@ TEST_F(ServerLogprobs, StreamedChatLogprobsEqualTheNonStreamedOnes) {
     EXPECT_NEAR(streamed[i]["logprob"].get<double>(), plain[i]["logprob"].get<double>(), kTol);
     EXPECT_EQ(streamed[i]["top_logprobs"].size(), 2u);
   }
+}
+
+// rmm's extensions in the chat shape: each token's entropy (nats, whole vocabulary) and token ids.
+TEST_F(ServerLogprobs, EntropyAndTokenIdsInEveryTokenStreamedAndNot) {
+  json body = {{"model", kModelId}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+               {"max_tokens", 6},   {"temperature", 0},
+               {"logprobs", true},  {"top_logprobs", 2}};
+  const auto plain = chat(body)["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(plain.size(), 6u);
+  const double max_entropy = std::log(512.0);  // stories260K's vocabulary
+  for (const auto& t : plain) {
+    ASSERT_TRUE(t.contains("entropy")) << t.dump();
+    EXPECT_GT(t["entropy"].get<double>(), 0.0);
+    EXPECT_LE(t["entropy"].get<double>(), max_entropy + 1e-4);
+    // The chosen token leads the greedy alternatives, by id too.
+    EXPECT_EQ(t.at("token_id"), t["top_logprobs"][0].at("token_id")) << t.dump();
+  }
+  body["stream"] = true;
+  SseStream s(port(), "/v1/chat/completions", body);
+  ASSERT_EQ(s.head().status, 200);
+  json streamed = json::array();
+  for (const auto& chunk : read_sse_payloads(s)) {
+    for (const auto& c : chunk["choices"]) {
+      if (c.contains("logprobs") && c["logprobs"].is_object()) {
+        for (const auto& t : c["logprobs"]["content"]) streamed.push_back(t);
+      }
+    }
+  }
+  ASSERT_EQ(streamed.size(), plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(streamed[i]["token_id"], plain[i]["token_id"]);
+    EXPECT_NEAR(streamed[i].at("entropy").get<double>(), plain[i]["entropy"].get<double>(), kTol);
+  }
+  // Text completions carry them beside the other lists.
+  auto r = http_post_json(
+      port(), "/v1/completions",
+      {{"model", kModelId}, {"prompt", kPrompt}, {"max_tokens", 4}, {"temperature", 0}, {"logprobs", 1}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto entropies = r.json()["choices"][0]["logprobs"].at("token_entropies");
+  ASSERT_EQ(entropies.size(), 4u);
+  for (const auto& e : entropies) EXPECT_GT(e.get<double>(), 0.0);
+  // Not asked: not computed, not sent.
+  auto none = chat({{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 2}});
+  EXPECT_EQ(none.dump().find("entropy"), std::string::npos) << none.dump();
+}
+
+namespace {
+
+std::vector<int> ids_of(const json& content) {
+  std::vector<int> ids;
+  for (const auto& t : content) ids.push_back(t.at("token_id").get<int>());
+  return ids;
+}
+
+}  // namespace
+
+// The key property: greedy from the model's own first k tokens gives back the rest, token for token.
+TEST_F(ServerLogprobs, ContinueFromTheModelsOwnTokensReproducesTheAnswer) {
+  const int n = 24, k = 10;
+  const json messages = {{{"role", "user"}, {"content", "Tell me a story"}}};
+  const auto original = chat({{"messages", messages},
+                              {"max_tokens", n},
+                              {"temperature", 0},
+                              {"logprobs", true},
+                              {"top_logprobs", 2},
+                              {"cache", false}});
+  const auto content = original["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), static_cast<size_t>(n)) << original.dump();
+  const auto ids = ids_of(content);
+  const std::vector<int> prefix(ids.begin(), ids.begin() + k);
+
+  json body = {{"messages", messages},
+               {"max_tokens", n - k},
+               {"temperature", 0},
+               {"logprobs", true},
+               {"continue_from", {{"tokens", prefix}}}};
+  const auto cont = chat(body);
+  const auto& choice = cont["choices"][0];
+  EXPECT_EQ(ids_of(choice["logprobs"]["content"]), std::vector<int>(ids.begin() + k, ids.end()));
+  // The content is the whole answer; usage counts the new tokens as completion.
+  EXPECT_EQ(choice["message"]["content"], original["choices"][0]["message"]["content"]);
+  EXPECT_EQ(choice["finish_reason"], "length");
+  EXPECT_EQ(cont["usage"]["completion_tokens"], n - k);
+  EXPECT_EQ(cont["usage"]["prompt_tokens"], original["usage"]["prompt_tokens"].get<int>() + k);
+
+  // Streamed: the prefix's text comes first, then one delta per new token; they join to the answer.
+  body["stream"] = true;
+  body["model"] = kModelId;
+  SseStream s(port(), "/v1/chat/completions", body);
+  ASSERT_EQ(s.head().status, 200);
+  std::string joined;
+  std::vector<int> streamed_ids;
+  bool first = true;
+  for (const auto& chunk : read_sse_payloads(s)) {
+    for (const auto& c : chunk["choices"]) {
+      if (c["delta"].contains("content")) {
+        if (first) {
+          EXPECT_TRUE(c["logprobs"].is_null()) << "the prefix has no token events: " << c.dump();
+          EXPECT_FALSE(c["delta"]["content"].get<std::string>().empty());
+          first = false;
+        }
+        joined += c["delta"]["content"].get<std::string>();
+      }
+      if (c["logprobs"].is_object()) {
+        for (const auto& t : c["logprobs"]["content"]) streamed_ids.push_back(t["token_id"].get<int>());
+      }
+    }
+  }
+  EXPECT_EQ(joined, original["choices"][0]["message"]["content"].get<std::string>());
+  EXPECT_EQ(streamed_ids, std::vector<int>(ids.begin() + k, ids.end()));
+}
+
+// Forking from an alternative: the prefix is kept, generation goes on, and the response cache
+// does not hand back the answer it holds for the same messages without that prefix.
+TEST_F(ServerLogprobs, ContinueFromAnAlternativeKeepsThePrefix) {
+  const int n = 16, k = 6;
+  const json messages = {{{"role", "user"}, {"content", "Once upon a time"}}};
+  const json plain = {
+      {"messages", messages}, {"max_tokens", n}, {"temperature", 0}, {"logprobs", true}, {"top_logprobs", 2}};
+  const auto original = chat(plain);
+  chat(plain);  // now certainly in the cache
+  const auto content = original["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), static_cast<size_t>(n));
+  std::vector<int> prefix;
+  std::string prefix_text;
+  for (int i = 0; i < k; ++i) {
+    prefix.push_back(content[i]["token_id"].get<int>());
+    prefix_text += content[i]["token"].get<std::string>();
+  }
+  const auto& alt = content[k]["top_logprobs"][1];
+  ASSERT_NE(alt["token_id"], content[k]["token_id"]);
+  prefix.push_back(alt["token_id"].get<int>());
+  prefix_text += alt["token"].get<std::string>();
+
+  json body = plain;
+  body["model"] = kModelId;
+  body["max_tokens"] = 6;
+  body["continue_from"] = {{"tokens", prefix}};
+  auto r = http_post_json(port(), "/v1/chat/completions", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.header("X-RMM-Cache"), "hit");
+  const auto j = r.json();
+  const std::string answer = j["choices"][0]["message"]["content"];
+  EXPECT_EQ(answer.substr(0, prefix_text.size()), prefix_text) << answer;
+  EXPECT_GT(answer.size(), prefix_text.size());
+  EXPECT_NE(answer, original["choices"][0]["message"]["content"].get<std::string>());
+}
+
+TEST_F(ServerLogprobs, ContinueFromOutsideTheVocabularyOrTheContextIs400) {
+  json body = {{"model", kModelId},
+               {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+               {"max_tokens", 2},
+               {"continue_from", {{"tokens", {400, 512}}}}};
+  auto r = http_post_json(port(), "/v1/chat/completions", body);
+  expect_openai_error(r, 400);
+  EXPECT_EQ(r.json()["error"]["param"], "continue_from.tokens[1]") << r.body;
+  EXPECT_NE(r.body.find("512 tokens"), std::string::npos) << r.body;
+  body["continue_from"] = {{"tokens", {1.5}}};
+  r = http_post_json(port(), "/v1/chat/completions", body);
+  expect_openai_error(r, 400);
+  EXPECT_EQ(r.json()["error"]["param"], "continue_from.tokens[0]") << r.body;
+  body["continue_from"] = {{"tokens", std::vector<int>(4096, 400)}};  // past the 2048 / 4 slots' context
+  r = http_post_json(port(), "/v1/chat/completions", body);
+  expect_openai_error(r, 400);
+  EXPECT_NE(r.body.find("continue_from"), std::string::npos) << r.body;
 }
 
 }  // namespace

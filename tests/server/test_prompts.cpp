@@ -86,8 +86,14 @@ TEST_F(Prompts, CreateUpdateVersionsDiffDelete) {
   expect_openai_error(get(url + "?version=9"), 404);
   expect_bad(get(url + "?version=x"), "version");
 
+  // Only a new message is no new version: the message is a note, not content.
+  json noted = v2;
+  noted["message"] = "just a note";
+  EXPECT_EQ(ok(send("PUT", url, noted))["unchanged"], true);
+
   const json versions = ok(get(url + "/versions"));
   ASSERT_EQ(versions["versions"].size(), 2u);
+  EXPECT_EQ(versions["versions"][0]["message"], "");
   EXPECT_EQ(versions["versions"][0]["version"], 1);
   EXPECT_EQ(versions["versions"][1]["name"], "Hello Test v2");
 
@@ -139,11 +145,15 @@ TEST_F(Prompts, ATakenNameIsAConflictAndTheSameContentAddsNoVersion) {
   expect_unchanged(ok(send("PUT", url, greeting("Twice Named"))));
   EXPECT_EQ(ok(get(url + "/versions"))["versions"].size(), 1u);
 
-  // A change is a new version, as before.
+  // A change is a new version, as before, with its note kept and listed.
+  other["message"] = "another description";
   const json v2 = ok(send("PUT", url, other));
   EXPECT_EQ(v2["version"], 2);
+  EXPECT_EQ(v2["message"], "another description");
   EXPECT_FALSE(v2.contains("unchanged"));
-  EXPECT_EQ(ok(get(url + "/versions"))["versions"].size(), 2u);
+  const json versions = ok(get(url + "/versions"));
+  ASSERT_EQ(versions["versions"].size(), 2u);
+  EXPECT_EQ(versions["versions"][1]["message"], "another description");
   ok(send("DELETE", url, std::string()));
 }
 
@@ -210,6 +220,13 @@ TEST_F(Prompts, BuildGivesMessagesAndParamsOrNamesTheVariable) {
   json bad_inline = greeting("Inline");
   bad_inline["blocks"][0]["type"] = "narrator";
   expect_bad(send("POST", "/api/prompts/build", json{{"template", bad_inline}}), "template.blocks[0].type");
+  // The message names the field once, under its path in the body.
+  json undefined_var = greeting("Inline");
+  undefined_var["blocks"][1]["text"] = "Hi {{nobody}}";
+  const auto r = send("POST", "/api/prompts/build", json{{"template", undefined_var}});
+  expect_bad(r, "template.blocks[1].text");
+  EXPECT_EQ(r.json()["error"]["message"],
+            "template.blocks[1].text: {{nobody}} in block 1 is not a defined variable");
   expect_openai_error(send("POST", "/api/prompts/build", json{{"template_id", "nothing-here"}}), 404);
   expect_bad(send("POST", "/api/prompts/build", json{{"values", json::object()}}), "template_id");
 }
@@ -241,6 +258,31 @@ TEST_F(Prompts, RunAnswersAsChatCompletionsDoes) {
     if (delta.contains("content")) text += delta["content"].get<std::string>();
   }
   EXPECT_EQ(text, expected);
+
+  // stream_options passes through: the stream ends with the usage.
+  SseStream counted(
+      port(), "/api/prompts/run",
+      json{{"template", tmpl}, {"values", values}, {"stream_options", {{"include_usage", true}}}});
+  ASSERT_EQ(counted.head().status, 200);
+  json usage;
+  for (const auto& p : read_sse_payloads(counted)) {
+    if (p.contains("usage") && p["usage"].is_object()) usage = p["usage"];
+  }
+  EXPECT_EQ(usage["completion_tokens"], 12);
+
+  // logprobs and top_logprobs pass through (the Prompt Architect's token view): each token's entry,
+  // with its alternatives, and the same answer.
+  const json probed = ok(send("POST", "/api/prompts/run",
+                              json{{"template", tmpl},
+                                   {"values", values},
+                                   {"stream", false},
+                                   {"logprobs", true},
+                                   {"top_logprobs", 3}}));
+  EXPECT_EQ(probed["choices"][0]["message"]["content"], expected);
+  const json& entries = probed["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(entries.size(), 12u) << probed.dump();
+  EXPECT_EQ(entries[0]["top_logprobs"].size(), 3u);
+  EXPECT_TRUE(entries[0].contains("token_id"));
 
   expect_bad(send("POST", "/api/prompts/run", json{{"template", tmpl}, {"values", json::object()}}),
              "values.who");

@@ -175,3 +175,63 @@ TEST_F(WsTest, ZeroMaxTokensCompletesAtOnce) {
   EXPECT_EQ(msgs.back()["finish_reason"], "length");
   EXPECT_EQ(msgs.back()["usage"]["completion_tokens"], 0);
 }
+
+// Every token event carries the entropy of the whole distribution; a generation
+// continued from the first k token ids of a greedy answer gives back the rest,
+// with indexes that go on from k.
+TEST_F(WsTest, ContinueFromTokenIdsReproducesTheAnswerAndEventsCarryEntropy) {
+  const int n = 24, k = 10;
+  auto c = connect();
+  json first = {{"type", "generate"},
+                {"id", "orig"},
+                {"messages", {{{"role", "user"}, {"content", "Tell me a story"}}}},
+                {"params", {{"temperature", 0}, {"max_tokens", n}}},
+                {"alternatives", 2},
+                {"cache", false}};
+  c->send(first);
+  const auto tokens = of_type(until_complete(*c, "orig"), "token", "orig");
+  ASSERT_EQ(tokens.size(), static_cast<size_t>(n));
+  std::vector<int> ids;
+  for (const auto& t : tokens) {
+    ids.push_back(t["token_id"].get<int>());
+    ASSERT_TRUE(t.contains("entropy")) << t.dump();
+    EXPECT_GT(t["entropy"].get<double>(), 0.0);
+    EXPECT_LE(t["entropy"].get<double>(), std::log(512.0) + 1e-4);
+  }
+
+  json cont = first;
+  cont["id"] = "cont";
+  cont["params"]["max_tokens"] = n - k;
+  cont["continue_from"] = {{"tokens", std::vector<int>(ids.begin(), ids.begin() + k)}};
+  c->send(cont);
+  const auto msgs = until_complete(*c, "cont");
+  const auto more = of_type(msgs, "token", "cont");
+  ASSERT_EQ(more.size(), static_cast<size_t>(n - k));
+  for (size_t i = 0; i < more.size(); ++i) {
+    EXPECT_EQ(more[i]["index"].get<int>(), k + static_cast<int>(i)) << more[i].dump();
+    EXPECT_EQ(more[i]["token_id"].get<int>(), ids[static_cast<size_t>(k) + i]) << i;
+    EXPECT_EQ(more[i]["text"], tokens[static_cast<size_t>(k) + i]["text"]) << i;
+    EXPECT_NEAR(more[i]["entropy"].get<double>(), tokens[static_cast<size_t>(k) + i]["entropy"].get<double>(),
+                1e-3);
+  }
+  EXPECT_EQ(msgs.back()["usage"]["completion_tokens"], n - k);
+}
+
+TEST_F(WsTest, ContinueFromIdsOutsideTheVocabularyAreRefusedByIndex) {
+  auto c = connect();
+  auto g = generate("bad", kPrompt, 4);
+  g["continue_from"] = {{"tokens", {5, 6, 70000}}};
+  c->send(g);
+  auto errs = of_type(until_error(*c), "error", "bad");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0]["error_type"], "invalid_request");
+  const std::string m = errs[0]["message"];
+  EXPECT_NE(m.find("continue_from.tokens[2]"), std::string::npos) << m;
+  EXPECT_NE(m.find("512 tokens"), std::string::npos) << m;
+  // The shape is checked as the message is read.
+  g["continue_from"] = {{"tokens", "5 6"}};
+  c->send(g);
+  errs = of_type(until_error(*c), "error", "bad");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0]["message"].get<std::string>().find("continue_from"), std::string::npos) << errs[0].dump();
+}

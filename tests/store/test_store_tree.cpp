@@ -110,6 +110,22 @@ TEST_P(StoreTest, BranchesAreSiblingsAndTheCurrentLeafPicksThePath) {
   EXPECT_FALSE(store_->set_current_leaf("missing", question));
 }
 
+TEST_P(StoreTest, ForkedAnswersKeepTheirSourceAndSplitPosition) {
+  const auto id = store_->create_conversation({}).id;
+  const auto q = store_->append_message(id, msg("user", "q"));
+  const auto a = store_->append_message(id, msg("assistant", "a b c"));
+  auto f = msg("assistant", "a x y");
+  f.fork_of = a.id;
+  f.fork_at = 1;
+  const auto fork = store_->append_messages(id, {f}, q.id).at(0);
+  const auto got = store_->get_conversation(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(by_id(*got, fork.id).fork_of, a.id);
+  EXPECT_EQ(by_id(*got, fork.id).fork_at, 1);
+  EXPECT_EQ(by_id(*got, fork.id).parent_id, q.id);
+  EXPECT_EQ(by_id(*got, a.id).fork_of, 0);
+}
+
 TEST_P(StoreTest, ParentsAndLeavesOutsideTheConversationAreRefused) {
   Conversation a, b;
   a.messages = {msg("user", "in a")};

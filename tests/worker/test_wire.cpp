@@ -30,6 +30,7 @@ engine::GenerateRequest full_request() {
   q.visible_special_tokens = {5, 6};
   q.logprobs = true;
   q.top_logprobs = 7;
+  q.continue_from = {403, 407, 0};
   auto& s = q.sampling;
   s.temperature = 0.25f;
   s.top_k = 12;
@@ -65,6 +66,7 @@ TEST(WorkerWire, ASubmitCarriesEveryField) {
   EXPECT_EQ(got.visible_special_tokens, q.visible_special_tokens);
   EXPECT_EQ(got.logprobs, q.logprobs);
   EXPECT_EQ(got.top_logprobs, q.top_logprobs);
+  EXPECT_EQ(got.continue_from, q.continue_from);
   const auto &a = got.sampling, &b = q.sampling;
   EXPECT_EQ(a.temperature, b.temperature);
   EXPECT_EQ(a.top_k, b.top_k);
@@ -95,6 +97,7 @@ TEST(WorkerWire, TokensAndResultsCarryEveryField) {
   ev.text = "h\xC3\xA9";
   ev.piece = std::string("\xC3", 1);
   ev.logprob = -0.75f;
+  ev.entropy = 2.125f;
   ev.top = {{415, "a", -0.75f}, {2, "", -3.5f}};
   ev.t_ms = 12.5;
   auto p = payload_of(encode_token(5, ev), MsgType::Token);
@@ -107,6 +110,7 @@ TEST(WorkerWire, TokensAndResultsCarryEveryField) {
   EXPECT_EQ(e.text, ev.text);
   EXPECT_EQ(e.piece, ev.piece);
   EXPECT_EQ(e.logprob, ev.logprob);
+  EXPECT_EQ(e.entropy, ev.entropy);
   ASSERT_EQ(e.top.size(), 2u);
   EXPECT_EQ(e.top[1].token, 2);
   EXPECT_EQ(e.top[1].text, "");

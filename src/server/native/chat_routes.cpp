@@ -64,6 +64,8 @@ int count_field(const json& m, const std::string& key, const std::string& where)
   return it->get<int>();
 }
 
+int64_t message_id(const json& v, const std::string& name);
+
 // One message of a create or append body (`where` "" when it is the whole body).
 store::ChatMessage message_from(const json& m, const std::string& where) {
   if (!m.is_object()) bad(where, "'" + where + "' must be an object");
@@ -94,6 +96,15 @@ store::ChatMessage message_from(const json& m, const std::string& where) {
     if (!l->is_array() && !l->is_object())
       bad(name("logprobs"), "'" + name("logprobs") + "' must be a list or an object");
     out.logprobs_json = l->dump();
+  }
+  if (const auto f = m.find("fork"); f != m.end() && !f->is_null()) {
+    const std::string fork = name("fork");
+    if (!f->is_object() || !f->contains("of") || !f->contains("at"))
+      bad(fork, "'" + fork + "' must be an object {\"of\": MESSAGE_ID, \"at\": TOKEN_INDEX}");
+    out.fork_of = message_id((*f)["of"], fork + ".of");
+    out.fork_at = count_field(*f, "at", fork);
+    if (out.role != "assistant")
+      bad(fork, "'" + fork + "' is for assistant messages (an answer forked at a token)");
   }
   return out;
 }
@@ -185,6 +196,10 @@ void create(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   // untitled conversation is named after its first user message.
   if (const auto m = body.find("messages"); m != body.end() && !m->is_null())
     c.messages = messages_from(*m, "messages");
+  for (size_t i = 0; i < c.messages.size(); ++i) {
+    if (c.messages[i].fork_of)  // a new conversation has no message to fork from
+      bad("messages[" + std::to_string(i) + "].fork", "a new conversation's messages cannot be forks");
+  }
   if (c.title.empty()) c.title = title_for(c.messages);
   const auto created = store.create_conversation(c);
   ex->send_ordered_json(status::created, conversation_json(existing(store, created.id, ex->principal())));
@@ -198,6 +213,10 @@ void append(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   const auto msgs = many ? messages_from(body["messages"], "messages")
                          : std::vector<store::ChatMessage>{message_from(body, "")};
   const std::optional<int64_t> parent = parent_field(body, c);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    if (msgs[i].fork_of)
+      require_message(c, msgs[i].fork_of, many ? "messages[" + std::to_string(i) + "].fork.of" : "fork.of");
+  }
   // A batch is a chain: the first under `parent`, each next under the one before.
   const auto stored = store.append_messages(id, msgs, parent);
   if (c.title.empty()) {

@@ -87,8 +87,11 @@ std::pair<prompts::Template, prompts::Rendered> build(store::Store& s, const jso
       try {
         return prompts::parse_template(body["template"]);
       } catch (const prompts::TemplateError& e) {
-        throw prompts::TemplateError(e.field().empty() ? "template" : "template." + e.field(),
-                                     std::string("template: ") + e.what());
+        // The field moves under "template."; the message keeps the problem and names the field once.
+        std::string problem = e.what();
+        if (!e.field().empty() && problem.rfind(e.field() + ": ", 0) == 0)
+          problem.erase(0, e.field().size() + 2);
+        throw prompts::TemplateError(e.field().empty() ? "template" : "template." + e.field(), problem);
       }
     });
   }
@@ -178,10 +181,17 @@ void add_prompt_routes(Router& router, serving::ModelHost& host, store::Store& s
                const std::string id = path_id(*ex);
                json list = json::array();
                for (const auto& v : s.template_versions(id)) {
+                 // The version's note lives in its body (no column of its own).
+                 std::string message;
+                 try {
+                   message = prompts::from_stored(v).message;
+                 } catch (const prompts::TemplateError&) {
+                 }
                  list.push_back({{"version", v.version},
                                  {"name", v.name},
                                  {"description", v.description},
                                  {"tags", v.tags},
+                                 {"message", message},
                                  {"created_at", v.created_at}});
                }
                if (list.empty())
@@ -214,6 +224,14 @@ void add_prompt_routes(Router& router, serving::ModelHost& host, store::Store& s
                json chat = prompts::chat_request(r);
                if (auto model = string_field(body, "model")) chat["model"] = *model;
                chat["stream"] = bool_field(body, "stream", true);
+               // {"include_usage": true} ends a stream with the token counts, as on /v1.
+               if (const auto it = body.find("stream_options"); it != body.end() && !it->is_null())
+                 chat["stream_options"] = *it;
+               // Output options, not sampling ones (the template's parameters block has those): token
+               // probabilities and alternatives for the Prompt Architect's token view.
+               for (const char* key : {"logprobs", "top_logprobs"}) {
+                 if (const auto it = body.find(key); it != body.end() && !it->is_null()) chat[key] = *it;
+               }
                openai::serve_chat_completion(ex, host, chat);
              }));
 }

@@ -90,6 +90,8 @@ struct Run {
   // Chat history asked for by the request (nullptr: nothing is stored).
   std::shared_ptr<ChatRecording> record;
   bool sent_conversation = false;
+  // continue_from's text: the answer starts with it, so a stream sends it first, before the new tokens.
+  std::string continued;
   // Response headers (X-RMM-Cache, X-RMM-Conversation), for the stream's head or the whole answer.
   std::vector<std::pair<std::string, std::string>> headers;
 };
@@ -257,12 +259,32 @@ void start(const std::shared_ptr<Exchange>& ex, serving::ModelHost& host,
   run->logprobs = p.logprobs;
   run->tool_prompt = std::move(tool_prompt);
   run->record = std::move(record);
+  // The engine's result text starts with the same text (engine::continue_from_text); text
+  // completions' offsets count from there.
+  if (!p.generate.continue_from.empty())
+    run->continued = engine::continue_from_text(*m->model, p.generate).text;
+  run->text_logprobs.offset = run->continued.size();
   serving::GenerationCallbacks callbacks;
   // The stream's head names the cache's outcome and must go out before the first token.
   callbacks.on_start = [run](cache::Outcome outcome) {
     run->headers.emplace_back(kCacheHeader, cache::outcome_name(outcome));
     if (run->record) run->headers.emplace_back(kConversationHeader, run->record->conversation_id());
-    if (run->stream) run->ex->begin_stream("text/event-stream", run->headers);
+    if (!run->stream) return;
+    run->ex->begin_stream("text/event-stream", run->headers);
+    // The answer so far goes out as the first delta, so that the deltas join to the whole answer,
+    // as the content of a whole response does; it has no logprobs (no token events of its own).
+    if (run->continued.empty() || run->tool_prompt) return;
+    json choice;
+    if (run->kind == Kind::Chat) {
+      choice = {{"index", 0},
+                {"delta", {{"role", "assistant"}, {"content", run->continued}}},
+                {"logprobs", nullptr},
+                {"finish_reason", nullptr}};
+      run->sent_role = true;
+    } else {
+      choice = {{"index", 0}, {"text", run->continued}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
+    }
+    run->ex->write_chunk(sse(tagged(*run, chunk(run->kind, run->ids, std::move(choice)))));
   };
   callbacks.on_token = [run](const engine::TokenEvent& ev) { on_token(*run, ev); };
   callbacks.on_done = [run](const engine::GenerationResult& r) {

@@ -28,6 +28,15 @@ ParsedRequest parse_common(const json& body, int n_vocab) {
 
   if (integer_field(body, "n", 1, 1 << 20, 1) != 1) bad_request("n", "only n = 1 is supported");
 
+  // rmm's extension: the answer so far as token ids, which the model continues.
+  if (const json* cf = body_field(body, "continue_from")) {
+    try {
+      g.continue_from = codec::read_continue_from(*cf, n_vocab);
+    } catch (const codec::ParameterError& e) {
+      bad_request(e.field(), e.what());
+    }
+  }
+
   if (const json* lb = body_field(body, "logit_bias")) {
     if (!lb->is_object()) bad_request("logit_bias", "'logit_bias' must be an object of token id to bias");
     for (const auto& [k, v] : lb->items()) {

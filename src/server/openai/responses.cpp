@@ -49,18 +49,26 @@ json lp(float v) { return std::isfinite(v) ? json(v) : json(-9999.0); }
 json chat_logprob(const engine::TokenEvent& ev) {
   json top = json::array();
   for (const auto& a : ev.top) {
-    top.push_back(
-        {{"token", utf8::sanitize(a.text)}, {"logprob", lp(a.logprob)}, {"bytes", bytes_of(a.text)}});
+    top.push_back({{"token", utf8::sanitize(a.text)},
+                   {"logprob", lp(a.logprob)},
+                   {"bytes", bytes_of(a.text)},
+                   {"token_id", a.token}});
   }
-  return {{"token", utf8::sanitize(ev.piece)},
-          {"logprob", lp(ev.logprob)},
-          {"bytes", bytes_of(ev.piece)},
-          {"top_logprobs", std::move(top)}};
+  json j = {{"token", utf8::sanitize(ev.piece)},
+            {"logprob", lp(ev.logprob)},
+            {"bytes", bytes_of(ev.piece)},
+            {"top_logprobs", std::move(top)}};
+  // rmm's extensions: the token ids (what continue_from takes, since text may tokenize
+  // differently) and the whole distribution's entropy, which the top 20 cannot give.
+  j["token_id"] = ev.token;
+  if (std::isfinite(ev.entropy)) j["entropy"] = ev.entropy;
+  return j;
 }
 
 void TextLogprobs::add(const engine::TokenEvent& ev) {
   tokens.push_back(utf8::sanitize(ev.piece));
   token_logprobs.push_back(lp(ev.logprob));
+  entropies.push_back(std::isfinite(ev.entropy) ? json(ev.entropy) : json(nullptr));
   nlohmann::ordered_json t = nlohmann::ordered_json::object();
   for (const auto& a : ev.top) {
     const std::string key = utf8::sanitize(a.text);
@@ -75,7 +83,8 @@ json TextLogprobs::to_json() const {
   return {{"tokens", tokens},
           {"token_logprobs", token_logprobs},
           {"top_logprobs", top},
-          {"text_offset", offsets}};
+          {"text_offset", offsets},
+          {"token_entropies", entropies}};
 }
 
 json chunk(Kind kind, const ResponseIds& ids, json choice) {

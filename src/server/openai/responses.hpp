@@ -20,14 +20,17 @@ ResponseIds new_ids(Kind kind, const std::string& model);
 const char* finish_reason(engine::StopReason r);  // "stop", "length", or nullptr
 nlohmann::ordered_json usage_json(const engine::Timings& t);
 
-// Logprobs of one token in the chat shape {token, logprob, bytes, top_logprobs}.
+// Logprobs of one token in the chat shape {token, logprob, bytes, top_logprobs}, with rmm's
+// `token_id` (there and in each alternative) and `entropy` (nats, the whole distribution).
 nlohmann::ordered_json chat_logprob(const engine::TokenEvent& ev);
 
-// Accumulates completions-style logprobs {tokens, token_logprobs, top_logprobs, text_offset}.
+// Accumulates completions-style logprobs {tokens, token_logprobs, top_logprobs, text_offset}, with
+// rmm's `token_entropies` beside them.
 struct TextLogprobs {
   nlohmann::ordered_json tokens = nlohmann::ordered_json::array(),
                          token_logprobs = nlohmann::ordered_json::array(),
-                         offsets = nlohmann::ordered_json::array();
+                         offsets = nlohmann::ordered_json::array(),
+                         entropies = nlohmann::ordered_json::array();
   // {token: logprob} objects, best first: nlohmann::ordered_json would sort the keys.
   nlohmann::ordered_json top = nlohmann::ordered_json::array();
   size_t offset = 0;

@@ -79,7 +79,8 @@ void read_params(Reader& r, const json& params, engine::GenerateRequest& req) {
 GenerateCommand read_generate(Reader& r, const json& msg) {
   GenerateCommand g;
   g.id = r.id_field(msg, true);
-  r.only(msg, {"type", "id", "messages", "prompt", "params", "alternatives", "model", "cache"},
+  r.only(msg,
+         {"type", "id", "messages", "prompt", "params", "alternatives", "model", "cache", "continue_from"},
          "a generate message");
   if (const auto it = msg.find("cache"); it != msg.end() && !it->is_null()) {
     if (!it->is_boolean()) r.bad("'cache' must be true or false");
@@ -107,6 +108,14 @@ GenerateCommand read_generate(Reader& r, const json& msg) {
     if (g.prompt.empty()) r.bad("'prompt' must not be empty");
   }
   if (const auto it = msg.find("params"); it != msg.end() && !it->is_null()) read_params(r, *it, g.request);
+  // The vocabulary is the model's, not known yet: the engine checks the ids against it.
+  if (const auto it = msg.find("continue_from"); it != msg.end()) {
+    try {
+      g.request.continue_from = codec::read_continue_from(*it, 0);
+    } catch (const codec::ParameterError& e) {
+      r.bad(e.what());
+    }
+  }
   int alternatives = 0;
   if (const auto it = msg.find("alternatives"); it != msg.end() && !it->is_null())
     alternatives = static_cast<int>(r.integer(*it, "alternatives", 0, kMaxAlternatives));

@@ -26,7 +26,8 @@ struct LoadCommand {
   int num_ctx = 0;  // tokens a conversation needs (0: the model's default)
 };
 
-// {"type":"generate","id":..,"messages"|"prompt":..,"params":{..},"alternatives":K[,"model":..]}
+// {"type":"generate","id":..,"messages"|"prompt":..,"params":{..},"alternatives":K[,"model":..]
+//  [,"continue_from":{"tokens":[id,...]}]}
 struct GenerateCommand {
   std::string id;
   std::string model;  // optional: must name the loaded model when given

@@ -12,7 +12,8 @@ import {
   setCurrentLeaf,
   type StoredMessage,
 } from "./history";
-import type { GenerationResult, LoadedModel, TokenEvent } from "./socket.svelte";
+import { forkEvents, forkPrefix } from "./inspector";
+import type { Alternative, GenerationResult, LoadedModel, TokenEvent } from "./socket.svelte";
 
 export interface ChatMessage extends StoredMessage {
   error?: string;
@@ -36,6 +37,10 @@ export class ChatSession {
   contextSizes: Record<string, number> = $state({});
   private tree = new ChatTree<ChatMessage>();
   private handle: { stop(): void } | null = null;
+  // The streaming answer's token events, complete from its first token (a fork's prefix included).
+  // Not reactive: `streaming.tokens` counts them, so the inspector renders only what is new.
+  streamingEvents: TokenEvent[] = [];
+  private renamed = new Map<number, number>(); // draft id -> stored id
 
   get path(): ChatMessage[] {
     void this.version;
@@ -120,6 +125,43 @@ export class ChatSession {
     return created;
   }
 
+  get(id: number): ChatMessage | undefined {
+    void this.version;
+    return this.tree.get(this.current(id));
+  }
+
+  // The id a message has now: a draft's stored id once it is saved.
+  current(id: number): number {
+    void this.version;
+    for (let next = this.renamed.get(id); next !== undefined; next = this.renamed.get(id)) id = next;
+    return id;
+  }
+
+  // The answers to the same message as `id` (itself included), oldest first.
+  answersBeside(id: number): ChatMessage[] {
+    void this.version;
+    const m = this.tree.get(id);
+    if (!m) return [];
+    return this.tree.children(m.parent_id).map((c) => this.tree.get(c)!).filter((c) => c.role === "assistant");
+  }
+
+  // A new answer beside `sourceId` that keeps its first `at` tokens, takes `alt` at position `at`
+  // and lets the model continue from there (the server's continue_from: the exact token ids).
+  // Returns the new answer's (draft) id; it streams on.
+  forkAt(sourceId: number, at: number, alt: Alternative, opts: SendOptions): number | null {
+    const source = this.tree.get(sourceId);
+    if (!source || !source.logprobs || this.busy) return null;
+    const events = source.logprobs;
+    void this.generate(source.parent_id, { ...opts, model: source.model || opts.model }, {
+      source: sourceId,
+      at,
+      alt,
+      prefix: forkPrefix(events, at, alt.token_id),
+      events,
+    });
+    return this.leaf; // set to the draft before generate's first wait
+  }
+
   async regenerate(assistantId: number, opts: SendOptions): Promise<void> {
     const m = this.tree.get(assistantId);
     if (!m || this.busy) return;
@@ -189,15 +231,27 @@ export class ChatSession {
     this.version++;
   }
 
-  private async generate(parentId: number, opts: SendOptions): Promise<void> {
+  private async generate(parentId: number, opts: SendOptions, fork: Fork | null = null): Promise<void> {
     const conversation = this.id;
     if (!conversation) return;
     const history = this.tree.path(parentId).map((m) => ({ role: m.role, content: m.content }));
     const messages = opts.system.trim() ? [{ role: "system", content: opts.system }, ...history] : history;
-    const draft: ChatMessage = { id: draftId(), parent_id: parentId, role: "assistant", content: "", model: opts.model };
+    const draft: ChatMessage = {
+      id: draftId(),
+      parent_id: parentId,
+      role: "assistant",
+      content: "",
+      model: opts.model,
+      fork: fork ? { of: fork.source, at: fork.at } : null,
+    };
     this.tree.add(draft);
     this.leaf = draft.id;
-    this.streaming = { id: draft.id, text: "", tokens: 0, startedAt: performance.now(), firstTokenAt: 0 };
+    // A fork's text starts with its prefix: the server sends events for the new tokens only. A chosen
+    // token that ends inside a character is completed by the next token's text.
+    const prefixEvents = fork ? forkEvents(fork.events, fork.at, fork.alt, []) : [];
+    const prefixText = prefixEvents.map((e) => e.text).join("").replace(/\uFFFD+$/, "");
+    this.streamingEvents = prefixEvents;
+    this.streaming = { id: draft.id, text: prefixText, tokens: prefixEvents.length, startedAt: performance.now(), firstTokenAt: 0 };
     this.version++;
 
     if (!(opts.model in this.contextSizes)) {
@@ -209,10 +263,16 @@ export class ChatSession {
       }
     }
 
-    const tokens: TokenEvent[] = [];
+    const tokens = this.streamingEvents;
     await new Promise<void>((done) => {
       this.handle = tokenSocket().generate(
-        { model: opts.model, messages, params: opts.params, alternatives: ALTERNATIVES },
+        {
+          model: opts.model,
+          messages,
+          params: opts.params,
+          alternatives: ALTERNATIVES,
+          ...(fork ? { continue_from: { tokens: fork.prefix } } : {}),
+        },
         {
           onToken: (e) => {
             tokens.push(e);
@@ -242,11 +302,13 @@ export class ChatSession {
                   completion_tokens: r.usage.completion_tokens,
                   timings: r.timings,
                   logprobs: tokens,
+                  fork: fork ? { of: fork.source, at: fork.at } : null,
                 },
                 parentId,
               );
               if (this.id === conversation) {
                 this.tree.replace(draft.id, { ...stored, finish_reason: r.finish_reason });
+                this.renamed.set(draft.id, stored.id);
                 if (this.leaf === draft.id) this.leaf = stored.id;
               }
               historyChanged();
@@ -273,6 +335,14 @@ export class ChatSession {
     this.handle = null;
     this.version++;
   }
+}
+
+interface Fork {
+  source: number; // the answer forked from
+  at: number; // the position of the chosen token
+  alt: Alternative;
+  prefix: number[]; // the token ids the server continues from
+  events: TokenEvent[]; // the source's token events
 }
 
 export interface SendOptions {

@@ -13,6 +13,8 @@ export interface StoredMessage {
   completion_tokens?: number;
   timings?: Partial<Timings> | null;
   logprobs?: TokenEvent[] | null;
+  // An answer forked from another at a token: that answer, and the first token that differs.
+  fork?: { of: number; at: number } | null;
   created_at?: number;
 }
 

@@ -14,6 +14,8 @@ export interface TokenEvent {
   token_id: number;
   text: string;
   logprob: number | null;
+  // Nats, over the whole vocabulary; absent when log-probabilities were not asked for.
+  entropy?: number;
   alternatives: Alternative[];
   t_ms: number;
 }
@@ -50,6 +52,8 @@ export interface GenerateRequest {
   messages: { role: string; content: string }[];
   params?: Record<string, unknown>;
   alternatives?: number;
+  // Continue an answer from these token ids (the inspector's fork from an alternative).
+  continue_from?: { tokens: number[] };
 }
 
 interface Pending {
