@@ -103,12 +103,18 @@ TEST_F(PullCli, KilledAtRandomTimesResumesToAVerifiedFile) {
   int killed_mid_way = 0;
   for (int round = 0; round < 5; ++round) {
     const pid_t pid = start({"pull", "acme/slow-GGUF", "-q"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 120));
+    // Killed at a random moment once bytes flow (waiting for them first: a loaded machine can take
+    // longer than any fixed delay to start the process and reach the Hub).
+    const fs::path part = rmm::download::part_path(file);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::error_code ec;
+    while (std::chrono::steady_clock::now() < deadline && !(fs::file_size(part, ec) > 0 && !ec))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 150));
     kill(pid, SIGKILL);
     rmm::test::wait_child(pid);
     ASSERT_FALSE(fs::exists(file) && rmm::test::sha256_of_file(file) != sha)
         << "a bad file under the final name";
-    const fs::path part = rmm::download::part_path(file);
     if (fs::exists(part) && fs::file_size(part) > 0 && fs::file_size(part) < kSize) ++killed_mid_way;
   }
   EXPECT_GE(killed_mid_way, 2);

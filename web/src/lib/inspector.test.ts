@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import {
   alignAtSplit,
+  altLabel,
   exportHtml,
   exportJson,
   forkEvents,
@@ -73,6 +74,14 @@ describe("visible tokens", () => {
     expect(visibleText("")).toEqual({ shown: "‹bytes›", special: true });
     expect(visibleText("\uFFFD")).toEqual({ shown: "‹bytes›", special: true });
     expect(visibleText(" cat")).toEqual({ shown: " cat", special: false });
+  });
+  test("alternatives name whitespace, quotes stay quotes", () => {
+    expect(altLabel({ text: " " })).toBe("·");
+    expect(altLabel({ text: '"' })).toBe('"');
+    expect(altLabel({ text: "\n" })).toBe("↵");
+    expect(altLabel({ text: " the" })).toBe("·the");
+    expect(altLabel({ text: "\u0001" })).toBe("\\x01");
+    expect(altLabel({ text: "" })).toBe("‹bytes›");
   });
 });
 

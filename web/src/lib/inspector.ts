@@ -69,7 +69,12 @@ export function visibleText(text: string): { shown: string; special: boolean } {
 // The text of an alternative for the panel: whitespace named, bytes marked.
 export function altLabel(a: Pick<Alternative, "text">): string {
   if (a.text === "") return "‹bytes›";
-  return JSON.stringify(a.text).slice(1, -1).replace(/\\u[0-9a-f]{4}/gi, "‹?›");
+  return a.text
+    .replace(/ /g, "·")
+    .replace(/\r?\n/g, "↵")
+    .replace(/\t/g, "→")
+    .replace(/\uFFFD/g, "‹?›")
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 export interface Summary {
