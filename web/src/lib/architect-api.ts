@@ -95,15 +95,22 @@ export function tokenEventFromV1(lp: V1Logprob, index: number): TokenEvent {
   return e;
 }
 
+// What a run renders: the editor's template inline, or a saved one by id (and version).
+export type RunTarget =
+  | { template: PromptTemplate; values: Record<string, FormValue>; model: string }
+  | { template_id: string; version: number | null; values: Record<string, FormValue>; model: string };
+
 // Streams a run: each content delta and token event as it comes; resolves when the stream ends.
-export async function runPrompt(
-  body: { template: PromptTemplate; values: Record<string, FormValue>; model: string },
-  events: RunEvents,
-  signal: AbortSignal,
-): Promise<void> {
+// `tokens` false leaves out the per-token data (a comparison shows answers and figures only).
+export async function runPrompt(body: RunTarget, events: RunEvents, signal: AbortSignal, tokens = true): Promise<void> {
   const res = await request("/api/prompts/run", {
     method: "POST",
-    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true }, logprobs: true, top_logprobs: RUN_ALTERNATIVES }),
+    body: JSON.stringify({
+      ...body,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(tokens ? { logprobs: true, top_logprobs: RUN_ALTERNATIVES } : {}),
+    }),
     signal,
   });
   if (!res.body) throw new ApiError(0, "the server sent no stream");
