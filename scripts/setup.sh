@@ -19,6 +19,7 @@ packages=(
   libcurl4-openssl-dev
   clang libclang-rt-14-dev python3 zlib1g-dev
   chromium fonts-dejavu-core
+  qt6-base-dev qt6-base-dev-tools libqt6test6 xvfb xauth
 )
 missing=()
 for p in "${packages[@]}"; do

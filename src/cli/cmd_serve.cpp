@@ -20,6 +20,7 @@
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
 #include "cli/generation_flags.hpp"
+#include "cli/registry_host.hpp"
 #include "cli/serve_settings.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -244,7 +245,6 @@ int serve(ServeFlags& f) {
   models::RegistryOptions ro;
   ro.dirs = models::model_dirs(cfg, ho.models_dir);
   models::Registry registry(*db, ro);
-  ho.model_dirs = [&registry] { return registry.dirs(); };
 
   // The response cache lives in the database; it outlives the host, whose
   // engine threads may still finish (and record) generations while stopping.
@@ -259,25 +259,9 @@ int serve(ServeFlags& f) {
   cache::ResponseCache response_cache(
       db.get(), co, [&registry](const std::filesystem::path& path) { return registry.model_sha256(path); });
   ho.cache = &response_cache;
-  ho.names_of = [&registry](const std::filesystem::path& path) {
-    std::vector<std::string> names;
-    if (auto r = registry.find_by_path(path)) {
-      names.push_back(r->short_name);
-      names.insert(names.end(), r->aliases.begin(), r->aliases.end());
-    }
-    return names;
-  };
-  // The registry is the catalog: /v1/models lists its generation models (nested pulls, extra dirs),
-  // each by its unique short name, the one name the server shows for a model.
-  ho.catalog = [&registry] {
-    registry.scan();  // stats the files; only new or changed ones are read
-    std::vector<serving::ModelFile> out;
-    for (const auto& r : registry.list()) {
-      if (r.kind != "chat") continue;
-      out.push_back({r.short_name, r.path, static_cast<uintmax_t>(r.size), r.mtime / 1'000'000'000});
-    }
-    return out;
-  };
+  // Names, the catalog (/v1/models lists the registry's generation models by their unique short
+  // names, the one name the server shows for a model) and the folders request paths may name.
+  host_from_registry(ho, registry);
   const auto scanned = registry.scan();
   std::atomic<int64_t> last_rescan{0};  // at most one rescan per second for unknown names
   ho.resolve_name = [&registry,

@@ -14,6 +14,16 @@ let browser;
 let tightServer;
 let ownBrowser;
 
+// Polls `check` (an async predicate, run here in Node: Playwright's waitForFunction would take the
+// promise an async page function returns as a truthy value at once) until it holds or `ms` pass.
+async function until(check, ms) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`not so after ${ms} ms: ${check}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function loadedNames(on = server) {
   const r = await (await fetch(`${on.url}/api/models/loaded`)).json();
   return r.models.map((m) => m.id);
@@ -37,9 +47,7 @@ describe("web UI: models and dashboard", { skip: skip || false }, () => {
     const page = await openPage(browser, `${server.url}/#/models`);
     const row = page.locator("tr", { hasText: "stories260k:f32" }).first();
     await row.getByRole("button", { name: /^Load/ }).click();
-    await page.waitForFunction(async () => (await (await fetch("/api/models/loaded")).json()).models.length === 1, null, {
-      timeout: 30000,
-    });
+    await until(async () => (await loadedNames()).length === 1, 30000);
     assert.deepEqual(await loadedNames(), ["stories260k:f32"]);
     await screenshot(page, "models-light");
     assert.deepEqual(await accessibilityProblems(page), []);
@@ -52,9 +60,7 @@ describe("web UI: models and dashboard", { skip: skip || false }, () => {
 
     await page.goto(`${server.url}/#/models`);
     await page.locator("section, div", { hasText: "Loaded" }).getByRole("button", { name: /^Unload/ }).first().click();
-    await page.waitForFunction(async () => (await (await fetch("/api/models/loaded")).json()).models.length === 0, null, {
-      timeout: 10000,
-    });
+    await until(async () => (await loadedNames()).length === 0, 30000);
     await page.goto(`${server.url}/#/dashboard`);
     await page.waitForTimeout(1500);
     assert.equal(await page.locator("text=stories260k:f32").count(), 0, "the dashboard no longer lists it");
