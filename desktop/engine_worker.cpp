@@ -7,7 +7,7 @@
 
 #include "cli/registry_host.hpp"
 #include "cli/serve_settings.hpp"
-#include "server/chat_recording.hpp"
+#include "serving/chat_messages.hpp"
 #include "serving/generation.hpp"
 
 namespace rmm::desktop {
@@ -30,14 +30,6 @@ ModelEntry entry_of(const store::ModelRecord& r) {
       e.context = meta["context_length"].get<int>();
   }
   return e;
-}
-
-store::ChatMessage plain(const engine::ChatMessage& m) {
-  store::ChatMessage s;
-  s.role = m.role;
-  s.content = m.content;
-  s.timings_json = "{}";
-  return s;
 }
 
 QString reason_of(engine::StopReason r) {
@@ -177,19 +169,19 @@ void EngineWorker::save(const std::string& answer, const engine::GenerationResul
     store::Store& db = *local_->store;
     if (conversation_id_.empty()) {
       store::Conversation c;
-      c.id = server::new_conversation_id();
+      c.id = serving::new_conversation_id();
       c.model = model_name_;
       for (size_t i = 0; i + 1 < turns_.size(); ++i) {
-        if (c.title.empty() && turns_[i].role == "user") c.title = server::title_from(turns_[i].content);
-        c.messages.push_back(plain(turns_[i]));
+        if (c.title.empty() && turns_[i].role == "user") c.title = serving::title_from(turns_[i].content);
+        c.messages.push_back(serving::stored_message(turns_[i]));
       }
-      c.messages.push_back(server::answer_message(model_name_, answer, r.timings));
+      c.messages.push_back(serving::answer_message(model_name_, answer, r.timings));
       db.create_conversation(c);
       conversation_id_ = c.id;
     } else {
       const auto& question = turns_[turns_.size() - 2];
-      db.append_messages(conversation_id_,
-                         {plain(question), server::answer_message(model_name_, answer, r.timings)});
+      db.append_messages(conversation_id_, {serving::stored_message(question),
+                                            serving::answer_message(model_name_, answer, r.timings)});
     }
   } catch (const std::exception& e) {
     emit failed(tr("The answer was not saved: %1").arg(QString::fromStdString(e.what())));

@@ -24,7 +24,7 @@
 #include "core/json_limits.hpp"
 #include "engine/batch_engine.hpp"
 #include "engine/chat_format.hpp"
-#include "server/chat_recording.hpp"
+#include "serving/chat_messages.hpp"
 
 namespace rmm::cli {
 namespace {
@@ -165,7 +165,7 @@ class History {
 
   // The next turn starts a new conversation.
   void start_new() {
-    id_ = server::new_conversation_id();
+    id_ = serving::new_conversation_id();
     exists_ = false;
   }
 
@@ -186,17 +186,18 @@ class History {
         c.params_json = params_json_;
         for (const auto& m : msgs) {
           if (m.role == "user") {
-            c.title = server::title_from(m.content);
+            c.title = serving::title_from(m.content);
             break;
           }
         }
-        for (const auto& m : msgs) c.messages.push_back(plain(m));
-        c.messages.push_back(server::answer_message(model_, r.text, r.timings));
+        for (const auto& m : msgs) c.messages.push_back(serving::stored_message(m));
+        c.messages.push_back(serving::answer_message(model_, r.text, r.timings));
         db_->create_conversation(c);
         exists_ = true;
       } else {
         // After the current leaf: the branch this chat resumed.
-        db_->append_messages(id_, {plain(msgs.back()), server::answer_message(model_, r.text, r.timings)});
+        db_->append_messages(
+            id_, {serving::stored_message(msgs.back()), serving::answer_message(model_, r.text, r.timings)});
       }
     } catch (const std::exception& e) {
       std::cout << "(could not save the conversation: " << e.what() << ")\n";
@@ -204,14 +205,6 @@ class History {
   }
 
  private:
-  static store::ChatMessage plain(const engine::ChatMessage& m) {
-    store::ChatMessage s;
-    s.role = m.role;
-    s.content = m.content;
-    s.timings_json = "{}";
-    return s;
-  }
-
   std::unique_ptr<store::Store> db_;
   std::string model_, params_json_;
   std::string id_;
@@ -231,7 +224,7 @@ std::string params_json(const GenerationFlags& f) {
 
 // One line per stored message, so that a resumed chat shows where it was.
 void print_resumed(const std::vector<engine::ChatMessage>& msgs) {
-  for (const auto& m : msgs) std::cout << "[" << m.role << "] " << server::title_from(m.content) << "\n";
+  for (const auto& m : msgs) std::cout << "[" << m.role << "] " << serving::title_from(m.content) << "\n";
 }
 
 int chat(ChatFlags& cf) {

@@ -1,12 +1,11 @@
 #include "server/chat_recording.hpp"
 
-#include <random>
-
 #include "codec/generation_json.hpp"
 #include "codec/parameters_json.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "server/api_error.hpp"
+#include "serving/chat_messages.hpp"
 
 namespace rmm::server {
 namespace {
@@ -15,7 +14,6 @@ using json = nlohmann::json;
 using http::status;
 
 constexpr size_t kMaxIdBytes = 128;
-constexpr size_t kTitleChars = 80;
 
 // The id asked for by the body field or the header ("" when neither asks).
 std::string requested_id(const Exchange& ex, const json& body) {
@@ -51,14 +49,6 @@ std::string requested_id(const Exchange& ex, const json& body) {
   return id;
 }
 
-store::ChatMessage stored(const engine::ChatMessage& m) {
-  store::ChatMessage s;
-  s.role = m.role;
-  s.content = m.content;
-  s.timings_json = "{}";
-  return s;
-}
-
 }  // namespace
 
 std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, const Exchange& ex,
@@ -73,15 +63,15 @@ std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, 
   rec->model_ = model_id;
   if (id == "new") {
     rec->create_ = true;
-    rec->id_ = new_conversation_id();
+    rec->id_ = serving::new_conversation_id();
     rec->conversation_.id = rec->id_;
     rec->conversation_.owner = ex.principal().owner();
     rec->conversation_.model = model_id;
     rec->conversation_.params_json = recorded_params(body);
     for (const auto& m : messages) {
       if (m.role == "user" && rec->conversation_.title.empty())
-        rec->conversation_.title = title_from(m.content);
-      rec->pending_.push_back(stored(m));
+        rec->conversation_.title = serving::title_from(m.content);
+      rec->pending_.push_back(serving::stored_message(m));
     }
     return rec;
   }
@@ -95,9 +85,9 @@ std::shared_ptr<ChatRecording> ChatRecording::from_request(store::Store* store, 
   while (first_new > 0 && (messages[first_new - 1].role == "user" || messages[first_new - 1].role == "tool"))
     --first_new;
   for (size_t i = first_new; i < messages.size(); ++i) {
-    rec->pending_.push_back(stored(messages[i]));
+    rec->pending_.push_back(serving::stored_message(messages[i]));
     if (existing->title.empty() && messages[i].role == "user" && rec->conversation_.title.empty())
-      rec->conversation_.title = title_from(messages[i].content);
+      rec->conversation_.title = serving::title_from(messages[i].content);
   }
   rec->set_title_ = !rec->conversation_.title.empty();
   return rec;
@@ -109,7 +99,7 @@ void ChatRecording::finish(const std::string& answer, const engine::GenerationRe
     // One chain, in one transaction: after the current leaf of an existing
     // conversation (whichever branch is in view), from the root of a new one.
     std::vector<store::ChatMessage> msgs = pending_;
-    msgs.push_back(answer_message(model_, answer, r.timings, logprobs_json));
+    msgs.push_back(serving::answer_message(model_, answer, r.timings, logprobs_json));
     if (create_) {
       store::Conversation c = conversation_;
       c.messages = std::move(msgs);
@@ -140,51 +130,6 @@ std::string recorded_params(const json& body) {
     if (const auto it = body.find(key); it != body.end() && !it->is_null()) p[key] = *it;
   }
   return p.dump();
-}
-
-std::string timings_json(const engine::Timings& t) { return codec::timings_json(t).dump(); }
-
-store::ChatMessage answer_message(const std::string& model, const std::string& text, const engine::Timings& t,
-                                  std::string logprobs_json) {
-  store::ChatMessage m;
-  m.role = "assistant";
-  m.content = text;
-  m.model = model;
-  m.prompt_tokens = t.prompt_tokens;
-  m.completion_tokens = t.generated_tokens;
-  m.timings_json = timings_json(t);
-  m.logprobs_json = std::move(logprobs_json);
-  return m;
-}
-
-std::string title_from(const std::string& text) {
-  std::string flat;
-  bool space = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      space = !flat.empty();
-      continue;
-    }
-    if (space) flat += ' ';
-    space = false;
-    flat += c;
-  }
-  // Cut at a character boundary: count the bytes that start a UTF-8 sequence.
-  size_t chars = 0;
-  for (size_t i = 0; i < flat.size(); ++i) {
-    if ((static_cast<unsigned char>(flat[i]) & 0xC0) == 0x80) continue;
-    if (chars == kTitleChars) return flat.substr(0, i) + "…";
-    ++chars;
-  }
-  return flat;
-}
-
-std::string new_conversation_id() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buf;
 }
 
 }  // namespace rmm::server

@@ -53,14 +53,4 @@ class ChatRecording {
 // The generation parameters a /v1 body gave, as a new conversation keeps
 // them: the table's as read (codec::parameters_json), /v1's own options as sent.
 std::string recorded_params(const nlohmann::json& body);
-// The engine's timings as stored with a message (codec::timings_json, as everywhere).
-std::string timings_json(const engine::Timings& t);
-// An assistant message with usage and timings, as every front end stores it.
-store::ChatMessage answer_message(const std::string& model, const std::string& text, const engine::Timings& t,
-                                  std::string logprobs_json = "");
-// A conversation title from a message: one line, at most ~80 characters.
-std::string title_from(const std::string& text);
-// A fresh conversation id (random, 32 hex digits).
-std::string new_conversation_id();
-
 }  // namespace rmm::server

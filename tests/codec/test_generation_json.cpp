@@ -8,7 +8,7 @@
 #include <set>
 
 #include "codec/generation_json.hpp"
-#include "server/chat_recording.hpp"
+#include "serving/chat_messages.hpp"
 #include "server/openai/responses.hpp"
 #include "server/ws/protocol.hpp"
 
@@ -102,8 +102,8 @@ TEST(GenerationJson, OneTimingsShapeEverywhere) {
                                             "prompt_ms", "generation_ms", "prompt_tokens_per_second",
                                             "generation_tokens_per_second"}));
   // Stored history keeps the same object.
-  EXPECT_EQ(json::parse(server::timings_json(t)), j);
-  EXPECT_EQ(json::parse(server::answer_message("m", "x", t).timings_json), j);
+  EXPECT_EQ(json::parse(serving::timings_json(t)), j);
+  EXPECT_EQ(json::parse(serving::answer_message("m", "x", t).timings_json), j);
 }
 
 TEST(GenerationJson, OneFinishReasonMapping) {

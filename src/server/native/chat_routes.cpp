@@ -11,6 +11,7 @@
 #include "server/query_string.hpp"
 #include "server/request_body.hpp"
 #include "server/route_guard.hpp"
+#include "serving/chat_messages.hpp"
 
 namespace rmm::server::native {
 namespace {
@@ -160,7 +161,7 @@ std::optional<int64_t> parent_field(const json& body, const store::Conversation&
 std::string title_for(const std::vector<store::ChatMessage>& msgs) {
   for (const auto& m : msgs) {
     if (m.role != "user") continue;
-    if (std::string t = title_from(m.content); !t.empty()) return t;
+    if (std::string t = serving::title_from(m.content); !t.empty()) return t;
   }
   return "";
 }
