@@ -8,9 +8,9 @@
 #include <set>
 
 #include "codec/generation_json.hpp"
-#include "serving/chat_messages.hpp"
 #include "server/openai/responses.hpp"
 #include "server/ws/protocol.hpp"
+#include "serving/chat_messages.hpp"
 
 namespace rmm {
 namespace {

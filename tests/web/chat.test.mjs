@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { accessibilityProblems, launchBrowser, missing, openPage, screenshot, startServer } from "./support.mjs";
+import { accessibilityProblems, launchBrowser, missing, openPage, screenshot, startServer, conversationIdOf, openChatPage, storedConversation } from "./support.mjs";
 
 const skip = missing();
 let server;
@@ -15,17 +15,8 @@ let browser;
 let plainServer;
 let ownBrowser;
 
-// Settings the page reads from localStorage at start: short greedy answers keep tests fast and repeatable.
-async function chatPage({ params = { max_tokens: 24, temperature: 0 }, colorScheme = "light", viewport } = {}) {
-  const page = await openPage(browser, "about:blank", { colorScheme, viewport });
-  await page.context().addInitScript((p) => {
-    if (!localStorage.getItem("rmm.settings")) localStorage.setItem("rmm.settings", JSON.stringify({ params: p }));
-  }, params);
-  await page.goto(server.url);
-  await page.waitForSelector("#composer");
-  await page.waitForFunction(() => document.querySelector(".conn")?.textContent?.includes("Connected"));
-  return page;
-}
+const chatPage = (opts) => openChatPage(browser, server.url, opts);
+const stored = (id) => storedConversation(server.url, id);
 
 async function send(page, text) {
   await page.fill("#composer", text);
@@ -34,18 +25,6 @@ async function send(page, text) {
 
 async function answerDone(page, count = 1) {
   await page.waitForFunction((n) => document.querySelectorAll("article.assistant .stats").length >= n, count, { timeout: 30000 });
-}
-
-function conversationIdOf(page) {
-  const m = page.url().match(/#\/chat\/([0-9a-f]+)/);
-  assert.ok(m, `the page is on a conversation (${page.url()})`);
-  return m[1];
-}
-
-async function stored(id) {
-  const res = await fetch(`${server.url}/api/chat/history/${id}`);
-  assert.equal(res.status, 200);
-  return res.json();
 }
 
 function pathOf(conversation) {

@@ -12,34 +12,15 @@ import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { accessibilityProblems, launchBrowser, missing, openPage, screenshot, startServer } from "./support.mjs";
+import { accessibilityProblems, launchBrowser, missing, openPage, screenshot, startServer, conversationIdOf, openChatPage, storedConversation } from "./support.mjs";
 
 const skip = missing();
 let server;
 let browser;
 
-async function chatPage({ colorScheme = "light", viewport = { width: 1400, height: 900 } } = {}) {
-  const page = await openPage(browser, "about:blank", { colorScheme, viewport });
-  await page.context().addInitScript(() => {
-    if (!localStorage.getItem("rmm.settings")) localStorage.setItem("rmm.settings", JSON.stringify({ params: { max_tokens: 40, temperature: 0 } }));
-  });
-  await page.goto(server.url);
-  await page.waitForSelector("#composer");
-  await page.waitForFunction(() => document.querySelector(".conn")?.textContent?.includes("Connected"));
-  return page;
-}
-
-async function stored(id) {
-  const res = await fetch(`${server.url}/api/chat/history/${id}`);
-  assert.equal(res.status, 200);
-  return res.json();
-}
-
-function conversationIdOf(page) {
-  const m = page.url().match(/#\/chat\/([0-9a-f]+)/);
-  assert.ok(m, `the page is on a conversation (${page.url()})`);
-  return m[1];
-}
+const chatPage = (opts = {}) =>
+  openChatPage(browser, server.url, { params: { max_tokens: 40, temperature: 0 }, viewport: { width: 1400, height: 900 }, ...opts });
+const stored = (id) => storedConversation(server.url, id);
 
 const inspector = (page) => page.getByRole("region", { name: /Token inspector/ });
 const tokenSpans = (page) => inspector(page).locator(".tokens .tok[data-i]");

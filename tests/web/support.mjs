@@ -1,6 +1,7 @@
 // What the browser tests share: a real `rmm serve` on loopback with real tiny
 // models, Debian's Chromium through playwright-core (headless, no sandbox, no
 // GPU, a fresh profile), screenshots as artifacts and an axe-core check.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -161,4 +162,31 @@ export async function startFakeHub(root) {
     url: `http://127.0.0.1:${port}`,
     stop: () => proc.kill("SIGTERM"),
   };
+}
+
+// The chat screen of `url` on a fresh page, connected. Generation settings come from localStorage
+// at start: short greedy answers keep tests fast and repeatable.
+export async function openChatPage(browser, url, { params = { max_tokens: 24, temperature: 0 }, colorScheme = "light", viewport } = {}) {
+  const page = await openPage(browser, "about:blank", { colorScheme, viewport });
+  await page.context().addInitScript((p) => {
+    if (!localStorage.getItem("rmm.settings")) localStorage.setItem("rmm.settings", JSON.stringify({ params: p }));
+  }, params);
+  await page.goto(url);
+  await page.waitForSelector("#composer");
+  await page.waitForFunction(() => document.querySelector(".conn")?.textContent?.includes("Connected"));
+  return page;
+}
+
+// The conversation the page shows (its id from the route).
+export function conversationIdOf(page) {
+  const m = page.url().match(/#\/chat\/([0-9a-f]+)/);
+  assert.ok(m, `the page is on a conversation (${page.url()})`);
+  return m[1];
+}
+
+// The server's own record of a conversation (the history API).
+export async function storedConversation(url, id) {
+  const res = await fetch(`${url}/api/chat/history/${id}`);
+  assert.equal(res.status, 200);
+  return res.json();
 }
