@@ -4,13 +4,14 @@
 
 namespace rmm::desktop {
 
-Backend::Backend(QObject* parent) : QObject(parent) {
+Backend::Backend(QObject* parent) : QObject(parent), core_(std::make_unique<AppCore>()) {
   qRegisterMetaType<ModelEntry>();
   qRegisterMetaType<ModelList>();
   thread_.setObjectName(QStringLiteral("rmm-engine-worker"));
-  worker_ = new EngineWorker;
+  jobs_ = new QObject;
+  jobs_->moveToThread(&thread_);
+  worker_ = new EngineWorker(*core_);
   worker_->moveToThread(&thread_);
-  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   // Signal to signal: queued, since the worker (and the engine) emit on their own threads.
   connect(worker_, &EngineWorker::modelsListed, this, &Backend::modelsListed);
   connect(worker_, &EngineWorker::status, this, &Backend::status);
@@ -30,8 +31,34 @@ Backend::Backend(QObject* parent) : QObject(parent) {
 
 Backend::~Backend() {
   stop();
+  // The worker objects and the core go on their own thread, the workers
+  // first: their engine callbacks point into the core.
+  QMetaObject::invokeMethod(
+      jobs_,
+      [this] {
+        delete worker_;
+        worker_ = nullptr;
+        core_.reset();
+        delete jobs_;
+        jobs_ = nullptr;
+      },
+      Qt::BlockingQueuedConnection);
   thread_.quit();
   thread_.wait();
+}
+
+void Backend::post(std::function<void(AppCore&)> job) {
+  QMetaObject::invokeMethod(
+      jobs_, [this, job = std::move(job)] { job(*core_); }, Qt::QueuedConnection);
+}
+
+void Backend::deliver(QPointer<QObject> receiver, std::function<void()> fn) {
+  QMetaObject::invokeMethod(
+      this,
+      [receiver, fn = std::move(fn)] {
+        if (receiver) fn();
+      },
+      Qt::QueuedConnection);
 }
 
 void Backend::refreshModels() {

@@ -5,8 +5,6 @@
 #include <QMetaObject>
 #include <nlohmann/json.hpp>
 
-#include "cli/registry_host.hpp"
-#include "cli/serve_settings.hpp"
 #include "serving/chat_messages.hpp"
 #include "serving/generation.hpp"
 
@@ -42,44 +40,19 @@ QString reason_of(engine::StopReason r) {
 
 }  // namespace
 
-EngineWorker::EngineWorker() = default;
+EngineWorker::EngineWorker(AppCore& core) : core_(core) {}
 
 EngineWorker::~EngineWorker() {
-  // No callback may reach this object once it goes: the host's engine threads end here.
+  // No callback may reach this object once it goes.
   alive_->store(false);
-  if (host_) {
-    host_->cancel_all();
-    host_->shutdown();
-    host_.reset();
-  }
-}
-
-void EngineWorker::open() {
-  if (host_) return;
-  // The [serve] keys of config.toml (models_dir, database) are the server's settings table's.
-  cli::declare_serve_config_keys();
-  local_.emplace(cli::open_local_registry());
-  models::Registry& registry = *local_->registry;
-  serving::HostOptions ho;
-  ho.models_dir = local_->models_dir;
-  cli::host_from_registry(ho, registry);
-  ho.resolve_name = [&registry](const std::string& name) -> std::optional<std::filesystem::path> {
-    if (auto m = registry.find(name)) return std::filesystem::path(m->path);
-    return std::nullopt;
-  };
-  // One conversation at a time, and the model stays loaded while the app runs.
-  ho.context.n_seq = 1;
-  ho.fixed_slots = true;
-  ho.keep_alive_ms = serving::kKeepForever;
-  host_ = std::make_unique<serving::ModelHost>(std::move(ho));
+  if (cancel_) cancel_();
 }
 
 void EngineWorker::listModels() {
   try {
-    open();
-    local_->registry->scan();
+    core_.registry().scan();
     ModelList out;
-    for (const auto& r : local_->registry->list()) out.push_back(entry_of(r));
+    for (const auto& r : core_.registry().list()) out.push_back(entry_of(r));
     emit modelsListed(out);
   } catch (const std::exception& e) {
     emit failed(QString::fromStdString(e.what()));
@@ -93,11 +66,11 @@ void EngineWorker::send(const QString& path, const QString& name, const QString&
   }
   bool added = false;
   try {
-    open();
+    serving::ModelHost& host = core_.host();
     emit status(tr("Loading %1…").arg(name));
     serving::UseOptions use;
     use.local = true;  // the user picked this file from the registry
-    auto m = host_->acquire(path.toStdString(), use);
+    auto m = host.acquire(path.toStdString(), use);
     if (!model_name_.empty() && model_name_ != name.toStdString() && !turns_.empty()) {
       spdlog::info("desktop: the conversation goes on with {}", name.toStdString());
     }
@@ -121,7 +94,7 @@ void EngineWorker::send(const QString& path, const QString& name, const QString&
     };
     emit status(tr("Answering with %1").arg(name));
     emit answerStarted(name);
-    cancel_ = serving::generate(*host_, m, std::move(req), cache::Policy{false, false}, std::move(cb));
+    cancel_ = serving::generate(host, m, std::move(req), cache::Policy{false, false}, std::move(cb));
   } catch (const std::exception& e) {
     if (added) turns_.pop_back();
     emit failed(QString::fromStdString(e.what()));
@@ -166,7 +139,7 @@ void EngineWorker::finish(const engine::GenerationResult& r) {
 // current leaf. The web UI and /api/chat/history read the same tree.
 void EngineWorker::save(const std::string& answer, const engine::GenerationResult& r) {
   try {
-    store::Store& db = *local_->store;
+    store::Store& db = core_.store();
     if (conversation_id_.empty()) {
       store::Conversation c;
       c.id = serving::new_conversation_id();

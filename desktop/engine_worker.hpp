@@ -1,7 +1,7 @@
 #pragma once
-// Lives on the backend's worker thread and owns everything slow: the store,
-// the model registry and the model host (the engine). Its slots run there;
-// its signals reach the UI queued. Token and done callbacks come from the
+// Lives on the backend's worker thread and answers the chat through the
+// AppCore there (store, registry, model host). Its slots run there; its
+// signals reach the UI queued. Token and done callbacks come from the
 // engine's own thread: tokens are emitted from there as they are (queued
 // to the UI), the end of an answer is handed back to this thread, which
 // stores the exchange before it says the answer is complete.
@@ -13,12 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "app_core.hpp"
 #include "cache/response_cache.hpp"
-#include "cli/model_registry.hpp"
 #include "engine/chat_format.hpp"
 #include "engine/generation.hpp"
 #include "model_entry.hpp"
-#include "serving/model_host.hpp"
 
 namespace rmm::desktop {
 
@@ -26,7 +25,7 @@ class EngineWorker : public QObject {
   Q_OBJECT
 
  public:
-  EngineWorker();
+  explicit EngineWorker(AppCore& core);
   ~EngineWorker() override;
 
  public slots:
@@ -48,12 +47,10 @@ class EngineWorker : public QObject {
   void failed(const QString& message);
 
  private:
-  void open();  // the store, registry and host, on first use
   void finish(const engine::GenerationResult& r);
   void save(const std::string& answer, const engine::GenerationResult& r);
 
-  std::optional<cli::LocalRegistry> local_;
-  std::unique_ptr<serving::ModelHost> host_;
+  AppCore& core_;
   cache::Canceller cancel_;  // set while an answer streams
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
   std::string model_name_;                  // who writes the answer in progress

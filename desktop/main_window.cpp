@@ -10,9 +10,11 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include "architect_view.hpp"
 #include "backend.hpp"
 #include "chat_view.hpp"
 #include "models_view.hpp"
+#include "monitor_view.hpp"
 
 namespace rmm::desktop {
 
@@ -53,13 +55,20 @@ MainWindow::MainWindow(Backend& backend, QWidget* parent)
       nav_(new QListWidget),
       stack_(new QStackedWidget),
       chat_(new ChatView(backend)),
-      models_(new ModelsView(backend)) {
+      architect_(new ArchitectView(backend)),
+      models_(new ModelsView(backend)),
+      monitor_(new MonitorView(backend)) {
   setWindowTitle(QStringLiteral("RunMyModel"));
+  // In the order of MainWindow::Screen.
   nav_->addItem(tr("Chat"));
+  nav_->addItem(tr("Prompt Architect"));
   nav_->addItem(tr("Models"));
+  nav_->addItem(tr("Monitor"));
   for (int i = 0; i < nav_->count(); ++i) nav_->item(i)->setSizeHint(QSize(0, 34));
   stack_->addWidget(chat_);
+  stack_->addWidget(architect_);
   stack_->addWidget(models_);
+  stack_->addWidget(monitor_);
 
   auto* central = new QWidget;
   auto* layout = new QHBoxLayout(central);

@@ -10,19 +10,23 @@ class QStackedWidget;
 namespace rmm::desktop {
 
 class Backend;
+class ArchitectView;
 class ChatView;
 class ModelsView;
+class MonitorView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  enum Screen { Chat, Models };
+  enum Screen { Chat, Architect, Models, Monitor };
 
   explicit MainWindow(Backend& backend, QWidget* parent = nullptr);
   void showScreen(Screen s);
   ChatView& chat() { return *chat_; }
   ModelsView& models() { return *models_; }
+  ArchitectView& architect() { return *architect_; }
+  MonitorView& monitor() { return *monitor_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -31,7 +35,9 @@ class MainWindow : public QMainWindow {
   QListWidget* nav_;
   QStackedWidget* stack_;
   ChatView* chat_;
+  ArchitectView* architect_;
   ModelsView* models_;
+  MonitorView* monitor_;
 };
 
 }  // namespace rmm::desktop

@@ -1,84 +1,50 @@
-// rmm-desktop end to end: the main window with the real engine, registry and
-// store, a private RMM_HOME and XDG_CONFIG_HOME.
-#include <QApplication>
+// rmm-desktop's Chat screen end to end: the real engine, registry and store.
 #include <QComboBox>
-#include <QDir>
 #include <QElapsedTimer>
-#include <QFile>
-#include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
-#include <QTableView>
-#include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
 #include <QTimer>
-#include <memory>
 
 #include "backend.hpp"
 #include "chat_view.hpp"
+#include "desktop_fixture.hpp"
 #include "main_window.hpp"
-#include "model_table.hpp"
-#include "models_view.hpp"
 #include "store/store.hpp"
-#include "support/test_env.hpp"
-#include "theme.hpp"
 
 using namespace rmm::desktop;
 
-class DesktopTest : public QObject {
+class ChatTest : public QObject {
   Q_OBJECT
 
  private slots:
   void initTestCase();
   void chatStreamsAndStores();
   void stopEndsTheAnswer();
-  void modelsViewListsTheRegistry();
-  void cleanupTestCase();
+  void cleanupTestCase() { fx_.stop(); }
 
  private:
-  void screenshot(const QString& name);
-
-  QTemporaryDir home_;
-  QTemporaryDir config_;
-  std::unique_ptr<Backend> backend_;
-  std::unique_ptr<MainWindow> window_;
+  rmm::test::DesktopFixture fx_;
+  MainWindow* window_ = nullptr;
+  Backend* backend_ = nullptr;
   QString model_name_;
 };
 
-void DesktopTest::initTestCase() {
-  QVERIFY(home_.isValid() && config_.isValid());
-  const auto model = rmm::test::shared_model("stories260K.gguf");
-  if (model.empty()) QSKIP("the shared model stories260K.gguf is absent");
-  qputenv("RMM_HOME", home_.path().toUtf8());
-  qputenv("XDG_CONFIG_HOME", config_.path().toUtf8());
-  QVERIFY(QDir(home_.path()).mkpath(QStringLiteral("models")));
-  QVERIFY(QFile::link(QString::fromStdString(model.string()),
-                      home_.filePath(QStringLiteral("models/stories260K.gguf"))));
-  QApplication::setApplicationName(QStringLiteral("rmm-desktop"));
-  QApplication::setOrganizationName(QStringLiteral("rmm"));
-  apply_theme(*qApp, Theme::Light);
-
-  backend_ = std::make_unique<Backend>();
-  connect(backend_.get(), &Backend::failed, [](const QString& m) { qWarning("backend: %s", qPrintable(m)); });
-  window_ = std::make_unique<MainWindow>(*backend_);
-  window_->resize(1100, 720);
-  window_->show();
-  QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
-  auto* combo = window_->findChild<QComboBox*>(QStringLiteral("modelCombo"));
-  QVERIFY(combo);
-  QTRY_VERIFY_WITH_TIMEOUT(combo->count() > 0, 30000);
-  model_name_ = combo->itemText(combo->findText(QStringLiteral("stories260K"), Qt::MatchStartsWith));
-  QVERIFY2(!model_name_.isEmpty(), qPrintable(combo->itemText(0)));
-  QVERIFY(window_->chat().selectModel(model_name_));
-  window_->chat().setMaxTokens(48);
+void ChatTest::initTestCase() {
+  const QString why = fx_.start();
+  if (why.startsWith(QLatin1String("skip: "))) QSKIP(qPrintable(why.mid(6)));
+  QVERIFY2(why.isEmpty(), qPrintable(why));
+  window_ = &fx_.window();
+  backend_ = &fx_.backend();
+  model_name_ = fx_.modelName();
 }
 
-void DesktopTest::chatStreamsAndStores() {
+void ChatTest::chatStreamsAndStores() {
   ChatView& chat = window_->chat();
   QSignalSpy done(&chat, &ChatView::answerCompleted);
-  QSignalSpy tokens(backend_.get(), &Backend::tokenArrived);
+  QSignalSpy tokens(backend_, &Backend::tokenArrived);
 
   // The UI thread must keep turning while the model loads and the answer streams.
   QElapsedTimer clock;
@@ -115,7 +81,7 @@ void DesktopTest::chatStreamsAndStores() {
   QVERIFY2(worst < 250, qPrintable(QStringLiteral("the UI thread stalled for %1 ms").arg(worst)));
 
   // What the store holds is what `rmm serve`'s /api/chat/history shows.
-  auto db = rmm::store::open_store(home_.filePath(QStringLiteral("rmm.db")).toStdString());
+  auto db = rmm::store::open_store(fx_.database().toStdString());
   const auto c = db->get_conversation(id.toStdString());
   QVERIFY(c.has_value());
   const auto path = rmm::store::current_path(*c);
@@ -128,13 +94,10 @@ void DesktopTest::chatStreamsAndStores() {
   QCOMPARE(path[1].parent_id, path[0].id);
   QCOMPARE(c->current_leaf, path[1].id);
 
-  screenshot(QStringLiteral("chat-light"));
-  apply_theme(*qApp, Theme::Dark);
-  screenshot(QStringLiteral("chat-dark"));
-  apply_theme(*qApp, Theme::Light);
+  QVERIFY(fx_.screenshots(QStringLiteral("chat")));
 }
 
-void DesktopTest::stopEndsTheAnswer() {
+void ChatTest::stopEndsTheAnswer() {
   ChatView& chat = window_->chat();
   chat.setMaxTokens(-1);
   QSignalSpy done(&chat, &ChatView::answerCompleted);
@@ -160,7 +123,7 @@ void DesktopTest::stopEndsTheAnswer() {
   // word is not kept (nor its question), a partial one is.
   const QString id = done.at(0).at(1).toString();
   QVERIFY(!id.isEmpty());
-  auto db = rmm::store::open_store(home_.filePath(QStringLiteral("rmm.db")).toStdString());
+  auto db = rmm::store::open_store(fx_.database().toStdString());
   const auto path = rmm::store::current_path(*db->get_conversation(id.toStdString()));
   const bool empty_stop = reason == QLatin1String("cancelled") && done.at(0).at(0).toString().isEmpty();
   QCOMPARE(path.size(), size_t(empty_stop ? 2 : 4));
@@ -168,39 +131,5 @@ void DesktopTest::stopEndsTheAnswer() {
   chat.setMaxTokens(48);
 }
 
-void DesktopTest::modelsViewListsTheRegistry() {
-  window_->showScreen(MainWindow::Models);
-  auto* view = window_->findChild<QTableView*>(QStringLiteral("modelsTable"));
-  QVERIFY(view && view->isVisible());
-  const ModelTable& table = window_->models().table();
-  QTRY_VERIFY_WITH_TIMEOUT(table.rowCount() > 0, 30000);
-  int row = -1;
-  for (int r = 0; r < table.rowCount(); ++r) {
-    if (table.index(r, ModelTable::Name).data().toString() == model_name_) row = r;
-  }
-  QVERIFY(row >= 0);
-  QCOMPARE(table.index(row, ModelTable::Kind).data().toString(), QStringLiteral("chat"));
-  QCOMPARE(table.index(row, ModelTable::Size).data().toString(), QStringLiteral("1.1 MiB"));
-  QVERIFY(table.index(row, ModelTable::Context).data().toString() != QStringLiteral("–"));
-  QVERIFY(table.index(row, ModelTable::Parameters).data().toString() != QStringLiteral("–"));
-  screenshot(QStringLiteral("models-light"));
-  apply_theme(*qApp, Theme::Dark);
-  screenshot(QStringLiteral("models-dark"));
-  apply_theme(*qApp, Theme::Light);
-  window_->showScreen(MainWindow::Chat);
-}
-
-void DesktopTest::cleanupTestCase() {
-  window_.reset();
-  backend_.reset();
-}
-
-void DesktopTest::screenshot(const QString& name) {
-  QCoreApplication::processEvents();
-  const QString dir = QStringLiteral(RMM_DESKTOP_ARTIFACTS);
-  QVERIFY(QDir().mkpath(dir));
-  QVERIFY(window_->grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png")));
-}
-
-QTEST_MAIN(DesktopTest)
-#include "test_desktop.moc"
+QTEST_MAIN(ChatTest)
+#include "test_chat.moc"

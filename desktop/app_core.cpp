@@ -1,0 +1,56 @@
+#include "app_core.hpp"
+
+#include "cli/registry_host.hpp"
+#include "cli/serve_settings.hpp"
+
+namespace rmm::desktop {
+
+AppCore::~AppCore() {
+  if (host_) {
+    host_->cancel_all();
+    host_->shutdown();
+    host_.reset();
+  }
+}
+
+void AppCore::open() {
+  if (host_) return;
+  // The [serve] keys of config.toml (models_dir, database) are the server's settings table's.
+  cli::declare_serve_config_keys();
+  local_.emplace(cli::open_local_registry());
+  models::Registry& registry = *local_->registry;
+  serving::HostOptions ho;
+  ho.models_dir = local_->models_dir;
+  cli::host_from_registry(ho, registry);
+  ho.resolve_name = [&registry](const std::string& name) -> std::optional<std::filesystem::path> {
+    if (auto m = registry.find(name)) return std::filesystem::path(m->path);
+    return std::nullopt;
+  };
+  // One conversation at a time, and a model stays loaded until it is unloaded.
+  ho.context.n_seq = 1;
+  ho.fixed_slots = true;
+  ho.keep_alive_ms = serving::kKeepForever;
+  host_ = std::make_unique<serving::ModelHost>(std::move(ho));
+}
+
+store::Store& AppCore::store() {
+  open();
+  return *local_->store;
+}
+
+models::Registry& AppCore::registry() {
+  open();
+  return *local_->registry;
+}
+
+serving::ModelHost& AppCore::host() {
+  open();
+  return *host_;
+}
+
+const std::filesystem::path& AppCore::models_dir() {
+  open();
+  return local_->models_dir;
+}
+
+}  // namespace rmm::desktop

@@ -1,0 +1,36 @@
+#pragma once
+// What the desktop app holds of rmm's core, the same objects `rmm serve`
+// builds: the store and model registry (same RMM_HOME, config and database)
+// and the model host (engine, memory planner, workers). It lives on the
+// backend's worker thread and is only touched there (Backend::call and the
+// workers the backend runs); opened on first use so that the window shows
+// before the database is read.
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "cli/model_registry.hpp"
+#include "serving/model_host.hpp"
+
+namespace rmm::desktop {
+
+class AppCore {
+ public:
+  AppCore() = default;
+  ~AppCore();  // cancels what runs and ends the host's threads
+  AppCore(const AppCore&) = delete;
+  AppCore& operator=(const AppCore&) = delete;
+
+  store::Store& store();
+  models::Registry& registry();
+  serving::ModelHost& host();
+  const std::filesystem::path& models_dir();
+
+ private:
+  void open();
+
+  std::optional<cli::LocalRegistry> local_;
+  std::unique_ptr<serving::ModelHost> host_;
+};
+
+}  // namespace rmm::desktop
