@@ -2,6 +2,7 @@
 
 #include "cli/registry_host.hpp"
 #include "cli/serve_settings.hpp"
+#include "core/clock.hpp"
 
 namespace rmm::desktop {
 
@@ -30,6 +31,18 @@ void AppCore::open() {
   ho.context.n_seq = 1;
   ho.fixed_slots = true;
   ho.keep_alive_ms = serving::kKeepForever;
+  // On the engine thread, for every generation (chat, Prompt Architect): a copy into a short ring.
+  ho.on_generation_done = [log = generations_](const serving::HostedModel& m,
+                                               const engine::GenerationResult& r) {
+    if (r.stop_reason == engine::StopReason::Error) return;
+    const auto& t = r.timings;
+    GenerationSample s;
+    s.timings = {unix_ms(), t.prompt_tokens, t.prompt_ms, t.generated_tokens, t.generation_ms, t.queue_ms};
+    s.model = m.id;
+    s.tokens_per_second = t.generation_tokens_per_second();
+    s.time_to_first_token_ms = t.queue_ms + t.prompt_ms;
+    log->add(std::move(s));
+  };
   host_ = std::make_unique<serving::ModelHost>(std::move(ho));
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "cli/model_registry.hpp"
+#include "monitor_samples.hpp"
 #include "serving/model_host.hpp"
 
 namespace rmm::desktop {
@@ -25,12 +26,16 @@ class AppCore {
   models::Registry& registry();
   serving::ModelHost& host();
   const std::filesystem::path& models_dir();
+  // Every generation the host runs ends up here (the Monitor's figures). Shared,
+  // so that an engine thread ending late never outlives it; readable without opening the core.
+  const std::shared_ptr<GenerationLog>& generations() const { return generations_; }
 
  private:
   void open();
 
   std::optional<cli::LocalRegistry> local_;
   std::unique_ptr<serving::ModelHost> host_;
+  std::shared_ptr<GenerationLog> generations_ = std::make_shared<GenerationLog>();
 };
 
 }  // namespace rmm::desktop

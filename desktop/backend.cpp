@@ -7,6 +7,10 @@ namespace rmm::desktop {
 Backend::Backend(QObject* parent) : QObject(parent), core_(std::make_unique<AppCore>()) {
   qRegisterMetaType<ModelEntry>();
   qRegisterMetaType<ModelList>();
+  qRegisterMetaType<engine::TokenEvent>();
+  qRegisterMetaType<TokenBatch>();
+  qRegisterMetaType<store::Conversation>();
+  qRegisterMetaType<ChatJob>();
   thread_.setObjectName(QStringLiteral("rmm-engine-worker"));
   jobs_ = new QObject;
   jobs_->moveToThread(&thread_);
@@ -16,7 +20,8 @@ Backend::Backend(QObject* parent) : QObject(parent), core_(std::make_unique<AppC
   connect(worker_, &EngineWorker::modelsListed, this, &Backend::modelsListed);
   connect(worker_, &EngineWorker::status, this, &Backend::status);
   connect(worker_, &EngineWorker::answerStarted, this, &Backend::answerStarted);
-  connect(worker_, &EngineWorker::tokenArrived, this, &Backend::tokenArrived);
+  connect(worker_, &EngineWorker::tokensArrived, this, &Backend::tokensArrived);
+  connect(worker_, &EngineWorker::conversationStored, this, &Backend::conversationStored);
   connect(worker_, &EngineWorker::answerFinished, this,
           [this](const QString& text, const QString& id, const QString& reason) {
             setBusy(false);
@@ -65,21 +70,13 @@ void Backend::refreshModels() {
   QMetaObject::invokeMethod(worker_, &EngineWorker::listModels, Qt::QueuedConnection);
 }
 
-void Backend::send(const ModelEntry& model, const QString& text, int maxTokens) {
+void Backend::generate(const ChatJob& job) {
   setBusy(true);
   QMetaObject::invokeMethod(
-      worker_,
-      [w = worker_, path = model.path, name = model.name, text, maxTokens] {
-        w->send(path, name, text, maxTokens);
-      },
-      Qt::QueuedConnection);
+      worker_, [w = worker_, job] { w->generate(job); }, Qt::QueuedConnection);
 }
 
 void Backend::stop() { QMetaObject::invokeMethod(worker_, &EngineWorker::stop, Qt::QueuedConnection); }
-
-void Backend::newConversation() {
-  QMetaObject::invokeMethod(worker_, &EngineWorker::newConversation, Qt::QueuedConnection);
-}
 
 void Backend::setBusy(bool busy) {
   if (busy_ == busy) return;

@@ -13,7 +13,9 @@
 #include <utility>
 
 #include "app_core.hpp"
+#include "chat_types.hpp"
 #include "model_entry.hpp"
+#include "token_batch.hpp"
 
 namespace rmm::desktop {
 
@@ -43,18 +45,19 @@ class Backend : public QObject {
   AppCore& core() { return *core_; }
 
   void refreshModels();
-  void send(const ModelEntry& model, const QString& text, int maxTokens);
+  // The chat: writes one answer (EngineWorker::generate); busy until it is finished.
+  void generate(const ChatJob& job);
   void stop();
-  void newConversation();
   bool busy() const { return busy_; }
 
  signals:
   void modelsListed(const rmm::desktop::ModelList& models);
   void status(const QString& message);
   void busyChanged(bool busy);
-  void answerStarted(const QString& model);
-  void tokenArrived(const QString& text);
+  void answerStarted(const QString& model, const QString& prefix);
+  void tokensArrived(const rmm::desktop::TokenBatch& events);  // in order, batched (token_batch.hpp)
   void answerFinished(const QString& text, const QString& conversationId, const QString& reason);
+  void conversationStored(const rmm::store::Conversation& conversation);
   void failed(const QString& message);
 
  private:

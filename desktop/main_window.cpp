@@ -1,20 +1,27 @@
 #include "main_window.hpp"
 
+#include <QAction>
+#include <QApplication>
 #include <QCloseEvent>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
+#include <QScreen>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QVBoxLayout>
+#include <QWindow>
 
 #include "architect_view.hpp"
 #include "backend.hpp"
 #include "chat_view.hpp"
 #include "models_view.hpp"
 #include "monitor_view.hpp"
+#include "shortcut_global.hpp"
+#include "tray_icon.hpp"
 
 namespace rmm::desktop {
 
@@ -59,6 +66,7 @@ MainWindow::MainWindow(Backend& backend, QWidget* parent)
       models_(new ModelsView(backend)),
       monitor_(new MonitorView(backend)) {
   setWindowTitle(QStringLiteral("RunMyModel"));
+  setWindowIcon(app_icon());
   // In the order of MainWindow::Screen.
   nav_->addItem(tr("Chat"));
   nav_->addItem(tr("Prompt Architect"));
@@ -83,16 +91,103 @@ MainWindow::MainWindow(Backend& backend, QWidget* parent)
           [this](const QString& message) { statusBar()->showMessage(message, 10000); });
   nav_->setCurrentRow(Chat);
 
-  QSettings settings;
-  if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1100, 720);
+  add_shortcuts();
+  tray_ = TrayIcon::create(*this);
+  global_ = new GlobalShortcut('r', this);
+  connect(global_, &GlobalShortcut::activated, this, &MainWindow::toggleVisible);
+  if (tray_) {
+    connect(tray_, &TrayIcon::toggleRequested, this, &MainWindow::toggleVisible);
+    connect(tray_, &TrayIcon::quitRequested, this, &MainWindow::quit);
+    if (global_->active())
+      tray_->icon().setToolTip(tr("RunMyModel (%1 shows or hides it)").arg(global_->description()));
+  }
+  restore_window_state();
   backend.refreshModels();
+}
+
+void MainWindow::add_shortcuts() {
+  for (int i = Chat; i <= Monitor; ++i) {
+    auto* a = new QAction(nav_->item(i)->text(), this);
+    a->setObjectName(QStringLiteral("screenAction%1").arg(i + 1));
+    a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+    connect(a, &QAction::triggered, this, [this, i] { showScreen(static_cast<Screen>(i)); });
+    addAction(a);
+    nav_->item(i)->setToolTip(a->shortcut().toString(QKeySequence::NativeText));
+  }
+  auto* new_chat = new QAction(tr("New chat"), this);
+  new_chat->setObjectName(QStringLiteral("newChatAction"));
+  new_chat->setShortcut(QKeySequence::New);
+  connect(new_chat, &QAction::triggered, this, [this] {
+    showScreen(Chat);
+    chat_->newChat();
+  });
+  addAction(new_chat);
+  auto* full = new QAction(tr("Full screen"), this);
+  full->setObjectName(QStringLiteral("fullScreenAction"));
+  full->setShortcuts({QKeySequence(Qt::Key_F11), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F)});
+  connect(full, &QAction::triggered, this, &MainWindow::toggleFullScreen);
+  addAction(full);
+  auto* quit = new QAction(tr("Quit"), this);
+  quit->setObjectName(QStringLiteral("quitAction"));
+  quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+  connect(quit, &QAction::triggered, this, &MainWindow::quit);
+  addAction(quit);
 }
 
 void MainWindow::showScreen(Screen s) { nav_->setCurrentRow(s); }
 
-void MainWindow::closeEvent(QCloseEvent* event) {
+MainWindow::Screen MainWindow::currentScreen() const { return static_cast<Screen>(stack_->currentIndex()); }
+
+void MainWindow::toggleVisible() {
+  if (isVisible() && !isMinimized() && isActiveWindow()) {
+    saveWindowState();
+    hide();
+    return;
+  }
+  show();
+  if (isMinimized()) setWindowState(windowState() & ~Qt::WindowMinimized);
+  raise();
+  activateWindow();
+}
+
+void MainWindow::toggleFullScreen() { setWindowState(windowState() ^ Qt::WindowFullScreen); }
+
+void MainWindow::quit() {
+  quitting_ = true;
+  close();
+  QApplication::quit();
+}
+
+void MainWindow::saveWindowState() const {
   QSettings settings;
   settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  if (const QScreen* s = screen()) settings.setValue(QStringLiteral("window/screen"), s->name());
+  settings.setValue(QStringLiteral("window/maximized"), isMaximized());
+  settings.setValue(QStringLiteral("window/fullScreen"), isFullScreen());
+}
+
+void MainWindow::restore_window_state() {
+  QSettings settings;
+  // The screen it was on, when that screen is still there (restoreGeometry
+  // alone falls back to the primary one when screens were renumbered).
+  const QString name = settings.value(QStringLiteral("window/screen")).toString();
+  for (QScreen* s : QGuiApplication::screens())
+    if (!name.isEmpty() && s->name() == name) setScreen(s);
+  if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1100, 720);
+  Qt::WindowStates state = windowState();
+  if (settings.value(QStringLiteral("window/maximized")).toBool()) state |= Qt::WindowMaximized;
+  if (settings.value(QStringLiteral("window/fullScreen")).toBool()) state |= Qt::WindowFullScreen;
+  setWindowState(state);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  saveWindowState();
+  if (tray_ && tray_->closeToTray() && !quitting_) {
+    // Still running: the tray's icon brings it back.
+    hide();
+    event->ignore();
+    return;
+  }
   event->accept();
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The registry's models as a table: name, size, quantization, parameters,
-// context, kind.
+// context, kind, and whether the host holds it loaded.
 #include <QAbstractTableModel>
+#include <QSet>
+#include <QStringList>
 
 #include "model_entry.hpp"
 
@@ -11,11 +13,16 @@ class ModelTable : public QAbstractTableModel {
   Q_OBJECT
 
  public:
-  enum Column { Name, Size, Quantization, Parameters, Context, Kind, ColumnCount };
+  enum Column { Name, Size, Quantization, Parameters, Context, Kind, State, ColumnCount };
 
   explicit ModelTable(QObject* parent = nullptr);
   void setModels(const ModelList& models);
   const ModelList& models() const { return models_; }
+  // The models the host holds now, by name (the host's ids are the registry's short names).
+  void setLoaded(const QStringList& names);
+  bool isLoaded(int row) const;
+  void setLoading(const QString& name);  // "" : none
+  int rowOf(const QString& name) const;  // -1 when not listed
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -26,10 +33,13 @@ class ModelTable : public QAbstractTableModel {
   static QVariant alignment(int column);  // numbers right, text left (header and cells alike)
 
   ModelList models_;
+  QSet<QString> loaded_;
+  QString loading_;
 };
 
-// 1185376 → "1.1 MiB"; 292000 parameters → "292K".
+// 1185376 → "1.1 MiB"; 292000 parameters → "292K"; 2048 → "2,048".
 QString format_bytes(qint64 bytes);
+QString format_number(qint64 n);
 QString format_count(qint64 n);
 
 }  // namespace rmm::desktop

@@ -4,6 +4,7 @@
 #include <QPalette>
 #include <QStyle>
 #include <QStyleFactory>
+#include <QTimer>
 
 namespace rmm::desktop {
 
@@ -61,10 +62,57 @@ QPalette light_palette() {
 
 }  // namespace
 
-void apply_theme(QApplication& app, Theme theme) {
-  if (theme == Theme::System) return;
-  QApplication::setStyle(QStringLiteral("Fusion"));
+bool is_dark(const QPalette& palette) { return palette.color(QPalette::Window).lightness() < 128; }
+
+bool platform_prefers_dark(QApplication& app) {
+  // A palette that sets no role resolves to the platform's entirely (a
+  // default-constructed one would be a copy of ours, which setPalette ignores).
+  QPalette none(Qt::black);
+  none.setResolveMask(0);
+  const QPalette ours = QApplication::palette();
+  app.setPalette(none);
+  const bool dark = is_dark(QApplication::palette());
+  app.setPalette(ours);
+  return dark;
+}
+
+Theme apply_theme(QApplication& app, Theme theme) {
+  if (theme == Theme::System) theme = platform_prefers_dark(app) ? Theme::Dark : Theme::Light;
+  if (QApplication::style()->name().compare(QLatin1String("fusion"), Qt::CaseInsensitive) != 0)
+    QApplication::setStyle(QStringLiteral("Fusion"));
   app.setPalette(theme == Theme::Dark ? dark_palette() : light_palette());
+  return theme;
+}
+
+ThemeFollower::ThemeFollower(QApplication& app) : QObject(&app), app_(app) {
+  applying_ = true;
+  current_ = apply_theme(app_, Theme::System);
+  applying_ = false;
+  app_.installEventFilter(this);
+}
+
+bool ThemeFollower::eventFilter(QObject* watched, QEvent* event) {
+  const auto type = event->type();
+  if (!applying_ && !pending_ && (type == QEvent::ThemeChange || type == QEvent::ApplicationPaletteChange)) {
+    pending_ = true;
+    QTimer::singleShot(0, this, &ThemeFollower::follow);
+  }
+  return QObject::eventFilter(watched, event);
+}
+
+void ThemeFollower::follow() {
+  applying_ = true;
+  const bool dark = platform_prefers_dark(app_);
+  const Theme want = dark ? Theme::Dark : Theme::Light;
+  if (want != current_) {
+    current_ = apply_theme(app_, want);
+    emit changed(current_);
+  }
+  // The events our own palette changes posted are handled before this turn ends.
+  QTimer::singleShot(0, this, [this] {
+    applying_ = false;
+    pending_ = false;
+  });
 }
 
 }  // namespace rmm::desktop

@@ -20,6 +20,7 @@ packages=(
   clang libclang-rt-14-dev python3 zlib1g-dev
   chromium fonts-dejavu-core
   qt6-base-dev qt6-base-dev-tools libqt6test6 xvfb xauth
+  libxcb1-dev desktop-file-utils
 )
 missing=()
 for p in "${packages[@]}"; do

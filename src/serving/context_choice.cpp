@@ -101,10 +101,14 @@ bool ModelHost::needs_more_context(const HostedModel& m, const UseOptions& use) 
   return use.num_ctx > 0 && use.num_ctx > m.generator->shape().n_ctx_seq;
 }
 
-std::vector<models::DeviceBudget> ModelHost::available_locked() const {
+std::vector<models::DeviceBudget> ModelHost::available_locked(
+    const std::vector<std::shared_ptr<HostedModel>>& without) const {
   auto out = budgets_;
   for (auto& b : out) {
-    for (const auto& [path, m] : models_) b.bytes -= std::min(b.bytes, m->plan.need_on(b.device));
+    for (const auto& [path, m] : models_) {
+      if (std::find(without.begin(), without.end(), m) != without.end()) continue;
+      b.bytes -= std::min(b.bytes, m->plan.need_on(b.device));
+    }
     for (const auto& [path, p] : pending_) b.bytes -= std::min(b.bytes, p.plan.need_on(b.device));
   }
   return out;
@@ -130,30 +134,39 @@ std::vector<models::DeviceBudget> ModelHost::available() const {
   return available_locked();
 }
 
-ModelHost::Placement ModelHost::place(const std::filesystem::path& path, const std::string& id,
-                                      const UseOptions& use,
-                                      std::vector<std::shared_ptr<HostedModel>>& evicted) {
+struct ModelHost::FitInput {
+  gguf::GgufFile file;
+  gguf::ModelInfo info;
+  std::vector<engine::ContextParams> choices;
+  models::PlanRequest req;
+  int trained = 0;
+};
+
+ModelHost::FitInput ModelHost::fit_input(const std::filesystem::path& path, const std::string& id,
+                                         const UseOptions& use) const {
   if (const auto format = models::conversion_format(path))
     throw Error(ErrorKind::InvalidArgument, "'" + path.filename().string() + "' holds " + *format +
                                                 " weights, which need conversion to GGUF first (llama.cpp's "
                                                 "convert_hf_to_gguf.py); rmm serves .gguf files");
-  const auto file = gguf::read_file(path);
-  const auto info = gguf::derive_model_info(file);
-  const int trained = static_cast<int>(info.context_length);
-  if (use.num_ctx > 0 && trained > 0 && use.num_ctx > trained)
+  FitInput in;
+  in.file = gguf::read_file(path);
+  in.info = gguf::derive_model_info(in.file);
+  in.trained = static_cast<int>(in.info.context_length);
+  if (use.num_ctx > 0 && in.trained > 0 && use.num_ctx > in.trained)
     throw Error(ErrorKind::InvalidArgument, "num_ctx " + std::to_string(use.num_ctx) +
                                                 " is more than model '" + id + "' was trained on (" +
-                                                std::to_string(trained) + " tokens)");
-  const auto choices = context_choices(options_, trained, use.num_ctx);
-  models::PlanRequest req;
-  req.gpu_layers = options_.gpu_layers;
+                                                std::to_string(in.trained) + " tokens)");
+  in.choices = context_choices(options_, in.trained, use.num_ctx);
+  in.req.gpu_layers = options_.gpu_layers;
   // A worker process sets up its own GPU context; in-process, the server's serves every model.
-  if (!options_.worker_exe.empty()) req.gpu_process_overhead = models::kGpuProcessContext;
-  Placement out;
-  out.n_ctx_train = trained;
-  // Outside the lock: it asks the devices.
-  const auto free = options_.free_memory ? options_.free_memory() : models::free_now();
-  std::lock_guard lock(mutex_);
+  if (!options_.worker_exe.empty()) in.req.gpu_process_overhead = models::kGpuProcessContext;
+  return in;
+}
+
+ModelHost::Fit ModelHost::fit_locked(const FitInput& in,
+                                     const std::vector<models::DeviceBudget>& free) const {
+  Fit out;
+  out.placement.n_ctx_train = in.trained;
   // First against all that eviction could free: a model that cannot fit
   // even then is refused without unloading anything.
   auto room = available_locked();
@@ -164,32 +177,84 @@ ModelHost::Placement ModelHost::place(const std::filesystem::path& path, const s
     for (auto& b : room) b.bytes += m->plan.need_on(b.device);
   }
   // The context is chosen as if every idle model were evicted: a new load comes first.
-  auto choice = choose_context(choices, file, info, req, capped_locked(room, free, candidates));
-  auto& plan = out.plan;
+  auto choice = choose_context(in.choices, in.file, in.info, in.req, capped_locked(room, free, candidates));
+  auto& plan = out.placement.plan;
   plan = choice.plan;
-  out.context = choice.context;
-  req.params = memory_params(out.context);
+  out.placement.context = choice.context;
+  auto req = in.req;
+  req.params = memory_params(out.placement.context);
   if (!plan.fits) {
     std::string busy;
     for (const auto& [p, m] : models_) {
       if (m->pinned || !m->idle())
         busy += (busy.empty() ? "" : ", ") + m->id + (m->pinned ? " (pinned)" : " (busy)");
     }
-    throw Error(ErrorKind::OutOfMemory, plan.message + (busy.empty() ? "" : "; kept loaded: " + busy));
+    out.refusal = plan.message + (busy.empty() ? "" : "; kept loaded: " + busy);
+    return out;
   }
   // Then the least recently used idle models go until it fits.
   std::sort(candidates.begin(), candidates.end(),
             [](const auto& a, const auto& b) { return a->last_use_ms < b->last_use_ms; });
-  plan = models::plan_memory(file, info, req, capped_locked(available_locked(), free, evicted));
+  plan = models::plan_memory(in.file, in.info, req, capped_locked(available_locked(), free, out.evict));
   for (size_t i = 0; !plan.fits && i < candidates.size(); ++i) {
-    spdlog::info("evicting {} (last used {} s ago) to load {}", candidates[i]->id,
-                 (unix_ms() - candidates[i]->last_use_ms) / 1000, id);
-    models_.erase(candidates[i]->path);
-    evicted.push_back(candidates[i]);
-    plan = models::plan_memory(file, info, req, capped_locked(available_locked(), free, evicted));
+    out.evict.push_back(candidates[i]);
+    plan = models::plan_memory(in.file, in.info, req,
+                               capped_locked(available_locked(out.evict), free, out.evict));
   }
-  if (!plan.fits) throw Error(ErrorKind::OutOfMemory, plan.message);
-  pending_[path].plan = plan;
+  if (!plan.fits) {
+    out.evict.clear();
+    out.refusal = plan.message;
+  }
+  return out;
+}
+
+ModelHost::Placement ModelHost::place(const std::filesystem::path& path, const std::string& id,
+                                      const UseOptions& use,
+                                      std::vector<std::shared_ptr<HostedModel>>& evicted) {
+  const auto in = fit_input(path, id, use);
+  // Outside the lock: it asks the devices.
+  const auto free = options_.free_memory ? options_.free_memory() : models::free_now();
+  std::lock_guard lock(mutex_);
+  auto fit = fit_locked(in, free);
+  if (!fit.refusal.empty()) throw Error(ErrorKind::OutOfMemory, fit.refusal);
+  for (const auto& m : fit.evict) {
+    spdlog::info("evicting {} (last used {} s ago) to load {}", m->id, (unix_ms() - m->last_use_ms) / 1000,
+                 id);
+    models_.erase(m->path);
+    evicted.push_back(m);
+  }
+  pending_[path].plan = fit.placement.plan;
+  return fit.placement;
+}
+
+LoadPreview ModelHost::preview(const std::string& path_or_id, const UseOptions& use) const {
+  LoadPreview out;
+  if (auto m = find(path_or_id)) {  // as acquire() does: a loaded model's names first
+    out.path = m->path;
+  } else {
+    std::error_code ec;
+    out.path = std::filesystem::weakly_canonical(resolve(path_or_id, use.local), ec);
+    if (ec) out.path = resolve(path_or_id, use.local);
+  }
+  out.id = id_of(out.path);
+  const auto in = fit_input(out.path, out.id, use);
+  out.n_ctx_train = in.trained;
+  const auto free = options_.free_memory ? options_.free_memory() : models::free_now();
+  std::lock_guard lock(mutex_);
+  if (auto it = models_.find(out.path); it != models_.end() && !needs_more_context(*it->second, use)) {
+    const auto& m = *it->second;
+    out.loaded = true;
+    out.plan = m.plan;
+    const auto shape = m.generator->shape();
+    out.context.n_seq = shape.n_seq;
+    out.context.n_ctx = shape.n_ctx;
+    return out;
+  }
+  auto fit = fit_locked(in, free);
+  out.plan = std::move(fit.placement.plan);
+  out.context = fit.placement.context;
+  out.refusal = std::move(fit.refusal);
+  for (const auto& m : fit.evict) out.evict.push_back(m->id);
   return out;
 }
 

@@ -158,6 +158,23 @@ struct UseOptions {
   int num_ctx = 0;
 };
 
+// What loading a model would take now, worked out as acquire() would but
+// without loading, reserving or evicting anything (for a front end to show
+// before the user loads).
+struct LoadPreview {
+  std::string id;
+  std::filesystem::path path;
+  bool loaded = false;            // already loaded as asked: acquire() would use it as it is
+  models::MemoryPlan plan;        // per device: needed vs available; GPU layers of max
+  engine::ContextParams context;  // the context the load would get
+  int n_ctx_train = 0;
+  // Idle models acquire() would unload first to make room, least recently used first.
+  std::vector<std::string> evict;
+  // "" when it fits; else acquire()'s OutOfMemory message (needed vs free, what is kept loaded).
+  std::string refusal;
+  bool fits() const { return refusal.empty(); }
+};
+
 class ModelHost {
  public:
   explicit ModelHost(HostOptions options);
@@ -170,6 +187,10 @@ class ModelHost {
   // NotFound, BadFile, OutOfMemory (message: needed vs free), Cancelled.
   std::shared_ptr<HostedModel> acquire(const std::string& path_or_id, const UseOptions& use = {},
                                        const std::function<void(float)>& progress = {});
+  // What acquire(path_or_id, use) would load and evict now (see LoadPreview).
+  // Reads the file's header. Throws rmm::Error: NotFound, Forbidden,
+  // InvalidArgument (num_ctx, not GGUF), BadFile.
+  LoadPreview preview(const std::string& path_or_id, const UseOptions& use = {}) const;
   void unload();                       // every model
   bool unload(const std::string& id);  // false when no loaded model has that name
   bool pin(const std::string& id, bool pinned);
@@ -225,7 +246,9 @@ class ModelHost {
     std::shared_future<std::shared_ptr<HostedModel>> result;
     models::MemoryPlan plan;  // reserved while it loads (empty until planned)
   };
-  std::vector<models::DeviceBudget> available_locked() const;
+  // The budgets minus what loaded (but those in `without`) and loading models hold.
+  std::vector<models::DeviceBudget> available_locked(
+      const std::vector<std::shared_ptr<HostedModel>>& without = {}) const;
   // `room` capped by what is free on the devices now: loads in progress may
   // not have allocated theirs yet, and `freed` (models being evicted) give theirs back.
   std::vector<models::DeviceBudget> capped_locked(
@@ -241,6 +264,18 @@ class ModelHost {
   };
   Placement place(const std::filesystem::path& path, const std::string& id, const UseOptions& use,
                   std::vector<std::shared_ptr<HostedModel>>& evicted);
+  // place() in two steps, so that preview() decides alike without the effects:
+  // fit_input reads the file's header and lists the contexts to try (outside
+  // the lock; throws InvalidArgument, BadFile); fit_locked (mutex_ held) picks
+  // the placement, the idle models to evict for it or, when it cannot fit, why.
+  struct Fit {
+    Placement placement;
+    std::vector<std::shared_ptr<HostedModel>> evict;
+    std::string refusal;
+  };
+  struct FitInput;
+  FitInput fit_input(const std::filesystem::path& path, const std::string& id, const UseOptions& use) const;
+  Fit fit_locked(const FitInput& in, const std::vector<models::DeviceBudget>& free) const;
   void reap();
   // Throws Unavailable while `path` waits out its crash backoff.
   void check_crash_backoff_locked(const std::filesystem::path& path, const std::string& id) const;

@@ -12,6 +12,23 @@
 
 namespace rmm::test {
 
+UiStallProbe::UiStallProbe() {
+  tick_.setInterval(5);
+  QObject::connect(&tick_, &QTimer::timeout, [this] {
+    const qint64 now = clock_.elapsed();
+    worst_ = std::max(worst_, now - last_);
+    last_ = now;
+    ++ticks_;
+  });
+}
+
+void UiStallProbe::start() {
+  last_ = worst_ = 0;
+  ticks_ = 0;
+  clock_.start();
+  tick_.start();
+}
+
 QString DesktopFixture::start() {
   if (!home_.isValid() || !config_.isValid()) return QStringLiteral("no temporary folder");
   const auto model = shared_model("stories260K.gguf");

@@ -4,14 +4,34 @@
 // XDG_CONFIG_HOME, the light theme, the real Backend (engine, registry and
 // store) and the main window shown and its models listed. Screenshots go to
 // build/artifacts/desktop/NAME.png.
+#include <QElapsedTimer>
 #include <QString>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <memory>
 
 #include "backend.hpp"
 #include "main_window.hpp"
 
 namespace rmm::test {
+
+// How long the UI thread went without turning its event loop: a 5 ms timer's
+// longest gap between two ticks while the probe runs (from its start).
+class UiStallProbe {
+ public:
+  UiStallProbe();
+  void start();
+  void stop() { tick_.stop(); }
+  qint64 worst() const { return worst_; }  // ms
+  qint64 elapsed() const { return clock_.elapsed(); }
+  int ticks() const { return ticks_; }
+
+ private:
+  QElapsedTimer clock_;
+  QTimer tick_;
+  qint64 last_ = 0, worst_ = 0;
+  int ticks_ = 0;
+};
 
 class DesktopFixture {
  public:

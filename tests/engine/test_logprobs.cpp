@@ -104,6 +104,60 @@ TEST(Entropy, ClosedFormsAndExtremeLogits) {
   expect_relative(distribution(z.data(), 32000).entropy, reference_entropy(z.data(), 32000), "random");
 }
 
+// The log-probabilities (log-sum-exp) and entropy against long double, for
+// vocabularies around the 16-lane and 256-token blocks of the sums, logits
+// over a wide range (down to where e^x underflows) and banned tokens.
+TEST(Distribution, LogSumExpMatchesLongDoubleEverywhere) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> d(0.0f, 12.0f);
+  for (int n : {1, 15, 16, 17, 255, 256, 257, 4097, 32000, 151936, 262144}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& v : x) v = d(rng);
+    if (n > 100) x[static_cast<size_t>(n / 3)] = -INFINITY;
+    const auto dist = rmm::engine::distribution(x.data(), n);
+    long double mx = -INFINITY, z = 0;
+    for (float v : x) mx = std::max(mx, static_cast<long double>(v));
+    for (float v : x) z += std::exp(static_cast<long double>(v) - mx);
+    const std::string what = "n=" + std::to_string(n);
+    EXPECT_EQ(dist.max_logit, static_cast<float>(mx)) << what;
+    EXPECT_NEAR(dist.log_sum, static_cast<double>(std::log(z)), 2e-6) << what;
+    for (int t : {0, n / 2, n - 1}) {
+      const long double want = static_cast<long double>(x[static_cast<size_t>(t)]) - mx - std::log(z);
+      if (std::isfinite(static_cast<double>(want))) {
+        EXPECT_NEAR(dist.logprob(x.data(), t), static_cast<double>(want),
+                    1e-5 * (1 + std::fabs(double(want))))
+            << what << " token " << t;
+      }
+    }
+    if (n > 1) expect_relative(dist.entropy, reference_entropy(x.data(), n), what);
+  }
+}
+
+// The k best against a full sort (ties to the lower id), with repeated
+// values, banned tokens and maxima in the tail after the last 16-lane block.
+TEST(Distribution, TopLogprobsMatchAFullSort) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> level(0, 40);
+  for (int n : {1, 3, 16, 17, 100, 1000, 32000, 32003}) {
+    for (int k : {1, 5, 20}) {
+      std::vector<float> x(static_cast<size_t>(n));
+      for (auto& v : x) v = static_cast<float>(level(rng)) * 0.25f;  // many ties
+      for (int i = 1; i < n; i += 7) x[static_cast<size_t>(i)] = -INFINITY;
+      if (n > 2) x[static_cast<size_t>(n - 1)] = 50.0f;  // the best one in the tail
+      std::vector<int> ids(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) ids[static_cast<size_t>(i)] = i;
+      std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return x[size_t(a)] > x[size_t(b)]; });
+      const auto d = rmm::engine::distribution(x.data(), n);
+      const auto top = rmm::engine::top_logprobs(x.data(), n, d, k);
+      ASSERT_EQ(top.size(), static_cast<size_t>(std::min(k, n))) << n;
+      for (size_t i = 0; i < top.size(); ++i) {
+        EXPECT_EQ(top[i].first, ids[i]) << "n=" << n << " k=" << k << " rank " << i;
+        EXPECT_EQ(top[i].second, d.logprob(x.data(), ids[i]));
+      }
+    }
+  }
+}
+
 // A real model's steps: the logits come from llama.cpp's API directly (our own
 // context, one token at a time), the entropies from the engine's token events.
 TEST(Entropy, EveryEventMatchesTheFullDistributionOfARealModel) {

@@ -322,5 +322,56 @@ TEST_F(Scheduler, RequestsNamingNoModelGetTheDefaultOrTheOnlyOne) {
   EXPECT_EQ(h->acquire(id(1))->path, std::filesystem::weakly_canonical(files_[1]));
 }
 
+// The desktop's Models screen shows this before a load: what acquire() would do, with nothing done.
+TEST_F(Scheduler, APreviewSaysWhatALoadWouldTakeAndDoesNothing) {
+  auto h = host(size(0) + size(1) + size(2) - 1);  // any two, never all three
+  auto a = h->acquire(files_[0].string(), local());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto b = h->acquire(files_[1].string(), local());
+  a.reset();
+  b.reset();
+  const auto available = h->available().front().bytes;
+  const auto p = h->preview(files_[2].string(), local());
+  EXPECT_TRUE(p.fits()) << p.refusal;
+  EXPECT_FALSE(p.loaded);
+  EXPECT_EQ(p.id, id(2));
+  EXPECT_EQ(p.plan.need_on("CPU"), size(2));  // the planner's figure for the fixed context
+  EXPECT_EQ(p.context.n_ctx, options_.context.n_ctx);
+  EXPECT_EQ(p.n_ctx_train, 4096);                       // llama-2-tiny-random (shared models' README)
+  EXPECT_EQ(p.evict, std::vector<std::string>{id(0)});  // the least recently used idle one
+  // Nothing was loaded, reserved or evicted.
+  EXPECT_EQ(loads_, 2);
+  EXPECT_EQ(loaded_ids(*h), sorted({id(0), id(1)}));
+  EXPECT_EQ(h->available().front().bytes, available);
+  EXPECT_FALSE(h->loading());
+  // The load then does what the preview said.
+  h->acquire(files_[2].string(), local());
+  EXPECT_EQ(loaded_ids(*h), sorted({id(1), id(2)}));
+  // A loaded model is previewed as it is.
+  const auto again = h->preview(id(2), local());
+  EXPECT_TRUE(again.loaded);
+  EXPECT_TRUE(again.evict.empty());
+  EXPECT_EQ(again.plan.need_on("CPU"), size(2));
+}
+
+TEST_F(Scheduler, APreviewOfAModelThatCannotFitGivesTheRefusal) {
+  auto h = host(size(0) + size(1));  // llama-2-tiny-random needs more than both together
+  h->acquire(files_[0].string(), local());
+  h->acquire(files_[1].string(), local());
+  const auto p = h->preview(files_[2].string(), local());
+  EXPECT_FALSE(p.fits());
+  EXPECT_FALSE(p.plan.fits);
+  EXPECT_TRUE(p.evict.empty());
+  EXPECT_GT(p.plan.need_on("CPU"), size(0) + size(1));
+  const std::string why = error_of([&] { h->acquire(files_[2].string(), local()); });
+  EXPECT_EQ(p.refusal, why);  // the very message the load is refused with
+  EXPECT_EQ(loaded_ids(*h), sorted({id(0), id(1)}));
+  ErrorKind kind{};
+  UseOptions too_long = local();
+  too_long.num_ctx = 1 << 20;
+  error_of([&] { h->preview(files_[0].string(), too_long); }, &kind);
+  EXPECT_EQ(kind, ErrorKind::InvalidArgument);
+}
+
 }  // namespace
 }  // namespace rmm::test

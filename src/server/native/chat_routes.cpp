@@ -6,11 +6,11 @@
 
 #include "core/utf8.hpp"
 #include "server/api_error.hpp"
-#include "server/chat_export.hpp"
 #include "server/chat_recording.hpp"
 #include "server/query_string.hpp"
 #include "server/request_body.hpp"
 #include "server/route_guard.hpp"
+#include "serving/chat_export.hpp"
 #include "serving/chat_messages.hpp"
 
 namespace rmm::server::native {
@@ -19,6 +19,11 @@ namespace {
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 using http::status;
+using serving::conversation_json;
+using serving::conversation_markdown;
+using serving::conversation_summary_json;
+using serving::export_file_name;
+using serving::message_json;
 
 constexpr size_t kMaxTitleBytes = 1000;
 

@@ -8,7 +8,7 @@
 
 #include "store/store.hpp"
 
-namespace rmm::server {
+namespace rmm::serving {
 
 // {id, title, model, created_at, updated_at, message_count, current_leaf}; times in
 // unix ms, current_leaf a message id or null.
@@ -24,4 +24,4 @@ std::string conversation_markdown(const store::Conversation& c);
 // "chat-<id>.<extension>" with only filename-safe characters.
 std::string export_file_name(const store::Conversation& c, const std::string& extension);
 
-}  // namespace rmm::server
+}  // namespace rmm::serving

@@ -1,4 +1,4 @@
-#include "server/chat_export.hpp"
+#include "serving/chat_export.hpp"
 
 #include <ctime>
 #include <sstream>
@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "core/json_limits.hpp"
 
-namespace rmm::server {
+namespace rmm::serving {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -149,4 +149,4 @@ std::string export_file_name(const store::Conversation& c, const std::string& ex
   return "chat-" + safe + "." + extension;
 }
 
-}  // namespace rmm::server
+}  // namespace rmm::serving
