@@ -3,6 +3,10 @@
 #include "cli/registry_host.hpp"
 #include "cli/serve_settings.hpp"
 #include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "engine/backend.hpp"
+#include "models/memory_planner.hpp"
 
 namespace rmm::desktop {
 
@@ -12,6 +16,35 @@ AppCore::~AppCore() {
     host_->shutdown();
     host_.reset();
   }
+}
+
+// The engine and memory settings `rmm serve` reads from RMM_<NAME> and
+// config.toml's [serve] table (there are no flags here), so that the app
+// plans and loads a model as the server on this machine would: context,
+// threads, batch sizes, flash attention, GPU layers, the memory budget
+// (a [serve] chat_template is not applied here: each model uses its own).
+void AppCore::engine_settings(serving::HostOptions& ho) {
+  const Config cfg = Config::load(Config::default_path());
+  auto text = [&](std::string_view name) {
+    const auto& s = cli::serve_setting(name);
+    return cfg.get_string(std::string(s.section), std::string(s.key), std::string(s.default_text));
+  };
+  auto num = [&](std::string_view name) {
+    const auto& s = cli::serve_setting(name);
+    return static_cast<int>(cfg.get_int(std::string(s.section), std::string(s.key),
+                                        std::stoll(std::string(s.default_text)), s.lo, s.hi));
+  };
+  ho.context.n_ctx = num("ctx-size");
+  ho.context.n_threads = num("threads");
+  ho.context.n_batch = num("batch-size");
+  ho.context.n_ubatch = num("ubatch-size");
+  const std::string fa = text("flash-attn");
+  if (fa != "on" && fa != "off" && fa != "auto")
+    throw Error(ErrorKind::InvalidArgument, "[serve] flash_attn must be on, off or auto");
+  ho.context.flash_attn = fa == "on" ? 1 : fa == "off" ? 0 : -1;
+  ho.gpu_layers = num("gpu-layers");
+  const std::string max_memory = text("max-memory");
+  if (!max_memory.empty()) ho.budgets = models::parse_max_memory(max_memory, engine::devices());
 }
 
 void AppCore::open() {
@@ -27,6 +60,7 @@ void AppCore::open() {
     if (auto m = registry.find(name)) return std::filesystem::path(m->path);
     return std::nullopt;
   };
+  engine_settings(ho);
   // One conversation at a time, and a model stays loaded until it is unloaded.
   ho.context.n_seq = 1;
   ho.fixed_slots = true;

@@ -32,6 +32,7 @@ class AppCore {
 
  private:
   void open();
+  static void engine_settings(serving::HostOptions& ho);
 
   std::optional<cli::LocalRegistry> local_;
   std::unique_ptr<serving::ModelHost> host_;

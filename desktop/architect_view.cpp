@@ -384,6 +384,8 @@ void ArchitectView::show_models(const ModelList& models) {
     models_->addItem(m.name);
   }
   if (!current.isEmpty() && models_->findText(current) >= 0) models_->setCurrentText(current);
+  if (models_->currentIndex() < 0 && models_->count() > 0)
+    models_->setCurrentIndex(0);  // none picked by itself
 }
 
 bool ArchitectView::selectModel(const QString& name) {

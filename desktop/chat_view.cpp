@@ -189,6 +189,8 @@ ChatView::ChatView(Backend& backend, QWidget* parent)
   key(QKeySequence(Qt::CTRL | Qt::Key_R), [this] { regenerate(0); });
 
   connect(&backend_, &Backend::modelsListed, this, &ChatView::show_models);
+  connect(models_, &QComboBox::activated, this,
+          [this] { QSettings().setValue(QStringLiteral("chat/model"), models_->currentText()); });
   connect(&backend_, &Backend::busyChanged, this, &ChatView::set_busy);
   connect(&backend_, &Backend::status, status_, &QLabel::setText);
   connect(&backend_, &Backend::answerStarted, this, [this](const QString& model, const QString& prefix) {
@@ -343,6 +345,11 @@ void ChatView::show_models(const ModelList& models) {
   models_->clear();
   for (const auto& m : chat_models_) models_->addItem(m.name);
   if (!current.isEmpty()) selectModel(current);
+  // With a placeholder text the combo box picks nothing by itself: the model
+  // used last, else the first.
+  if (models_->currentIndex() < 0 && models_->count() > 0) {
+    if (!selectModel(QSettings().value(QStringLiteral("chat/model")).toString())) models_->setCurrentIndex(0);
+  }
   send_->setEnabled(!backend_.busy() && !chat_models_.isEmpty());
 }
 

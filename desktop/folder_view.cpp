@@ -11,8 +11,8 @@
 #include <algorithm>
 
 #include "backend.hpp"
-#include "model_cell_delegate.hpp"
 #include "models/model_files.hpp"
+#include "padded_cell_delegate.hpp"
 
 namespace rmm::desktop {
 
@@ -42,7 +42,7 @@ FolderView::FolderView(Backend& backend, QWidget* parent)
   table_->verticalHeader()->hide();
   table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 14);
   const int em = table_->fontMetrics().horizontalAdvance(QLatin1Char('M'));
-  table_->setItemDelegate(new ModelCellDelegate(em / 2, table_));
+  table_->setItemDelegate(new PaddedCellDelegate(em / 2, table_));
   QHeaderView* header = table_->horizontalHeader();
   header->setHighlightSections(false);
   header->setMinimumHeight(table_->fontMetrics().height() + 12);

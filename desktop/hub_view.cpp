@@ -15,10 +15,10 @@
 
 #include "backend.hpp"
 #include "download_worker.hpp"
-#include "model_cell_delegate.hpp"
 #include "model_table.hpp"
 #include "models/hub/hub_client.hpp"
 #include "models/hub/quant_select.hpp"
+#include "padded_cell_delegate.hpp"
 
 namespace rmm::desktop {
 
@@ -68,7 +68,7 @@ HubView::HubView(Backend& backend, QWidget* parent)
   results_->verticalHeader()->hide();
   results_->verticalHeader()->setDefaultSectionSize(results_->fontMetrics().height() + 14);
   const int em = results_->fontMetrics().horizontalAdvance(QLatin1Char('M'));
-  results_->setItemDelegate(new ModelCellDelegate(em / 2, results_));
+  results_->setItemDelegate(new PaddedCellDelegate(em / 2, results_));
   QHeaderView* header = results_->horizontalHeader();
   header->setHighlightSections(false);
   header->setMinimumHeight(results_->fontMetrics().height() + 12);

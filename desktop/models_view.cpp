@@ -14,9 +14,9 @@
 #include "backend.hpp"
 #include "folder_view.hpp"
 #include "hub_view.hpp"
-#include "model_cell_delegate.hpp"
 #include "model_details_panel.hpp"
 #include "model_table.hpp"
+#include "padded_cell_delegate.hpp"
 
 namespace rmm::desktop {
 
@@ -62,7 +62,7 @@ ModelsView::ModelsView(Backend& backend, QWidget* parent)
   view_->verticalHeader()->setDefaultSectionSize(view_->fontMetrics().height() + 14);
   const int em = view_->fontMetrics().horizontalAdvance(QLatin1Char('M'));
   // Room on both sides of each cell's text: right-aligned figures stay off the next column.
-  view_->setItemDelegate(new ModelCellDelegate(em / 2, view_));
+  view_->setItemDelegate(new PaddedCellDelegate(em / 2, view_));
   QHeaderView* header = view_->horizontalHeader();
   header->setMinimumHeight(view_->fontMetrics().height() + 12);
   // The figures get room to breathe (never less than their header needs); the name takes the rest.

@@ -13,6 +13,7 @@
 #include "backend.hpp"
 #include "chart_line.hpp"
 #include "core/clock.hpp"
+#include "padded_cell_delegate.hpp"
 
 namespace rmm::desktop {
 
@@ -138,6 +139,8 @@ MonitorView::MonitorView(Backend& backend, QWidget* parent)
   table_->setRootIsDecorated(false);
   table_->setUniformRowHeights(true);
   table_->setAlternatingRowColors(true);
+  table_->setItemDelegate(
+      new PaddedCellDelegate(table_->fontMetrics().horizontalAdvance(QLatin1Char('M')) / 2, table_));
   table_->setHeaderLabels(
       {tr("Ended"), tr("Model"), tr("Prompt tokens"), tr("Generated"), tr("Speed"), tr("First token")});
   table_->header()->setStretchLastSection(false);

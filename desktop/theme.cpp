@@ -5,6 +5,9 @@
 #include <QStyle>
 #include <QStyleFactory>
 #include <QTimer>
+#include <memory>
+
+#include "app_style.hpp"
 
 namespace rmm::desktop {
 
@@ -52,7 +55,7 @@ QPalette dark_palette() {
 }
 
 QPalette light_palette() {
-  QPalette p = QStyleFactory::create(QStringLiteral("Fusion"))->standardPalette();
+  QPalette p = std::unique_ptr<QStyle>(QStyleFactory::create(QStringLiteral("Fusion")))->standardPalette();
   p.setColor(QPalette::AlternateBase, QColor(0xf0, 0xf1, 0xf4));
   p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xe0));
   p.setColor(QPalette::Link, QColor(0x1f, 0x5f, 0xd0));
@@ -78,8 +81,7 @@ bool platform_prefers_dark(QApplication& app) {
 
 Theme apply_theme(QApplication& app, Theme theme) {
   if (theme == Theme::System) theme = platform_prefers_dark(app) ? Theme::Dark : Theme::Light;
-  if (QApplication::style()->name().compare(QLatin1String("fusion"), Qt::CaseInsensitive) != 0)
-    QApplication::setStyle(QStringLiteral("Fusion"));
+  if (!dynamic_cast<AppStyle*>(QApplication::style())) QApplication::setStyle(new AppStyle);
   app.setPalette(theme == Theme::Dark ? dark_palette() : light_palette());
   return theme;
 }

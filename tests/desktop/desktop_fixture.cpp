@@ -53,6 +53,8 @@ QString DesktopFixture::start() {
   auto* combo = window_->findChild<QComboBox*>(QStringLiteral("modelCombo"));
   if (!combo) return QStringLiteral("no model combo box");
   if (!QTest::qWaitFor([&] { return combo->count() > 0; }, 30000)) return QStringLiteral("no models listed");
+  // A model is picked without anyone's help (the combo box has a placeholder text, so it would not be).
+  if (combo->currentIndex() < 0) return QStringLiteral("the chat has no model picked");
   model_name_ = combo->itemText(combo->findText(QStringLiteral("stories260K"), Qt::MatchStartsWith));
   if (model_name_.isEmpty()) return QStringLiteral("stories260K is not listed");
   if (!window_->chat().selectModel(model_name_)) return QStringLiteral("cannot select the model");

@@ -1,15 +1,15 @@
-#include "model_cell_delegate.hpp"
+#include "padded_cell_delegate.hpp"
 
 #include <QApplication>
 #include <QPainter>
 
 namespace rmm::desktop {
 
-ModelCellDelegate::ModelCellDelegate(int padding, QObject* parent)
+PaddedCellDelegate::PaddedCellDelegate(int padding, QObject* parent)
     : QStyledItemDelegate(parent), padding_(padding) {}
 
-void ModelCellDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
-                              const QModelIndex& index) const {
+void PaddedCellDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
+                               const QModelIndex& index) const {
   QStyleOptionViewItem opt = option;
   initStyleOption(&opt, index);
   const QWidget* widget = opt.widget;
@@ -31,7 +31,7 @@ void ModelCellDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opt
   painter->restore();
 }
 
-QSize ModelCellDelegate::sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const {
+QSize PaddedCellDelegate::sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const {
   QSize s = QStyledItemDelegate::sizeHint(option, index);
   s.rwidth() += 2 * padding_;
   return s;
