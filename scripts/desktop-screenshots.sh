@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # rmm-desktop's screenshots from real X11 windows: the desktop test suites
 # (tests/desktop, which save each screen in both themes) and the app itself,
-# under xvfb-run with Qt's xcb platform instead of offscreen. The images go
-# to build/artifacts/desktop/ (the suites' NAME-light.png / NAME-dark.png,
-# and app-light.png / app-dark.png: the whole X screen, grabbed by the app).
+# under xvfb-run with Qt's xcb platform instead of offscreen. ctest runs it
+# as desktop.x11. The images go to build/artifacts/desktop-x11/ (the
+# suites' NAME-light.png / NAME-dark.png, and app-light.png / app-dark.png:
+# the whole X screen, grabbed by the app), beside the offscreen ones.
 #   RMM_BUILD_DIR   build directory (default: build)
 #   usage: scripts/desktop-screenshots.sh [SUITE...]   (default: every built suite)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${RMM_BUILD_DIR:-build}
-cd "$root/$build"
+build=${RMM_BUILD_DIR:-$root/build}
+cd "$build"
 command -v xvfb-run >/dev/null || { echo "desktop-screenshots: xvfb-run is missing (scripts/setup.sh installs xvfb)" >&2; exit 1; }
 [ -x ./rmm-desktop ] || { echo "desktop-screenshots: build rmm-desktop and the desktop tests first" >&2; exit 1; }
 
-out=artifacts/desktop
+out=$PWD/artifacts/desktop-x11
 mkdir -p "$out"
+export RMM_DESKTOP_ARTIFACTS=$out  # where the suites save theirs
 xvfb=(xvfb-run -a -s "-screen 0 1280x800x24")
 export QT_QPA_PLATFORM=xcb
 
