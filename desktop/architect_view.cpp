@@ -19,6 +19,7 @@
 #include "architect_worker.hpp"
 #include "backend.hpp"
 #include "block_panel.hpp"
+#include "plain_label.hpp"
 #include "prompt_preview.hpp"
 #include "prompts/catalog.hpp"
 #include "prompts/files.hpp"
@@ -64,14 +65,14 @@ ArchitectView::ArchitectView(Backend& backend, QWidget* parent)
       name_(new QLineEdit),
       description_(new QLineEdit),
       note_(new QLineEdit),
-      title_(new QLabel),
-      error_(new QLabel),
+      title_(plain_label()),
+      error_(plain_label()),
       preview_(new QTextBrowser),
       models_(new QComboBox),
       generate_(new QPushButton(tr("Generate"))),
       stop_(new QPushButton(tr("Stop"))),
       answer_view_(new QPlainTextEdit),
-      status_(new QLabel),
+      status_(plain_label()),
       debounce_(new QTimer(this)) {
   worker_->moveToThread(&backend.workerThread());
   // Generation signals arrive queued from the worker (and engine) threads.

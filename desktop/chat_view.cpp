@@ -32,6 +32,7 @@
 #include "backend.hpp"
 #include "conversation_list.hpp"
 #include "markdown_render.hpp"
+#include "plain_label.hpp"
 #include "token_events.hpp"
 #include "token_view.hpp"
 
@@ -53,12 +54,12 @@ ChatView::ChatView(Backend& backend, QWidget* parent)
       max_tokens_(new QSpinBox),
       seed_(new QSpinBox),
       transcript_(new QTextBrowser),
-      editing_(new QLabel),
+      editing_(plain_label()),
       input_(new QPlainTextEdit),
       send_(new QPushButton(tr("Send"))),
       stop_(new QPushButton(tr("Stop"))),
       new_(new QPushButton(tr("New chat"))),
-      status_(new QLabel),
+      status_(plain_label()),
       markdown_timer_(new QTimer(this)) {
   models_->setObjectName(QStringLiteral("modelCombo"));
   models_->setMinimumContentsLength(14);
@@ -567,7 +568,7 @@ void ChatView::cancel_edit() {
 
 void ChatView::on_link(const QUrl& url) {
   if (url.scheme() != QLatin1String("rmm")) {
-    QDesktopServices::openUrl(url);
+    if (is_safe_link(url)) QDesktopServices::openUrl(url);  // the Markdown keeps no other links
     return;
   }
   // rmm:ACTION/ARGUMENT

@@ -13,6 +13,7 @@
 #include "backend.hpp"
 #include "models/model_files.hpp"
 #include "padded_cell_delegate.hpp"
+#include "plain_label.hpp"
 
 namespace rmm::desktop {
 
@@ -30,7 +31,7 @@ FolderView::FolderView(Backend& backend, QWidget* parent)
       browse_(new QPushButton(tr("Browse…"))),
       add_(new QPushButton(tr("Add folder"))),
       remove_(new QPushButton(tr("Remove"))),
-      message_(new QLabel) {
+      message_(plain_label()) {
   table_->setObjectName(QStringLiteral("modelFolders"));
   table_->setHorizontalHeaderLabels({tr("Folder"), tr("Source"), tr("Models")});
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);

@@ -19,6 +19,7 @@
 #include "models/hub/hub_client.hpp"
 #include "models/hub/quant_select.hpp"
 #include "padded_cell_delegate.hpp"
+#include "plain_label.hpp"
 
 namespace rmm::desktop {
 
@@ -47,7 +48,7 @@ HubView::HubView(Backend& backend, QWidget* parent)
       cancel_(new QPushButton(tr("Cancel"))),
       resume_(new QPushButton(tr("Resume"))),
       progress_(new QProgressBar),
-      status_(new QLabel) {
+      status_(plain_label()) {
   query_->setObjectName(QStringLiteral("hubQuery"));
   query_->setPlaceholderText(tr("Search GGUF models on Hugging Face, e.g. qwen2.5 instruct"));
   query_->setClearButtonEnabled(true);

@@ -7,6 +7,7 @@
 #include <QTextDocument>
 #include <QTextDocumentFragment>
 #include <QTextFrame>
+#include <QUrl>
 #include <utility>
 #include <vector>
 
@@ -30,11 +31,41 @@ QColor code_background(const QPalette& p) {
                           float(base.blueF() + (text.blueF() - base.blueF()) * k));
 }
 
+// Anchors whose scheme is not http, https or mailto become plain text.
+void unlink_unsafe(QTextDocument& doc) {
+  for (QTextBlock b = doc.begin(); b.isValid(); b = b.next()) {
+    for (auto it = b.begin(); !it.atEnd(); ++it) {
+      const QTextFragment f = it.fragment();
+      if (!f.isValid() || !f.charFormat().isAnchor() || is_safe_link(QUrl(f.charFormat().anchorHref())))
+        continue;
+      QTextCursor c(&doc);
+      c.setPosition(f.position());
+      c.setPosition(f.position() + f.length(), QTextCursor::KeepAnchor);
+      QTextCharFormat plain = f.charFormat();
+      plain.setAnchor(false);
+      plain.setAnchorHref(QString());
+      plain.setFontUnderline(false);
+      plain.clearForeground();
+      c.setCharFormat(plain);
+    }
+  }
+}
+
 }  // namespace
+
+bool is_safe_link(const QUrl& url) {
+  const QString scheme = url.scheme().toLower();
+  return scheme == QLatin1String("http") || scheme == QLatin1String("https") ||
+         scheme == QLatin1String("mailto");
+}
 
 void insert_markdown(QTextCursor& at, const QString& markdown, const QPalette& palette, QStringList& codes) {
   QTextDocument doc;
-  doc.setMarkdown(markdown, QTextDocument::MarkdownDialectGitHub);
+  // The text is a model's: raw HTML shows as text (no <img src> reads a file), and only web and
+  // mail links stay links (an "rmm:" one is the app's own, a file: or other scheme opens programs).
+  doc.setMarkdown(markdown, QTextDocument::MarkdownFeatures(QTextDocument::MarkdownDialectGitHub |
+                                                            QTextDocument::MarkdownNoHTML));
+  unlink_unsafe(doc);
   // The code blocks first (a run of code lines is one block), then each goes in a shaded frame.
   std::vector<std::pair<QTextBlock, QTextBlock>> runs;
   for (QTextBlock b = doc.begin(); b.isValid(); b = b.next()) {

@@ -16,6 +16,7 @@
 
 #include "backend.hpp"
 #include "model_table.hpp"
+#include "plain_label.hpp"
 #include "theme.hpp"
 
 namespace rmm::desktop {
@@ -42,14 +43,14 @@ QLabel* section_title(const QString& text) {
 ModelDetailsPanel::ModelDetailsPanel(Backend& backend, QWidget* parent)
     : QWidget(parent),
       backend_(backend),
-      name_(new QLabel),
-      path_label_(new QLabel),
+      name_(plain_label()),
+      path_label_(plain_label()),
       meta_(new QFormLayout),
       plan_label_(new QLabel),
       context_(new QSpinBox),
       warning_(new QFrame),
       warning_icon_(new QLabel),
-      warning_text_(new QLabel),
+      warning_text_(plain_label()),
       load_(new QPushButton(tr("Load"))),
       unload_(new QPushButton(tr("Unload"))),
       progress_(new QProgressBar),
@@ -74,7 +75,7 @@ ModelDetailsPanel::ModelDetailsPanel(Backend& backend, QWidget* parent)
   for (const char* row : kRows)
     label_width_ = std::max(label_width_, fontMetrics().horizontalAdvance(tr(row)));
   for (const char* row : kRows) {
-    auto* value = new QLabel;
+    auto* value = plain_label();
     value->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* label = new QLabel(tr(row));
     label->setForegroundRole(QPalette::PlaceholderText);

@@ -17,6 +17,7 @@
 #include "model_details_panel.hpp"
 #include "model_table.hpp"
 #include "padded_cell_delegate.hpp"
+#include "plain_label.hpp"
 
 namespace rmm::desktop {
 
@@ -25,7 +26,7 @@ ModelsView::ModelsView(Backend& backend, QWidget* parent)
       backend_(backend),
       table_(new ModelTable(this)),
       view_(new QTableView),
-      summary_(new QLabel),
+      summary_(plain_label()),
       tabs_(new QTabWidget),
       details_(new ModelDetailsPanel(backend)),
       hub_(new HubView(backend)),

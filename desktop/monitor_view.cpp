@@ -14,6 +14,7 @@
 #include "chart_line.hpp"
 #include "core/clock.hpp"
 #include "padded_cell_delegate.hpp"
+#include "plain_label.hpp"
 
 namespace rmm::desktop {
 
@@ -69,7 +70,7 @@ QFrame* card(const QString& caption, QLabel* figure, QLabel* detail = nullptr) {
 }
 
 QLabel* named(const char* name, const QString& text = QStringLiteral("–")) {
-  auto* l = new QLabel(text);
+  auto* l = plain_label(text);
   l->setObjectName(QLatin1String(name));
   return l;
 }

@@ -12,6 +12,8 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "plain_label.hpp"
+
 namespace rmm::desktop {
 
 namespace {
@@ -45,7 +47,7 @@ QString anchor_of(int i) { return QStringLiteral("tok:%1").arg(i); }
 TokenView::TokenView(QWidget* parent)
     : QWidget(parent),
       layer_box_(new QComboBox),
-      summary_(new QLabel),
+      summary_(plain_label()),
       legend_(new QLabel),
       text_(new QTextBrowser),
       picked_(new QLabel),

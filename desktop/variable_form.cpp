@@ -10,6 +10,8 @@
 #include <QSlider>
 #include <cmath>
 
+#include "plain_label.hpp"
+
 namespace rmm::desktop {
 
 namespace {
@@ -65,7 +67,7 @@ void VariableForm::setVariables(const json& variables) {
     if (name.empty()) continue;
     const QString label = QString::fromStdString(v.value("label", name));
     auto* f = make_field(v, kept.contains(name) ? kept[name] : v.value("default", json()));
-    form_->addRow(label + (v.value("required", false) ? QStringLiteral(" *") : QString()), f);
+    form_->addRow(plain_label(label + (v.value("required", false) ? QStringLiteral(" *") : QString())), f);
   }
   if (form_->rowCount() == 0) {
     auto* none = new QLabel(tr("No variables: add one, and use it in a block as {{name}}."));

@@ -18,7 +18,10 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBlock>
 #include <QTextBrowser>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QTimer>
 #include <QToolButton>
 #include <cmath>
@@ -30,6 +33,7 @@
 #include "conversation_list.hpp"
 #include "desktop_fixture.hpp"
 #include "main_window.hpp"
+#include "markdown_render.hpp"
 #include "store/store.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
@@ -84,6 +88,7 @@ class ChatTest : public QObject {
   void tokenViewShowsTheEventsAndForks();
   void conversationListSearchRenameDeleteExport();
   void serveReadsWhatTheAppStored();
+  void modelMarkupStaysText();
   void cleanupTestCase() { fx_.stop(); }
 
  private:
@@ -638,6 +643,32 @@ void ChatTest::serveReadsWhatTheAppStored() {
   QCOMPARE(after["messages"][3]["parent_id"].get<int64_t>(), after["messages"][2]["id"].get<int64_t>());
   QCOMPARE(after["current_leaf"].get<int64_t>(), after["messages"][3]["id"].get<int64_t>());
   server->stop(SIGTERM, std::chrono::seconds(10));
+}
+
+// An answer is a model's text: raw HTML shows as text, and only web and mail
+// links stay links (not file:, nor the app's own rmm: actions).
+void ChatTest::modelMarkupStaysText() {
+  QTextDocument doc;
+  QTextCursor at(&doc);
+  QStringList codes;
+  insert_markdown(at,
+                  QStringLiteral("<img src=\"/etc/hostname\"> <b>bold?</b>\n\n"
+                                 "[a](file:///etc/passwd) [b](rmm:regen/1) [c](https://example.com/x) "
+                                 "[d](mailto:x@example.com) [e](javascript:alert(1))"),
+                  window_->palette(), codes);
+  const QString text = doc.toPlainText();
+  QVERIFY2(text.contains(QStringLiteral("<img src=\"/etc/hostname\">")), qPrintable(text));
+  QVERIFY2(text.contains(QStringLiteral("<b>bold?</b>")), qPrintable(text));
+  QVERIFY(!doc.toHtml().contains(QStringLiteral("<img")));
+  QStringList hrefs;
+  for (QTextBlock b = doc.begin(); b.isValid(); b = b.next()) {
+    for (auto it = b.begin(); !it.atEnd(); ++it) {
+      if (it.fragment().charFormat().isAnchor()) hrefs << it.fragment().charFormat().anchorHref();
+    }
+  }
+  QCOMPARE(hrefs,
+           QStringList({QStringLiteral("https://example.com/x"), QStringLiteral("mailto:x@example.com")}));
+  QVERIFY(text.contains(QStringLiteral("a b c d e")));
 }
 
 QTEST_MAIN(ChatTest)
