@@ -19,6 +19,7 @@
 
 #include "backend.hpp"
 #include "core/error.hpp"
+#include "plain_label.hpp"
 #include "serving/chat_export.hpp"
 
 namespace rmm::desktop {
@@ -88,6 +89,7 @@ ConversationList::ConversationList(Backend& backend, QWidget* parent)
       backend_(backend),
       search_(new QLineEdit),
       list_(new QListWidget),
+      empty_(plain_label()),
       rename_(new QPushButton(tr("Rename"))),
       delete_(new QPushButton(tr("Delete"))),
       export_(new QPushButton(tr("Export"))),
@@ -113,7 +115,12 @@ ConversationList::ConversationList(Backend& backend, QWidget* parent)
 
   layout_->setContentsMargins(12, 16, 8, 12);
   layout_->setSpacing(8);
+  empty_->setObjectName(QStringLiteral("conversationsEmpty"));
+  empty_->setForegroundRole(QPalette::PlaceholderText);
+  empty_->setWordWrap(true);
+  empty_->hide();
   layout_->addWidget(search_);
+  layout_->addWidget(empty_);
   layout_->addWidget(list_, 1);
   layout_->addLayout(buttons);
 
@@ -163,6 +170,10 @@ void ConversationList::refresh() {
           list_->addItem(item);
           if (r.id == current_) list_->setCurrentItem(item);
         }
+        const QString query = search_->text().trimmed();
+        empty_->setText(query.isEmpty() ? tr("No conversations yet: send a message to start one.")
+                                        : tr("No conversation matches \u201c%1\u201d.").arg(query));
+        empty_->setVisible(rows.isEmpty());
         update_buttons();
         emit listed();
       });

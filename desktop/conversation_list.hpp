@@ -7,6 +7,7 @@
 #include <QWidget>
 
 class QLineEdit;
+class QLabel;
 class QListWidget;
 class QPushButton;
 class QTimer;
@@ -57,6 +58,7 @@ class ConversationList : public QWidget {
   Backend& backend_;
   QLineEdit* search_;
   QListWidget* list_;
+  QLabel* empty_;  // said when there is nothing to list
   QPushButton* rename_;
   QPushButton* delete_;
   QPushButton* export_;

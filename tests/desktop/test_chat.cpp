@@ -521,9 +521,18 @@ void ChatTest::conversationListSearchRenameDeleteExport() {
   list.setSearch(QStringLiteral("little dog"));
   QTRY_VERIFY(listed.count() >= 1 && list.ids().size() == 1 && list.ids().front() != id);
   const QString dog = list.ids().front();
+  auto* empty = list.findChild<QLabel*>(QStringLiteral("conversationsEmpty"));
+  QVERIFY(empty && empty->isHidden());
+  // Nothing found is said so.
+  listed.clear();
+  list.setSearch(QStringLiteral("qwxzj"));
+  QTRY_VERIFY(listed.count() >= 1 && list.ids().isEmpty());
+  QVERIFY(empty->isVisible());
+  QVERIFY2(empty->text().contains(QStringLiteral("qwxzj")), qPrintable(empty->text()));
   listed.clear();
   list.setSearch(QString());
   QTRY_VERIFY(listed.count() >= 1 && list.ids().size() == all.size());
+  QVERIFY(empty->isHidden());
   QVERIFY(fx_.screenshots(QStringLiteral("chat-conversations")));
 
   // Export: Markdown (the branch in view) and JSON (every branch), read back from the files.
