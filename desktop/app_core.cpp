@@ -1,5 +1,6 @@
 #include "app_core.hpp"
 
+#include "cli/chat_template_flag.hpp"
 #include "cli/registry_host.hpp"
 #include "cli/serve_settings.hpp"
 #include "core/clock.hpp"
@@ -21,8 +22,8 @@ AppCore::~AppCore() {
 // The engine and memory settings `rmm serve` reads from RMM_<NAME> and
 // config.toml's [serve] table (there are no flags here), so that the app
 // plans and loads a model as the server on this machine would: context,
-// threads, batch sizes, flash attention, GPU layers, the memory budget
-// (a [serve] chat_template is not applied here: each model uses its own).
+// threads, batch sizes, flash attention, GPU layers, the chat template, the
+// memory budget.
 void AppCore::engine_settings(serving::HostOptions& ho) {
   const Config cfg = Config::load(Config::default_path());
   auto text = [&](std::string_view name) {
@@ -43,6 +44,7 @@ void AppCore::engine_settings(serving::HostOptions& ho) {
     throw Error(ErrorKind::InvalidArgument, "[serve] flash_attn must be on, off or auto");
   ho.context.flash_attn = fa == "on" ? 1 : fa == "off" ? 0 : -1;
   ho.gpu_layers = num("gpu-layers");
+  ho.chat_template = cli::chat_template_argument(text("chat-template"));
   const std::string max_memory = text("max-memory");
   if (!max_memory.empty()) ho.budgets = models::parse_max_memory(max_memory, engine::devices());
 }

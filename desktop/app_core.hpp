@@ -30,9 +30,13 @@ class AppCore {
   // so that an engine thread ending late never outlives it; readable without opening the core.
   const std::shared_ptr<GenerationLog>& generations() const { return generations_; }
 
+  // `rmm serve`'s engine and memory settings from RMM_<NAME> and config.toml's
+  // [serve] (there are no flags here) into `ho`: the app plans and loads as the
+  // server on this machine would. Throws rmm::Error naming a bad value.
+  static void engine_settings(serving::HostOptions& ho);
+
  private:
   void open();
-  static void engine_settings(serving::HostOptions& ho);
 
   std::optional<cli::LocalRegistry> local_;
   std::unique_ptr<serving::ModelHost> host_;

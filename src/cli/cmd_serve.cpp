@@ -17,6 +17,7 @@
 #include "access/rate_limiter.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/settings.hpp"
+#include "cli/chat_template_flag.hpp"
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
 #include "cli/generation_flags.hpp"

@@ -5,26 +5,16 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
+#include "cli/chat_template_flag.hpp"
+#include "cli/flag_file.hpp"
 #include "cli/model_registry.hpp"
 #include "core/error.hpp"
 #include "engine/chat_format.hpp"
-#include "models/short_name.hpp"
 
 namespace rmm::cli {
 namespace {
-
-// A file named by a flag; one that cannot be read is a runtime error (exit 1), not a usage error.
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::NotFound, std::string(what) + " '" + path + "' cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::pair<engine::Token, float> parse_logit_bias(const std::string& s) {
   const size_t sign = s.find_first_of("+-", 1);
@@ -53,35 +43,6 @@ std::pair<engine::Token, float> parse_logit_bias(const std::string& s) {
 }
 
 }  // namespace
-
-std::string chat_template_argument(const std::string& value) {
-  if (value.empty()) return value;
-  const auto names = engine::ChatFormatter::builtin_names();
-  if (std::find(names.begin(), names.end(), value) != names.end()) return value;
-  const auto has_jinja = [](const std::string& s) {
-    return s.find("{%") != std::string::npos || s.find("{{") != std::string::npos;
-  };
-  if (has_jinja(value)) {
-    const std::string why = engine::ChatFormatter::template_error(value);
-    if (!why.empty())
-      throw Error(ErrorKind::InvalidArgument, "--chat-template is not a valid Jinja template: " + why);
-    return value;
-  }
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(value, ec)) {
-    std::string source = read_file(value, "--chat-template file");
-    const std::string what = "--chat-template file '" + value + "'";
-    if (!has_jinja(source))
-      throw Error(ErrorKind::InvalidArgument, what + " holds no Jinja template (no {% ... %} or {{ ... }})");
-    const std::string why = engine::ChatFormatter::template_error(source);
-    if (!why.empty())
-      throw Error(ErrorKind::InvalidArgument, what + " is not a valid Jinja template: " + why);
-    return source;
-  }
-  if (models::looks_like_path(value) || value.ends_with(".jinja"))
-    throw Error(ErrorKind::NotFound, "--chat-template file '" + value + "' does not exist");
-  return value;  // an unknown name: ChatFormatter lists the known ones
-}
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
   cmd->add_option("MODEL", f.model, "A .gguf file, or a model name, alias or file name from `rmm models`")
@@ -139,8 +100,8 @@ void finalize_generation_flags(GenerationFlags& f) {
   f.chat_template = chat_template_argument(f.chat_template);
   check_parameter_flags(f.request);
   auto& s = f.request.sampling;
-  if (!f.grammar_file.empty()) s.grammar = read_file(f.grammar_file, "--grammar-file");
-  if (!f.json_schema_file.empty()) s.json_schema = read_file(f.json_schema_file, "--json-schema-file");
+  if (!f.grammar_file.empty()) s.grammar = read_flag_file(f.grammar_file, "--grammar-file");
+  if (!f.json_schema_file.empty()) s.json_schema = read_flag_file(f.json_schema_file, "--json-schema-file");
   if (!s.json_schema.empty()) engine::json_schema_to_gbnf(s.json_schema);  // fail early
   for (const auto& lb : f.logit_bias) {
     auto [token, bias] = parse_logit_bias(lb);

@@ -33,11 +33,6 @@ struct GenerationFlags {
 };
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& f);
-// A --chat-template value: a named template, Jinja source or a file of Jinja
-// source (read here). Jinja is parsed at once, so that a broken template fails
-// with the parser's reason and position before any model loads. Throws
-// rmm::Error (InvalidArgument; NotFound for a file that does not exist).
-std::string chat_template_argument(const std::string& value);
 // Resolves what the flags point at (files, logit bias syntax); throws rmm::Error(InvalidArgument).
 void finalize_generation_flags(GenerationFlags& f);
 // Loads the model named by the flags, with a progress line on stderr when verbose.

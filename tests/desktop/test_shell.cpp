@@ -9,10 +9,13 @@
 #include <QSystemTrayIcon>
 #include <QTest>
 
+#include "app_core.hpp"
 #include "chart_line.hpp"
+#include "core/error.hpp"
 #include "desktop_fixture.hpp"
 #include "monitor_view.hpp"
 #include "shortcut_global.hpp"
+#include "support/test_env.hpp"
 #include "theme.hpp"
 #include "tray_icon.hpp"
 
@@ -39,6 +42,7 @@ class ShellTest : public QObject {
   void windowStateSurvivesARestart();
   void themesRecolour();
   void trayAndGlobalShortcut();
+  void hostTakesServeSettings();
   void cleanupTestCase() { fx_.stop(); }
 
  private:
@@ -173,6 +177,46 @@ void ShellTest::trayAndGlobalShortcut() {
   QVERIFY(!w.isVisible());
   w.toggleVisible();
   QVERIFY(w.isVisible());
+}
+
+// The model host takes `rmm serve`'s settings from the environment (and
+// config.toml): the app plans and loads as the server here would.
+void ShellTest::hostTakesServeSettings() {
+  {
+    rmm::test::ScopedEnv ctx("RMM_CTX_SIZE", "1024");
+    rmm::test::ScopedEnv threads("RMM_THREADS", "1");
+    rmm::test::ScopedEnv layers("RMM_GPU_LAYERS", "0");
+    rmm::test::ScopedEnv fa("RMM_FLASH_ATTN", "off");
+    rmm::test::ScopedEnv tmpl("RMM_CHAT_TEMPLATE", "llama3");
+    rmm::test::ScopedEnv mem("RMM_MAX_MEMORY", "cpu=3GiB");
+    rmm::serving::HostOptions ho;
+    AppCore::engine_settings(ho);
+    QCOMPARE(ho.context.n_ctx, 1024);
+    QCOMPARE(ho.context.n_threads, 1);
+    QCOMPARE(ho.gpu_layers, 0);
+    QCOMPARE(ho.context.flash_attn, 0);
+    QCOMPARE(QString::fromStdString(ho.chat_template), QStringLiteral("llama3"));
+    QVERIFY(!ho.budgets.empty());
+    QCOMPARE(QString::fromStdString(ho.budgets.front().device), QStringLiteral("CPU"));
+    QCOMPARE(ho.budgets.front().bytes, uint64_t(3) << 30);
+  }
+  {
+    rmm::test::ScopedEnv fa("RMM_FLASH_ATTN", "sometimes");
+    rmm::serving::HostOptions ho;
+    QVERIFY_THROWS_EXCEPTION(rmm::Error, AppCore::engine_settings(ho));
+  }
+  {
+    rmm::test::ScopedEnv tmpl("RMM_CHAT_TEMPLATE", "{% broken");
+    rmm::serving::HostOptions ho;
+    QVERIFY_THROWS_EXCEPTION(rmm::Error, AppCore::engine_settings(ho));
+  }
+  rmm::serving::HostOptions ho;  // nothing set: the table's defaults
+  AppCore::engine_settings(ho);
+  QCOMPARE(ho.context.n_ctx, 0);
+  QCOMPARE(ho.gpu_layers, -1);
+  QCOMPARE(ho.context.flash_attn, -1);
+  QVERIFY(ho.chat_template.empty());
+  QVERIFY(ho.budgets.empty());
 }
 
 QTEST_MAIN(ShellTest)
