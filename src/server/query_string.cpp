@@ -1,5 +1,9 @@
 #include "server/query_string.hpp"
 
+#include <charconv>
+
+#include "server/request_body.hpp"
+
 namespace rmm::server {
 namespace {
 
@@ -49,6 +53,17 @@ std::optional<std::string> QueryString::get(const std::string& name) const {
     if (k == name) return v;
   }
   return std::nullopt;
+}
+
+int64_t QueryString::integer(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const {
+  const auto v = get(name);
+  if (!v) return fallback;
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || n < lo || n > hi)
+    bad_request(name, "'" + name + "' must be an integer from " + std::to_string(lo) + " to " +
+                          std::to_string(hi) + " (got '" + *v + "')");
+  return n;
 }
 
 }  // namespace rmm::server

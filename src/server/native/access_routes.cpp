@@ -1,7 +1,5 @@
 #include "server/native/access_routes.hpp"
 
-#include <charconv>
-
 #include "access/key_admin.hpp"
 #include "core/config.hpp"
 #include "server/access_guard.hpp"
@@ -15,19 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 using http::status;
-
-int64_t integer_param(const QueryString& q, const char* name, int64_t fallback, int64_t lo, int64_t hi) {
-  const auto v = q.get(name);
-  if (!v) return fallback;
-  int64_t n = 0;
-  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || n < lo || n > hi)
-    throw ApiError(status::bad_request,
-                   std::string("'") + name + "' must be an integer from " + std::to_string(lo) + " to " +
-                       std::to_string(hi),
-                   name);
-  return n;
-}
 
 }  // namespace
 
@@ -65,8 +50,8 @@ void add_access_routes(Router& router, store::Store& store, access::KeyRing& key
                store::AuditQuery query;
                query.since = access::parse_since(q.get("since").value_or(""), unix_ms());
                query.key_name = q.get("key").value_or("");
-               query.limit = static_cast<int>(integer_param(q, "limit", 100, 1, 10000));
-               query.before_id = integer_param(q, "before", 0, 0, INT64_MAX);
+               query.limit = static_cast<int>(q.integer("limit", 100, 1, 10000));
+               query.before_id = q.integer("before", 0, 0, INT64_MAX);
                audit->flush();  // what was requested before this one is listed
                json out = json::array();
                for (const auto& e : store.list_audit(query)) out.push_back(access::audit_json(e));

@@ -1,6 +1,5 @@
 #include "server/native/chat_routes.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <optional>
 
@@ -29,17 +28,6 @@ constexpr size_t kMaxTitleBytes = 1000;
 
 [[noreturn]] void bad(const std::string& param, const std::string& message) {
   throw ApiError(status::bad_request, message, param);
-}
-
-int int_param(const QueryString& q, const std::string& name, int fallback, int lo, int hi) {
-  const auto v = q.get(name);
-  if (!v) return fallback;
-  int out = 0;
-  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || out < lo || out > hi)
-    bad(name, "'" + name + "' must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                  " (got '" + *v + "')");
-  return out;
 }
 
 std::string title_field(const json& body, bool required) {
@@ -176,8 +164,8 @@ void list(const std::shared_ptr<Exchange>& ex, store::ChatStore& store) {
   store::ConversationQuery query;
   query.search = q.get("q").value_or("");
   if (!utf8::is_valid(query.search)) bad("q", "'q' is not valid UTF-8");
-  query.limit = int_param(q, "limit", 50, 1, 200);
-  query.offset = int_param(q, "offset", 0, 0, 1 << 30);
+  query.limit = static_cast<int>(q.integer("limit", 50, 1, 200));
+  query.offset = static_cast<int>(q.integer("offset", 0, 0, 1 << 30));
   if (!ex->principal().sees_all_history()) query.owner = ex->principal().owner();
   const auto page = store.list_conversations(query);
   ojson items = ojson::array();

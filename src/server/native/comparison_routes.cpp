@@ -1,7 +1,5 @@
 #include "server/native/comparison_routes.hpp"
 
-#include <charconv>
-
 #include "prompts/template.hpp"
 #include "server/api_error.hpp"
 #include "server/query_string.hpp"
@@ -14,17 +12,6 @@ namespace {
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 using http::status;
-
-int int_param(const QueryString& q, const std::string& name, int fallback, int lo, int hi) {
-  const auto v = q.get(name);
-  if (!v) return fallback;
-  int out = 0;
-  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || out < lo || out > hi)
-    bad_request(name, "'" + name + "' must be an integer from " + std::to_string(lo) + " to " +
-                          std::to_string(hi) + " (got '" + *v + "')");
-  return out;
-}
 
 [[noreturn]] void not_found(const std::string& id) {
   throw ApiError(status::not_found, "no comparison '" + id + "'", "id", "invalid_request_error",
@@ -88,8 +75,8 @@ std::string body_field_text(const json& body) {
 void list(const std::shared_ptr<Exchange>& ex, store::ComparisonStore& store) {
   const QueryString q(std::string_view(ex->request().target()));
   store::ComparisonQuery query;
-  query.limit = int_param(q, "limit", 50, 1, 200);
-  query.offset = int_param(q, "offset", 0, 0, 1 << 30);
+  query.limit = static_cast<int>(q.integer("limit", 50, 1, 200));
+  query.offset = static_cast<int>(q.integer("offset", 0, 0, 1 << 30));
   if (!ex->principal().sees_all_history()) query.owner = ex->principal().owner();
   const auto page = store.list_comparisons(query);
   ojson items = ojson::array();

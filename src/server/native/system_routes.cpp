@@ -1,7 +1,5 @@
 #include "server/native/system_routes.hpp"
 
-#include <charconv>
-
 #include "codec/parameters_json.hpp"
 #include "core/paths.hpp"
 #include "server/api_error.hpp"
@@ -19,16 +17,8 @@ using json = nlohmann::json;
 using status = http::status;
 
 size_t history_param(const QueryString& q, size_t capacity) {
-  const auto v = q.get("history");
-  if (!v) return std::min<size_t>(60, capacity);
-  size_t n = 0;
-  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || n > capacity)
-    throw ApiError(
-        status::bad_request,
-        "'history' must be an integer from 0 to " + std::to_string(capacity) + " (got '" + *v + "')",
-        "history");
-  return n;
+  const auto cap = static_cast<int64_t>(capacity);
+  return static_cast<size_t>(q.integer("history", std::min<int64_t>(60, cap), 0, cap));
 }
 
 }  // namespace
