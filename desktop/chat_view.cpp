@@ -4,9 +4,7 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDesktopServices>
-#include <QDoubleSpinBox>
 #include <QEvent>
-#include <QFormLayout>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -15,7 +13,6 @@
 #include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
-#include <QSpinBox>
 #include <QSplitter>
 #include <QTextBlockFormat>
 #include <QTextBrowser>
@@ -26,10 +23,10 @@
 #include <QUrl>
 #include <QVBoxLayout>
 #include <algorithm>
-#include <limits>
 #include <map>
 
 #include "backend.hpp"
+#include "chat_params_panel.hpp"
 #include "conversation_list.hpp"
 #include "markdown_render.hpp"
 #include "plain_label.hpp"
@@ -47,12 +44,7 @@ ChatView::ChatView(Backend& backend, QWidget* parent)
       models_(new QComboBox),
       params_button_(new QToolButton),
       tokens_button_(new QToolButton),
-      params_box_(nullptr),
-      system_(new QPlainTextEdit),
-      temperature_(new QDoubleSpinBox),
-      top_p_(new QDoubleSpinBox),
-      max_tokens_(new QSpinBox),
-      seed_(new QSpinBox),
+      params_box_(new ChatParamsPanel),
       transcript_(new QTextBrowser),
       editing_(plain_label()),
       input_(new QPlainTextEdit),
@@ -87,7 +79,6 @@ ChatView::ChatView(Backend& backend, QWidget* parent)
   top->addWidget(tokens_button_);
   top->addStretch(1);
 
-  params_box_ = static_cast<QFrame*>(make_params());
   params_box_->setVisible(false);
 
   transcript_->setObjectName(QStringLiteral("transcript"));
@@ -225,80 +216,6 @@ ChatView::ChatView(Backend& backend, QWidget* parent)
   list_->refresh();
 }
 
-QWidget* ChatView::make_params() {
-  auto* box = new QFrame;
-  box->setObjectName(QStringLiteral("chatParams"));
-  box->setFrameShape(QFrame::StyledPanel);
-  system_->setObjectName(QStringLiteral("systemPrompt"));
-  system_->setPlaceholderText(tr("System prompt (none)"));
-  system_->setTabChangesFocus(true);
-  system_->setFixedHeight(system_->fontMetrics().lineSpacing() * 3 + 12);
-  // The engine's sampling defaults (engine::SamplingParams).
-  const engine::SamplingParams defaults;
-  temperature_->setObjectName(QStringLiteral("temperature"));
-  temperature_->setRange(0.0, 2.0);
-  temperature_->setSingleStep(0.1);
-  temperature_->setDecimals(2);
-  temperature_->setValue(defaults.temperature);
-  temperature_->setToolTip(tr("0: always the most likely token"));
-  top_p_->setObjectName(QStringLiteral("topP"));
-  top_p_->setRange(0.0, 1.0);
-  top_p_->setSingleStep(0.05);
-  top_p_->setDecimals(2);
-  top_p_->setValue(defaults.top_p);
-  max_tokens_->setObjectName(QStringLiteral("maxTokens"));
-  max_tokens_->setRange(-1, 1 << 20);
-  max_tokens_->setSpecialValueText(tr("no limit"));
-  max_tokens_->setValue(512);
-  seed_->setObjectName(QStringLiteral("seed"));
-  seed_->setRange(-1, std::numeric_limits<int>::max());
-  seed_->setSpecialValueText(tr("random"));
-  seed_->setValue(-1);
-  seed_->setToolTip(tr("The same seed and settings give the same answer"));
-
-  // The last settings come back on the next start (QSettings, under XDG_CONFIG_HOME).
-  QSettings settings;
-  system_->setPlainText(settings.value(QStringLiteral("chat/system")).toString());
-  temperature_->setValue(
-      settings.value(QStringLiteral("chat/temperature"), temperature_->value()).toDouble());
-  top_p_->setValue(settings.value(QStringLiteral("chat/top_p"), top_p_->value()).toDouble());
-  max_tokens_->setValue(settings.value(QStringLiteral("chat/max_tokens"), max_tokens_->value()).toInt());
-  seed_->setValue(settings.value(QStringLiteral("chat/seed"), seed_->value()).toInt());
-  auto save = [this] {
-    QSettings s;
-    s.setValue(QStringLiteral("chat/system"), system_->toPlainText());
-    s.setValue(QStringLiteral("chat/temperature"), temperature_->value());
-    s.setValue(QStringLiteral("chat/top_p"), top_p_->value());
-    s.setValue(QStringLiteral("chat/max_tokens"), max_tokens_->value());
-    s.setValue(QStringLiteral("chat/seed"), seed_->value());
-  };
-  connect(system_, &QPlainTextEdit::textChanged, this, save);
-  connect(temperature_, &QDoubleSpinBox::valueChanged, this, save);
-  connect(top_p_, &QDoubleSpinBox::valueChanged, this, save);
-  connect(max_tokens_, &QSpinBox::valueChanged, this, save);
-  connect(seed_, &QSpinBox::valueChanged, this, save);
-
-  auto* numbers = new QFormLayout;
-  numbers->setLabelAlignment(Qt::AlignRight);
-  numbers->setHorizontalSpacing(8);
-  numbers->setVerticalSpacing(6);
-  numbers->addRow(tr("Temperature"), temperature_);
-  numbers->addRow(tr("Top p"), top_p_);
-  auto* numbers2 = new QFormLayout;
-  numbers2->setLabelAlignment(Qt::AlignRight);
-  numbers2->setHorizontalSpacing(8);
-  numbers2->setVerticalSpacing(6);
-  numbers2->addRow(tr("Max tokens"), max_tokens_);
-  numbers2->addRow(tr("Seed"), seed_);
-  auto* layout = new QHBoxLayout(box);
-  layout->setContentsMargins(10, 8, 10, 8);
-  layout->setSpacing(14);
-  layout->addWidget(system_, 1);
-  layout->addLayout(numbers);
-  layout->addLayout(numbers2);
-  return box;
-}
-
 bool ChatView::selectModel(const QString& name) {
   const int i = models_->findText(name);
   if (i < 0) return false;
@@ -306,7 +223,7 @@ bool ChatView::selectModel(const QString& name) {
   return true;
 }
 
-void ChatView::setMaxTokens(int n) { max_tokens_->setValue(n); }
+void ChatView::setMaxTokens(int n) { params_box_->setMaxTokens(n); }
 
 void ChatView::setMarkdownInterval(int ms) { markdown_timer_->setInterval(ms); }
 
@@ -354,15 +271,7 @@ void ChatView::show_models(const ModelList& models) {
   send_->setEnabled(!backend_.busy() && !chat_models_.isEmpty());
 }
 
-ChatParams ChatView::params() const {
-  ChatParams p;
-  p.system = system_->toPlainText().trimmed().toStdString();
-  p.temperature = static_cast<float>(temperature_->value());
-  p.top_p = static_cast<float>(top_p_->value());
-  p.max_tokens = max_tokens_->value();
-  p.seed = seed_->value();
-  return p;
-}
+ChatParams ChatView::params() const { return params_box_->params(); }
 
 // The model picked, or `preferred` (the one that wrote a forked answer: its token ids are its own).
 bool ChatView::fill_model(ChatJob& job, const QString& preferred) {
@@ -609,15 +518,7 @@ const store::ChatMessage* ChatView::find(int64_t id) const {
   return it != conv_.messages.end() && it->id == id ? &*it : nullptr;
 }
 
-std::vector<store::ChatMessage> ChatView::path_to(int64_t leaf) const {
-  std::vector<store::ChatMessage> out;
-  for (const auto* m = find(leaf); m; m = find(m->parent_id)) {
-    out.push_back(*m);
-    if (out.size() > conv_.messages.size()) break;  // a cycle in a damaged database
-  }
-  std::reverse(out.begin(), out.end());
-  return out;
-}
+std::vector<store::ChatMessage> ChatView::path_to(int64_t leaf) const { return store::path_to(conv_, leaf); }
 
 std::vector<store::ChatMessage> ChatView::currentPath() const { return path_to(leaf_); }
 

@@ -32,6 +32,8 @@ class QUrl;
 
 namespace rmm::desktop {
 
+class ChatParamsPanel;
+
 class Backend;
 class ConversationList;
 class TokenView;
@@ -81,7 +83,6 @@ class ChatView : public QWidget {
   void changeEvent(QEvent* event) override;  // re-renders the transcript in the new palette
 
  private:
-  QWidget* make_params();
   void show_models(const ModelList& models);
   void send();
   void start(ChatJob job);
@@ -110,12 +111,7 @@ class ChatView : public QWidget {
   QComboBox* models_;
   QToolButton* params_button_;
   QToolButton* tokens_button_;
-  QFrame* params_box_;
-  QPlainTextEdit* system_;
-  QDoubleSpinBox* temperature_;
-  QDoubleSpinBox* top_p_;
-  QSpinBox* max_tokens_;
-  QSpinBox* seed_;
+  ChatParamsPanel* params_box_;
   QTextBrowser* transcript_;
   QLabel* editing_;
   QPlainTextEdit* input_;

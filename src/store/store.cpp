@@ -28,11 +28,11 @@ std::unique_ptr<Store> open_store(const std::string& location, int target_versio
   return std::make_unique<SqlStore>(sql::open_sqlite(location), target_version);
 }
 
-std::vector<ChatMessage> current_path(const Conversation& c) {
+std::vector<ChatMessage> path_to(const Conversation& c, int64_t leaf) {
   std::unordered_map<int64_t, const ChatMessage*> by_id;
   for (const ChatMessage& m : c.messages) by_id.emplace(m.id, &m);
   std::vector<ChatMessage> path;
-  int64_t at = c.current_leaf;
+  int64_t at = leaf;
   // A parent is older than its child, so the walk ends; the bound guards
   // against a damaged database all the same.
   while (at != 0 && path.size() < c.messages.size()) {
@@ -44,6 +44,8 @@ std::vector<ChatMessage> current_path(const Conversation& c) {
   std::reverse(path.begin(), path.end());
   return path;
 }
+
+std::vector<ChatMessage> current_path(const Conversation& c) { return path_to(c, c.current_leaf); }
 
 std::string default_store_location() { return (paths::home() / "rmm.db").string(); }
 

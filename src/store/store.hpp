@@ -75,6 +75,8 @@ struct Conversation {
 // The messages from a root to `c.current_leaf` (the branch in view), oldest
 // first; empty when there is no current leaf. Reads c.messages.
 std::vector<ChatMessage> current_path(const Conversation& c);
+// The same from a root to any message `leaf` (empty when it is not there).
+std::vector<ChatMessage> path_to(const Conversation& c, int64_t leaf);
 
 // Search semantics (identical in both back ends): the search string is split
 // on ASCII whitespace; a conversation matches when EVERY word occurs as a
